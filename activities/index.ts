@@ -1,0 +1,308 @@
+/**
+ * Tollgate's activities: every side effect a rollout has. Built by `createActivities(deps)` from a
+ * store and delivery policy, so tests pass real clients pointed at test servers.
+ *
+ * Each activity is idempotent: a retry (after a timeout, a worker crash, a Redis outage) leaves the
+ * same state as one run. Target sets travel by reference (rollout id + plan indexes), never as
+ * payloads in the workflow history.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { ProbeFailure, ProbeSummary } from '../domain/health';
+import { percentile } from '../domain/health';
+import { stableOrder } from '../domain/ordering';
+import { stageTargetCounts } from '../domain/planning';
+import { Reason } from '../domain/reasons';
+import type { RolloutEvent, RolloutSummary, Target } from '../domain/schemas';
+import type { Store } from '../store/store';
+import { deliver, mapLimit, probe, type DeliveryPolicy, type HttpOutcome } from './http';
+
+export interface ActivityDeps {
+  store: Store;
+  delivery?: Partial<DeliveryPolicy>;
+  /** Requests in flight at once per activity, for delivery and probes. */
+  concurrency?: number;
+}
+
+/** Push delivery: 5 s per request, 3 attempts, 250 ms then 500 ms apart. */
+export const DEFAULT_DELIVERY: DeliveryPolicy = { timeoutMs: 5_000, attempts: 3, backoffMs: 250 };
+export const DEFAULT_CONCURRENCY = 64;
+/** Evidence kept per decision: enough to see the pattern, bounded for the history and the UI. */
+export const MAX_EVIDENCE = 20;
+
+export interface PrepareInput {
+  rolloutId: string;
+  configKey: string;
+  percents: number[];
+  createdAt: string;
+}
+export interface PrepareResult {
+  version: number;
+  totalTargets: number;
+  stageTargets: number[];
+  previousStableVersion: number | null;
+}
+
+export interface ApplyInput {
+  rolloutId: string;
+  configKey: string;
+  version: number;
+  from: number;
+  to: number;
+}
+export interface TargetFailure {
+  targetId: string;
+  reason: string;
+  status?: number;
+  message: string;
+}
+export interface ApplyResult {
+  applied: number;
+  pushed: number;
+  failed: number;
+  failures: TargetFailure[];
+}
+
+export interface ProbeInput {
+  rolloutId: string;
+  configKey: string;
+  version: number;
+  stage: string;
+  upto: number;
+  timeoutMs: number;
+}
+
+export interface RollbackInput {
+  rolloutId: string;
+  configKey: string;
+}
+export interface RollbackResult {
+  touched: number;
+  restored: number;
+  remaining: number;
+  failures: TargetFailure[];
+}
+
+export interface RecordInput {
+  summary: RolloutSummary;
+  rev: number;
+  events: RolloutEvent[];
+}
+
+export interface FinalizeInput {
+  rolloutId: string;
+  configKey: string;
+  version: number | null;
+  outcome: 'completed' | 'rolled_back' | 'failed';
+  previousStableVersion: number | null;
+}
+
+export interface LoadedRollout {
+  summary: RolloutSummary;
+  lastSeq: number;
+  lastRev: number;
+}
+
+function heartbeat(details?: unknown): void {
+  // Outside an activity (direct calls in tests) there is no context to heartbeat to.
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    /* not in an activity */
+  }
+}
+
+function cancellationSignal(): AbortSignal {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return new AbortController().signal;
+  }
+}
+
+function failureOf(targetId: string, o: HttpOutcome): TargetFailure {
+  return { targetId, reason: o.reason ?? 'http_status', ...(o.status ? { status: o.status } : {}), message: o.message ?? 'failed' };
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const { store } = deps;
+  const delivery: DeliveryPolicy = { ...DEFAULT_DELIVERY, ...deps.delivery };
+  const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
+
+  async function contentOf(configKey: string, version: number, cache: Map<number, unknown>): Promise<unknown> {
+    if (version === 0) return null;
+    if (!cache.has(version)) cache.set(version, (await store.configContent(configKey, version)).content ?? null);
+    return cache.get(version);
+  }
+
+  return {
+    /** Allocates the version, stores the content, and fixes the order targets will be updated in. */
+    async prepareRollout(input: PrepareInput): Promise<PrepareResult> {
+      const { rolloutId, configKey } = input;
+      const existing = await store.redis.get(store.k.rolloutVersion(rolloutId));
+      let total = await store.redis.llen(store.k.rolloutPlan(rolloutId));
+      let version: number;
+      if (existing !== null && total > 0) {
+        version = Number(existing);
+      } else {
+        const staged = await store.readStaged(rolloutId);
+        if (!staged) {
+          throw ApplicationFailure.nonRetryable(`the input of rollout ${rolloutId} is no longer staged`, Reason.StagedInputMissing);
+        }
+        version = await store.allocateVersion(rolloutId, configKey, staged.content, input.createdAt);
+        total = await store.storePlan(rolloutId, stableOrder(configKey, staged.targetIds));
+        await store.dropStaged(rolloutId);
+      }
+      return {
+        version,
+        totalTargets: total,
+        stageTargets: stageTargetCounts(total, input.percents),
+        previousStableVersion: await store.stableVersion(configKey),
+      };
+    },
+
+    /**
+     * Assigns the version to plan entries [from, to): recorded in Redis first (with each target's
+     * previous version), then delivered to push targets. Failed deliveries are returned, not thrown:
+     * the workflow treats them as a regression. Redis errors throw, and the activity is retried.
+     */
+    async applyBatch(input: ApplyInput): Promise<ApplyResult> {
+      const { rolloutId, configKey, version } = input;
+      const ids = await store.planSlice(rolloutId, input.from, input.to);
+      const docs = await store.getTargets(ids);
+      await store.assignBatch(rolloutId, configKey, version, ids, Date.now());
+      heartbeat({ assigned: ids.length });
+
+      const content = (await store.configContent(configKey, version)).content;
+      const failures: TargetFailure[] = [];
+      const push = docs.filter((t): t is Target & { applyUrl: string } => !!t?.applyUrl);
+      ids.forEach((id, i) => {
+        if (!docs[i]) failures.push({ targetId: id, reason: 'target_missing', message: 'target no longer registered' });
+      });
+      const signal = cancellationSignal();
+      await mapLimit(push, concurrency, async (t) => {
+        if (signal.aborted) return;
+        const o = await deliver(t.applyUrl, { configKey, version, content, rolloutId }, delivery);
+        heartbeat();
+        if (!o.ok) return void failures.push(failureOf(t.id, o));
+        const reported = (o.body as { version?: unknown } | undefined)?.version;
+        const running = typeof reported === 'number' ? reported : version;
+        await store.confirm(t.id, configKey, running);
+        if (running !== version) {
+          failures.push({ targetId: t.id, reason: 'version_mismatch', message: `target reports version ${running}, expected ${version}` });
+        }
+      });
+      // In-flight deliveries have finished: a cancelled batch never races the rollback behind it.
+      if (signal.aborted) throw ApplicationFailure.retryable('apply cancelled', 'Cancelled');
+      return { applied: ids.length, pushed: push.length, failed: failures.length, failures: failures.slice(0, MAX_EVIDENCE) };
+    },
+
+    /**
+     * One health interval over plan entries [0, upto): each target's health URL, and whether a
+     * target that reported its version since the assignment reports the right one.
+     */
+    async probeTargets(input: ProbeInput): Promise<ProbeSummary> {
+      const { rolloutId, configKey, version } = input;
+      const ids = await store.planSlice(rolloutId, 0, input.upto);
+      const [docs, confirmations, appliedAt] = await Promise.all([
+        store.getTargets(ids),
+        store.confirmations(ids, configKey),
+        store.appliedAt(rolloutId, ids),
+      ]);
+      const failures: ProbeFailure[] = [];
+      const latencies: number[] = [];
+      let observed = 0;
+      await mapLimit(ids, concurrency, async (id, i) => {
+        const doc = docs[i];
+        const conf = confirmations[i];
+        const since = appliedAt[i];
+        const reported = conf && since !== null && since !== undefined && conf.at >= since ? conf.version : null;
+        if (!doc?.healthUrl && reported === null) return;
+        observed++;
+        if (reported !== null && reported !== version) {
+          failures.push({ targetId: id, reason: 'version_mismatch', message: `reports version ${reported}, expected ${version}` });
+          return;
+        }
+        if (!doc?.healthUrl) return;
+        const o = await probe(doc.healthUrl, input.timeoutMs);
+        latencies.push(o.latencyMs);
+        if (!o.ok) failures.push({ targetId: id, reason: o.reason ?? 'http_status', ...(o.status ? { status: o.status } : {}), message: o.message ?? 'failed' });
+        if (i % 256 === 0) heartbeat();
+      });
+      const failuresByReason: ProbeSummary['failuresByReason'] = {};
+      for (const f of failures) failuresByReason[f.reason] = (failuresByReason[f.reason] ?? 0) + 1;
+      failures.sort((a, b) => (a.targetId < b.targetId ? -1 : 1));
+      const sample: ProbeSummary = {
+        at: new Date().toISOString(),
+        total: observed,
+        failed: failures.length,
+        unobserved: ids.length - observed,
+        p95LatencyMs: percentile(latencies, 0.95),
+        failuresByReason,
+        failures: failures.slice(0, MAX_EVIDENCE),
+      };
+      await store.appendHealthSample(rolloutId, input.stage, sample);
+      return sample;
+    },
+
+    /**
+     * Returns every target this rollout touched to the version it had before. Targets already
+     * restored are skipped; the rest are reassigned and, for push targets, redelivered. What could
+     * not be delivered is returned so the workflow can retry within its bound and name them.
+     */
+    async rollbackTargets(input: RollbackInput): Promise<RollbackResult> {
+      const { rolloutId, configKey } = input;
+      const [touched, done] = await Promise.all([store.touchedTargets(rolloutId), store.restoredTargets(rolloutId)]);
+      const todo = touched.filter((id) => !done.has(id)).sort();
+      const previous = await store.restoreBatch(rolloutId, configKey, todo);
+      const docs = await store.getTargets(todo);
+      heartbeat({ reassigned: todo.length });
+
+      const contents = new Map<number, unknown>();
+      const restored: [string, number][] = [];
+      const failures: TargetFailure[] = [];
+      await mapLimit(todo, concurrency, async (id, i) => {
+        const prev = previous[i] ?? 0;
+        const doc = docs[i];
+        if (!doc?.applyUrl) return void restored.push([id, prev]);
+        const content = await contentOf(configKey, prev, contents);
+        const o = await deliver(doc.applyUrl, { configKey, version: prev, content, rolloutId, rollback: true }, delivery);
+        heartbeat();
+        if (!o.ok) return void failures.push(failureOf(id, o));
+        const reported = (o.body as { version?: unknown } | undefined)?.version;
+        await store.confirm(id, configKey, typeof reported === 'number' ? reported : prev);
+        restored.push([id, prev]);
+      });
+      await store.markRestored(rolloutId, restored);
+      failures.sort((a, b) => (a.targetId < b.targetId ? -1 : 1));
+      return {
+        touched: touched.length,
+        restored: done.size + restored.length,
+        remaining: failures.length,
+        failures: failures.slice(0, MAX_EVIDENCE),
+      };
+    },
+
+    async recordProgress(input: RecordInput): Promise<void> {
+      await store.recordProgress(input.summary, input.rev, input.events);
+    },
+
+    /** Moves the config's stable version: forward on completion, back when a stable version is rolled back. */
+    async finalizeRollout(input: FinalizeInput): Promise<void> {
+      const { configKey, version } = input;
+      if (input.outcome === 'completed' && version !== null) {
+        await store.setStableVersion(configKey, version);
+      } else if (version !== null && (await store.stableVersion(configKey)) === version) {
+        await store.setStableVersion(configKey, input.previousStableVersion);
+      }
+      await store.dropStaged(input.rolloutId);
+    },
+
+    async loadRollout(rolloutId: string): Promise<LoadedRollout> {
+      const summary = await store.rolloutSummary(rolloutId);
+      if (!summary) throw ApplicationFailure.nonRetryable(`rollout ${rolloutId} not found`, Reason.NotFound);
+      return { summary, lastSeq: await store.lastEventSeq(rolloutId), lastRev: await store.lastRev(rolloutId) };
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,73 @@
+/** Builds the API app from its dependencies; `server.ts` listens. */
+import type { Client } from '@temporalio/client';
+import express, { type Express } from 'express';
+import { Reason } from '../domain/reasons';
+import type { Store } from '../store/store';
+import { ConfigSchemas } from './config-schemas';
+import { contract } from './contract';
+import { bind, errorBody, errorHandler } from './http';
+import { openApiDocument } from './openapi';
+import { RolloutService } from './rollouts';
+import { configRoutes } from './routes/configs';
+import { rolloutRoutes } from './routes/rollouts';
+import { targetRoutes } from './routes/targets';
+
+export interface AppDeps {
+  store: Store;
+  client: Client;
+  taskQueue: string;
+  /** Largest accepted body, e.g. '1mb'; larger gets 413. */
+  maxBody?: string;
+  log?: (msg: string, err?: unknown) => void;
+}
+
+/** Per dependency, how long /healthz waits for an answer. */
+export const HEALTH_CHECK_TIMEOUT_MS = 2_000;
+
+function within<T>(ms: number, p: Promise<T>): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
+}
+
+export function createApp(deps: AppDeps): Express {
+  const log = deps.log ?? ((msg, err) => console.error(msg, err));
+  const schemas = new ConfigSchemas();
+  const rollouts = new RolloutService({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue, schemas });
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: deps.maxBody ?? '1mb' }));
+
+  const health = express.Router();
+  bind(health, contract.health, async () => {
+    const checks: Record<string, string> = {};
+    await Promise.all([
+      within(HEALTH_CHECK_TIMEOUT_MS, deps.store.redis.ping()).then(
+        () => (checks.redis = 'ok'),
+        (e: Error) => (checks.redis = e.message),
+      ),
+      within(HEALTH_CHECK_TIMEOUT_MS, deps.client.workflowService.getSystemInfo({})).then(
+        () => (checks.temporal = 'ok'),
+        (e: Error) => (checks.temporal = e.message),
+      ),
+    ]);
+    const ok = Object.values(checks).every((v) => v === 'ok');
+    return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'unavailable', checks } };
+  });
+  app.use(health);
+
+  let openapi: object | undefined;
+  app.get('/openapi.json', (_req, res) => {
+    openapi ??= openApiDocument();
+    res.json(openapi);
+  });
+
+  app.use(targetRoutes(deps.store));
+  app.use(configRoutes(deps.store, schemas));
+  app.use(rolloutRoutes(rollouts));
+
+  app.use((req, res) => {
+    res.status(404).json(errorBody(Reason.NotFound, `no route ${req.method} ${req.path}`));
+  });
+  app.use(errorHandler(log));
+  return app;
+}

@@ -1,0 +1,109 @@
+/**
+ * Binds contract routes to express: validates path, query and body with the route's schemas and
+ * maps every failure to a 4xx/503 body that names the field or reason. Never a 500 for bad input.
+ */
+import type { NextFunction, Request, Response, Router } from 'express';
+import type { z } from 'zod';
+import { Reason } from '../domain/reasons';
+import type { ErrorBody } from '../domain/schemas';
+import type { Route } from './contract';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+export interface RouteInput<R extends Route> {
+  params: Out<R['params']>;
+  query: Out<R['query']>;
+  body: Out<R['body']>;
+}
+export interface Reply {
+  status: number;
+  body?: unknown;
+}
+
+/** `stages[0].percent` for a zod path. */
+export function fieldName(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+}
+
+function parse(schema: z.ZodType, value: unknown, where: 'path' | 'query' | 'body'): unknown {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({ field: fieldName(i.path) || where, message: i.message }));
+  const first = issues[0]!;
+  throw new HttpError(400, Reason.InvalidRequest, `${first.field}: ${first.message}`, first.field, { in: where, issues });
+}
+
+export function bind<R extends Route>(router: Router, route: R, handler: (input: RouteInput<R>, req: Request, res: Response) => Promise<Reply | void>): void {
+  router[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const input = {
+        params: route.params ? parse(route.params, req.params, 'path') : undefined,
+        query: route.query ? parse(route.query, req.query ?? {}, 'query') : undefined,
+        body: route.body ? parse(route.body, req.body, 'body') : undefined,
+      } as RouteInput<R>;
+      const reply = await handler(input, req, res);
+      if (!reply || res.headersSent) return;
+      if (reply.body === undefined) res.status(reply.status).end();
+      else res.status(reply.status).json(reply.body);
+    } catch (err) {
+      next(err);
+    }
+  });
+}
+
+export function errorBody(code: string, message: string, field?: string, details?: unknown): ErrorBody {
+  return { error: { code, message, ...(field ? { field } : {}), ...(details !== undefined ? { details } : {}) } };
+}
+
+/** True for errors that mean Redis or Temporal cannot be reached right now. */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; code?: number | string };
+  const msg = e?.message ?? '';
+  return (
+    e?.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|ECONNREFUSED|ETIMEDOUT|Stream isn't writeable|enableOfflineQueue/.test(msg) ||
+    // gRPC UNAVAILABLE / DEADLINE_EXCEEDED from the Temporal client.
+    (e?.name === 'ServiceError' && /UNAVAILABLE|DEADLINE_EXCEEDED|14 |4 /.test(msg)) ||
+    e?.code === 14
+  );
+}
+
+export function errorHandler(log: (msg: string, err: unknown) => void) {
+  return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
+    if (res.headersSent) return next(err);
+    if (err instanceof HttpError) {
+      res.status(err.status).json(errorBody(err.code, err.message, err.field, err.details));
+      return;
+    }
+    const e = err as { type?: string; status?: number; limit?: number; message?: string };
+    if (e?.type === 'entity.too.large') {
+      res.status(413).json(errorBody(Reason.PayloadTooLarge, `body: larger than the limit of ${e.limit} bytes`, 'body'));
+      return;
+    }
+    if (e?.type === 'entity.parse.failed') {
+      res.status(400).json(errorBody(Reason.InvalidRequest, `body: not valid JSON (${e.message})`, 'body'));
+      return;
+    }
+    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+      res.status(e.status).json(errorBody(Reason.InvalidRequest, e.message ?? 'bad request'));
+      return;
+    }
+    if (isUnavailable(err)) {
+      res.status(503).json(errorBody(Reason.Unavailable, `a dependency is unavailable: ${e?.message ?? 'unknown'}`));
+      return;
+    }
+    log('unhandled error', err);
+    res.status(500).json(errorBody('Internal', 'internal error'));
+  };
+}

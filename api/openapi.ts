@@ -1,0 +1,38 @@
+/** The OpenAPI 3.1 document, generated from the contract's zod schemas; never written by hand. */
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { contract, type Route } from './contract';
+
+function openApiPath(path: string): string {
+  return path.replace(/:([A-Za-z]+)/g, '{$1}');
+}
+
+export function openApiDocument(): object {
+  const registry = new OpenAPIRegistry();
+  for (const [operationId, route] of Object.entries(contract) as [string, Route][]) {
+    const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
+    for (const [status, schema] of Object.entries(route.responses)) {
+      responses[status] = schema ? { description: `HTTP ${status}`, content: { 'application/json': { schema } } } : { description: `HTTP ${status}` };
+    }
+    registry.registerPath({
+      operationId,
+      method: route.method,
+      path: openApiPath(route.path),
+      summary: route.summary,
+      request: {
+        ...(route.params ? { params: route.params as z.ZodObject } : {}),
+        ...(route.query ? { query: route.query as z.ZodObject } : {}),
+        ...(route.body ? { body: { content: { 'application/json': { schema: route.body } } } } : {}),
+      },
+      responses,
+    });
+  }
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Tollgate',
+      version: '1',
+      description: 'Staged configuration rollouts: canary, partial, full, each baked under health checks, with automatic rollback.',
+    },
+  });
+}

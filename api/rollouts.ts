@@ -1,0 +1,205 @@
+/**
+ * Starting and steering rollouts: the API's side of the workflow. Validation happens here, before
+ * anything starts; a refused request leaves nothing behind.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { canFastRollback, isTerminal, type RolloutAction } from '../domain/lifecycle';
+import { Reason } from '../domain/reasons';
+import { MAX_TARGETS_PER_ROLLOUT, type CreateRolloutRequest, type RolloutDetail, type RolloutSummary } from '../domain/schemas';
+import { initialSummary } from '../domain/summary';
+import type { Store } from '../store/store';
+import { controlUpdate, preparedUpdate, workflowIdFor, type RolloutInput } from '../workflows/definitions';
+import type { ConfigSchemas } from './config-schemas';
+import { HttpError } from './http';
+
+/** How long staged input waits for its workflow before it expires (the workflow reads it at once). */
+export const STAGED_TTL_SECONDS = 24 * 3600;
+/** How long `POST /v1/rollouts` waits for the version number before answering without it. */
+export const PREPARE_WAIT_MS = 5_000;
+/** How long a control action waits for the workflow to accept it. */
+export const CONTROL_WAIT_MS = 10_000;
+
+/** Time-ordered and unique: `r` + 10 chars of time + 8 of randomness, sortable as text. */
+export function newRolloutId(now = Date.now()): string {
+  return `r${now.toString(36).padStart(10, '0')}${randomBytes(4).toString('hex')}`;
+}
+
+export interface RolloutServiceDeps {
+  store: Store;
+  client: Client;
+  taskQueue: string;
+  schemas: ConfigSchemas;
+}
+
+function failureType(err: unknown): string | undefined {
+  let e = err as { cause?: unknown; type?: string; name?: string } | undefined;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (e.type) return e.type;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+export class RolloutService {
+  constructor(private readonly d: RolloutServiceDeps) {}
+
+  async create(req: CreateRolloutRequest, actor: string | undefined): Promise<RolloutSummary> {
+    const { store, schemas } = this.d;
+    const schema = await store.getConfigSchema(req.configKey);
+    if (schema) schemas.check(req.configKey, schema, req.content);
+
+    const targetIds = await this.resolveTargets(req);
+    const rolloutId = newRolloutId();
+    const workflowId = workflowIdFor(req.configKey);
+    const input: RolloutInput = {
+      rolloutId,
+      configKey: req.configKey,
+      stages: req.stages,
+      health: req.health,
+      onRegression: req.onRegression,
+      description: req.description ?? (actor ? `submitted by ${actor}` : undefined),
+      createdAt: new Date().toISOString(),
+    };
+
+    await store.stageRollout(rolloutId, { content: req.content, targetIds }, STAGED_TTL_SECONDS);
+    let handle: WorkflowHandle;
+    try {
+      handle = await this.d.client.workflow.start('rolloutWorkflow', {
+        taskQueue: this.d.taskQueue,
+        workflowId,
+        args: [input],
+        // A running workflow with this id means another rollout of the key is active: refuse.
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      });
+    } catch (err) {
+      await store.dropStaged(rolloutId).catch(() => undefined);
+      if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') {
+        const active = await this.activeRolloutOf(req.configKey);
+        throw new HttpError(409, Reason.RolloutActive, `configKey: rollout ${active ?? '(unknown)'} of ${req.configKey} is still active`, 'configKey', {
+          activeRolloutId: active,
+        });
+      }
+      throw err;
+    }
+    const initial = initialSummary(input, workflowId);
+    // The workflow writes the read model too; this write (revision 0) only makes the rollout
+    // visible at once, and never overwrites what the workflow wrote.
+    await store.recordProgress(initial, 0, []);
+    try {
+      return await this.d.client.connection.withDeadline(Date.now() + PREPARE_WAIT_MS, () => handle.executeUpdate(preparedUpdate));
+    } catch {
+      return (await store.rolloutSummary(rolloutId)) ?? initial;
+    }
+  }
+
+  private async resolveTargets(req: CreateRolloutRequest): Promise<string[]> {
+    const { store } = this.d;
+    if ('ids' in req.targets) {
+      const ids = req.targets.ids;
+      const docs = await store.getTargets(ids);
+      const unknown = ids.filter((_, i) => docs[i] === null);
+      if (unknown.length > 0) {
+        throw new HttpError(422, Reason.UnknownTargets, `targets.ids: unknown target ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', …' : ''}`, 'targets.ids', {
+          unknown: unknown.slice(0, 100),
+          count: unknown.length,
+        });
+      }
+      return ids;
+    }
+    const ids = (await store.listTargets(req.targets.selector)).map((t) => t.id);
+    if (ids.length === 0) {
+      throw new HttpError(422, Reason.NoTargets, 'targets.selector: no registered target matches', 'targets.selector');
+    }
+    if (ids.length > MAX_TARGETS_PER_ROLLOUT) {
+      throw new HttpError(422, Reason.InvalidRequest, `targets.selector: matches ${ids.length} targets, more than ${MAX_TARGETS_PER_ROLLOUT}`, 'targets.selector');
+    }
+    return ids;
+  }
+
+  private async activeRolloutOf(configKey: string): Promise<string | null> {
+    const active = await this.d.store.listRollouts({ configKey, limit: 20 });
+    return active.find((r) => !isTerminal(r.state))?.id ?? null;
+  }
+
+  async get(rolloutId: string): Promise<RolloutDetail> {
+    const summary = await this.summary(rolloutId);
+    const [targets, events] = await Promise.all([
+      this.d.store.rolloutTargets(rolloutId, summary.configKey),
+      this.d.store.rolloutEvents(rolloutId),
+    ]);
+    return { ...summary, targets, events };
+  }
+
+  /** The stored summary, with the fast-track rollback offered while its version is the newest. */
+  async summary(rolloutId: string): Promise<RolloutSummary> {
+    const s = await this.d.store.rolloutSummary(rolloutId);
+    if (!s) throw new HttpError(404, Reason.NotFound, `rolloutId: no rollout ${rolloutId}`, 'rolloutId');
+    return this.withActions(s);
+  }
+
+  async list(filter: { configKey?: string | undefined; state?: string | undefined; limit: number }): Promise<RolloutSummary[]> {
+    const items = await this.d.store.listRollouts(filter);
+    return Promise.all(items.map((s) => this.withActions(s)));
+  }
+
+  private async withActions(s: RolloutSummary): Promise<RolloutSummary> {
+    if (s.state !== 'completed') return s;
+    const latest = await this.d.store.latestVersion(s.configKey);
+    return canFastRollback(s.state, s.version, latest) ? { ...s, allowedActions: ['rollback'] } : s;
+  }
+
+  async act(rolloutId: string, action: RolloutAction, who: { actor?: string | undefined; reason?: string | undefined }): Promise<RolloutSummary> {
+    const s = await this.summary(rolloutId);
+    if (s.state === 'completed' && action === 'rollback') return this.fastRollback(s, who);
+    if (isTerminal(s.state)) {
+      throw new HttpError(409, Reason.InvalidState, `cannot ${action} a rollout that is ${s.state}`, 'action', { state: s.state });
+    }
+    const handle = this.d.client.workflow.getHandle(s.workflowId);
+    try {
+      return await this.d.client.connection.withDeadline(Date.now() + CONTROL_WAIT_MS, () =>
+        handle.executeUpdate(controlUpdate, { args: [{ rolloutId, action, ...who }] }),
+      );
+    } catch (err) {
+      const type = failureType(err);
+      if (type === Reason.InvalidState || type === Reason.NotFound) {
+        const now = await this.summary(rolloutId);
+        if (now.state === 'completed' && action === 'rollback') return this.fastRollback(now, who);
+        throw new HttpError(409, Reason.InvalidState, `cannot ${action} a rollout that is ${now.state}`, 'action', { state: now.state });
+      }
+      if ((err as Error).name === 'WorkflowNotFoundError') {
+        const now = await this.summary(rolloutId);
+        if (now.state === 'completed' && action === 'rollback') return this.fastRollback(now, who);
+        throw new HttpError(409, Reason.InvalidState, `cannot ${action} a rollout that is ${now.state}`, 'action', { state: now.state });
+      }
+      throw err;
+    }
+  }
+
+  /** Rolls a completed rollout back at once, while its version is still the config's newest. */
+  private async fastRollback(s: RolloutSummary, who: { actor?: string | undefined; reason?: string | undefined }): Promise<RolloutSummary> {
+    const latest = await this.d.store.latestVersion(s.configKey);
+    if (!canFastRollback(s.state, s.version, latest)) {
+      throw new HttpError(409, Reason.NotNewest, `rollout ${s.id} (version ${s.version}) is not the newest of ${s.configKey} (version ${latest})`, 'rolloutId', {
+        version: s.version,
+        latestVersion: latest,
+      });
+    }
+    try {
+      await this.d.client.workflow.start('fastRollbackWorkflow', {
+        taskQueue: this.d.taskQueue,
+        workflowId: s.workflowId,
+        args: [{ rolloutId: s.id, ...who }],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      });
+    } catch (err) {
+      if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') {
+        throw new HttpError(409, Reason.RolloutActive, `configKey: another rollout or rollback of ${s.configKey} is active`, 'configKey');
+      }
+      throw err;
+    }
+    return { ...s, state: 'rolling_back', reason: 'fast-track rollback requested', allowedActions: [] };
+  }
+}

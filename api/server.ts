@@ -1,0 +1,49 @@
+/**
+ * The API process: listens on PORT, logs its URL, and on SIGTERM/SIGINT stops accepting
+ * connections, lets in-flight requests finish (up to 10 s), then closes its clients.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { loadEnv, temporalConnectionOptions } from '../runtime/config';
+import { createRedis } from '../runtime/redis';
+import { Store } from '../store/store';
+import { createApp } from './app';
+
+/** Upper bound on a graceful stop before open connections are cut. */
+export const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+async function main(): Promise<void> {
+  const env = loadEnv();
+  const redis = createRedis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
+  const connection = await Connection.connect({ ...temporalConnectionOptions(env), connectTimeout: 10_000 });
+  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const app = createApp({ store: new Store(redis, env.TOLLGATE_REDIS_PREFIX), client, taskQueue: env.TOLLGATE_TASK_QUEUE, maxBody: env.TOLLGATE_MAX_BODY });
+  const server = app.listen(env.PORT, env.HOST, () => {
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : env.PORT;
+    console.log(`api listening on http://localhost:${port} (temporal ${env.TEMPORAL_ADDRESS}, namespace ${env.TEMPORAL_NAMESPACE})`);
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`api stopping (${signal})`);
+    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_TIMEOUT_MS).unref();
+    server.close(() => {
+      clearTimeout(force);
+      void connection.close().finally(() => {
+        redis.disconnect();
+        console.log('api stopped');
+        process.exit(0);
+      });
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,56 @@
+/**
+ * Rollout lifecycle: the closed set of states and which human actions each allows.
+ * Pure and free of imports so the workflow bundle, the API and the CLI share one definition.
+ */
+
+export const ROLLOUT_STATES = [
+  'running',
+  'paused',
+  'awaiting_approval',
+  'rolling_back',
+  'rolled_back',
+  'completed',
+  'failed',
+] as const;
+export type RolloutState = (typeof ROLLOUT_STATES)[number];
+
+export const STAGE_STATES = ['pending', 'applying', 'baking', 'completed', 'skipped', 'rolled_back'] as const;
+export type StageState = (typeof STAGE_STATES)[number];
+
+export const ROLLOUT_ACTIONS = ['pause', 'resume', 'approve', 'rollback'] as const;
+export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
+
+const TERMINAL: ReadonlySet<RolloutState> = new Set(['rolled_back', 'completed', 'failed']);
+
+export function isTerminal(state: RolloutState): boolean {
+  return TERMINAL.has(state);
+}
+
+/**
+ * Which actions a state accepts while the rollout's workflow is running.
+ * `resume` and `approve` are interchangeable on a rollout held for a human: whichever button the
+ * human presses, the rollout moves on (a held rollout that ignores "promote" is a known trap).
+ * Rollback of a completed rollout is a separate fast track, decided by `canFastRollback`.
+ */
+const ALLOWED: Record<RolloutState, readonly RolloutAction[]> = {
+  running: ['pause', 'rollback'],
+  paused: ['resume', 'approve', 'rollback'],
+  awaiting_approval: ['approve', 'resume', 'rollback'],
+  rolling_back: [],
+  rolled_back: [],
+  completed: [],
+  failed: [],
+};
+
+export function allowedActions(state: RolloutState): readonly RolloutAction[] {
+  return ALLOWED[state];
+}
+
+export function canAct(state: RolloutState, action: RolloutAction): boolean {
+  return ALLOWED[state].includes(action);
+}
+
+/** A completed rollout can be rolled back at once while its version is still its config's newest. */
+export function canFastRollback(state: RolloutState, version: number | null, latestVersion: number | null): boolean {
+  return state === 'completed' && version !== null && version === latestVersion;
+}

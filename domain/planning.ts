@@ -1,0 +1,33 @@
+/**
+ * Stage planning: how many targets each stage covers, and the batches they are applied in.
+ * Pure and import-free (the workflow bundle runs it), tested by table.
+ */
+
+/**
+ * Cumulative target counts per stage: stage i covers max(1, ceil(percent/100 × N)) targets, never
+ * fewer than the stage before and never more than N. A stage whose count equals its predecessor's
+ * adds no target and is skipped.
+ */
+export function stageTargetCounts(total: number, percents: readonly number[]): number[] {
+  if (total <= 0) return percents.map(() => 0);
+  let previous = 0;
+  return percents.map((percent) => {
+    // The epsilon keeps float noise (0.07 × 100 = 7.000000000000001) from adding a target.
+    const wanted = Math.max(1, Math.ceil((percent * total) / 100 - 1e-9));
+    previous = Math.min(total, Math.max(previous, wanted));
+    return previous;
+  });
+}
+
+export interface Batch {
+  from: number;
+  to: number;
+}
+
+/** Splits the half-open range [from, to) into consecutive batches of at most `size`. */
+export function batches(from: number, to: number, size: number): Batch[] {
+  if (size < 1) throw new RangeError('batch size must be at least 1');
+  const out: Batch[] = [];
+  for (let start = from; start < to; start += size) out.push({ from: start, to: Math.min(to, start + size) });
+  return out;
+}

@@ -1,0 +1,306 @@
+/**
+ * The zod schemas of every resource Tollgate handles. Each is the single source of its type
+ * (`z.infer`), of request validation in the API, and of the OpenAPI document.
+ * Workflow code imports these modules with `import type` only, so zod stays out of the bundle.
+ */
+import { z } from 'zod';
+import { ROLLOUT_ACTIONS, ROLLOUT_STATES, STAGE_STATES } from './lifecycle';
+
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const Id = z
+  .string()
+  .regex(ID_PATTERN, 'must be 1-128 characters of letters, digits, ".", "_" or "-", starting with a letter or digit');
+
+const LabelKey = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/, 'label keys are 1-63 characters of letters, digits, ".", "_", "/" or "-"');
+const LabelValue = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{0,63}$/, 'label values are at most 63 characters of letters, digits, ".", "_" or "-"');
+export const Labels = z.record(LabelKey, LabelValue).meta({ id: 'Labels', example: { region: 'eu-west', tier: 'web' } });
+export type Labels = z.infer<typeof Labels>;
+
+const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
+const Timestamp = z.iso.datetime();
+
+/* ---------- targets ---------- */
+
+export const TargetInput = z
+  .object({
+    labels: Labels.default({}),
+    healthUrl: HttpUrl.optional().describe('Probed with GET during bakes; a non-2xx, timeout or connection error fails the probe.'),
+    applyUrl: HttpUrl.optional().describe(
+      'Push delivery: receives POST {configKey, version, content, rolloutId}. Without it the target pulls its assignment.',
+    ),
+  })
+  .strict()
+  .meta({ id: 'TargetInput' });
+export type TargetInput = z.infer<typeof TargetInput>;
+
+export const Target = z
+  .object({
+    id: Id,
+    labels: Labels,
+    healthUrl: HttpUrl.optional(),
+    applyUrl: HttpUrl.optional(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Target' });
+export type Target = z.infer<typeof Target>;
+
+/** `k=v,k2=v2`, as in `GET /v1/targets?selector=`. */
+export const SelectorQuery = z
+  .string()
+  .max(2048)
+  .transform((raw, ctx) => {
+    const out: Record<string, string> = {};
+    for (const part of raw.split(',').filter((p) => p.trim() !== '')) {
+      const eq = part.indexOf('=');
+      if (eq <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not of the form key=value` });
+        return z.NEVER;
+      }
+      out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+    }
+    return out;
+  })
+  .pipe(Labels);
+
+/* ---------- configs ---------- */
+
+export const ConfigVersion = z
+  .object({
+    version: z.number().int().positive(),
+    sha256: z.string().length(64),
+    createdAt: Timestamp,
+    rolloutId: z.string(),
+  })
+  .meta({ id: 'ConfigVersion' });
+export type ConfigVersion = z.infer<typeof ConfigVersion>;
+
+export const ConfigSummary = z
+  .object({
+    configKey: Id,
+    latestVersion: z.number().int().nullable(),
+    stableVersion: z.number().int().nullable().describe('The version of the newest rollout that completed and was not rolled back.'),
+    hasSchema: z.boolean(),
+    versions: z.array(ConfigVersion),
+  })
+  .meta({ id: 'ConfigSummary' });
+export type ConfigSummary = z.infer<typeof ConfigSummary>;
+
+export const Assignment = z
+  .object({ configKey: Id, version: z.number().int().positive(), content: z.unknown() })
+  .meta({ id: 'Assignment' });
+export type Assignment = z.infer<typeof Assignment>;
+
+export const StatusReport = z
+  .object({ version: z.number().int().nonnegative().describe('The version the target now runs (0: none).') })
+  .strict()
+  .meta({ id: 'StatusReport' });
+
+/** A JSON Schema document (draft 2020-12) that later rollouts of the key must satisfy. */
+export const ConfigSchemaDocument = z
+  .record(z.string(), z.unknown())
+  .meta({ id: 'ConfigSchemaDocument', description: 'A JSON Schema (draft 2020-12) object.' });
+
+/* ---------- rollouts: the request ---------- */
+
+export const Stage = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be 1-64 letters, digits, spaces, ".", "_" or "-"'),
+    percent: z.number().gt(0).max(100),
+    bakeSeconds: z.number().min(0).max(7 * 24 * 3600),
+    approval: z.boolean().default(false).describe('Hold for a human approval before this stage applies.'),
+  })
+  .strict()
+  .meta({ id: 'Stage' });
+export type Stage = z.infer<typeof Stage>;
+
+export const DEFAULT_STAGES: Stage[] = [
+  { name: 'canary', percent: 5, bakeSeconds: 300, approval: false },
+  { name: 'partial', percent: 25, bakeSeconds: 300, approval: false },
+  { name: 'full', percent: 100, bakeSeconds: 300, approval: false },
+];
+
+export const MAX_STAGES = 20;
+export const Stages = z
+  .array(Stage)
+  .min(2, 'at least two stages: a single 100% stage is not a staged rollout')
+  .max(MAX_STAGES)
+  .superRefine((stages, ctx) => {
+    stages.forEach((s, i) => {
+      const prev = stages[i - 1];
+      if (prev && s.percent <= prev.percent) {
+        ctx.addIssue({ code: 'custom', path: [i, 'percent'], message: 'stage percents must strictly increase' });
+      }
+      if (stages.findIndex((o) => o.name === s.name) !== i) {
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate stage name "${s.name}"` });
+      }
+    });
+    const last = stages[stages.length - 1];
+    if (last && last.percent !== 100) {
+      ctx.addIssue({ code: 'custom', path: [stages.length - 1, 'percent'], message: 'the last stage must be 100' });
+    }
+  });
+
+export const HealthPolicy = z
+  .object({
+    intervalSeconds: z.number().min(0.05).max(3600).default(10),
+    timeoutMs: z.number().int().min(10).max(60_000).default(2000),
+    maxErrorRate: z.number().min(0).max(1).default(0),
+    maxLatencyMs: z.number().positive().optional(),
+    failureThreshold: z.number().int().min(1).max(100).default(2),
+  })
+  .strict()
+  .meta({ id: 'HealthPolicy' });
+export type HealthPolicy = z.infer<typeof HealthPolicy>;
+
+export const OnRegression = z.enum(['rollback', 'pause']);
+export type OnRegression = z.infer<typeof OnRegression>;
+
+export const MAX_TARGETS_PER_ROLLOUT = 10_000;
+export const TargetSelection = z.union([
+  z
+    .object({
+      ids: z
+        .array(Id)
+        .min(1)
+        .max(MAX_TARGETS_PER_ROLLOUT)
+        .refine((ids) => new Set(ids).size === ids.length, 'target ids must be unique'),
+    })
+    .strict(),
+  z.object({ selector: Labels.refine((l) => Object.keys(l).length > 0, 'a selector needs at least one label') }).strict(),
+]);
+export type TargetSelection = z.infer<typeof TargetSelection>;
+
+export const CreateRolloutRequest = z
+  .object({
+    configKey: Id,
+    content: z.unknown().refine((v) => v !== undefined, 'content is required').describe('Any JSON value.'),
+    targets: TargetSelection,
+    stages: Stages.default(DEFAULT_STAGES),
+    health: HealthPolicy.default(HealthPolicy.parse({})),
+    onRegression: OnRegression.default('rollback'),
+    description: z.string().max(1000).optional(),
+  })
+  .strict()
+  .meta({ id: 'CreateRolloutRequest' });
+export type CreateRolloutRequest = z.infer<typeof CreateRolloutRequest>;
+
+/* ---------- rollouts: state ---------- */
+
+export const RolloutStateSchema = z.enum(ROLLOUT_STATES);
+export const StageStateSchema = z.enum(STAGE_STATES);
+export const RolloutActionSchema = z.enum(ROLLOUT_ACTIONS);
+
+export const StageStatus = z
+  .object({
+    name: z.string(),
+    percent: z.number(),
+    bakeSeconds: z.number(),
+    approval: z.boolean(),
+    targets: z.number().int().describe('Targets on the new version once this stage has applied (cumulative).'),
+    state: StageStateSchema,
+    startedAt: Timestamp.nullable(),
+    finishedAt: Timestamp.nullable(),
+  })
+  .meta({ id: 'StageStatus' });
+export type StageStatus = z.infer<typeof StageStatus>;
+
+export const EVENT_TYPES = [
+  'rollout_started',
+  'stage_started',
+  'stage_skipped',
+  'approval_requested',
+  'approved',
+  'applied',
+  'apply_failed',
+  'health_sample',
+  'health_unmonitored',
+  'stage_completed',
+  'regression_detected',
+  'paused',
+  'resumed',
+  'rollback_requested',
+  'rollback_started',
+  'rollback_attempt',
+  'rolled_back',
+  'completed',
+  'failed',
+] as const;
+export const RolloutEventType = z.enum(EVENT_TYPES);
+export type RolloutEventType = z.infer<typeof RolloutEventType>;
+
+export const RolloutEvent = z
+  .object({
+    seq: z.number().int().positive().describe('Per rollout, strictly increasing.'),
+    at: Timestamp,
+    type: RolloutEventType,
+    stage: z.string().optional(),
+    message: z.string(),
+    detail: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'RolloutEvent' });
+export type RolloutEvent = z.infer<typeof RolloutEvent>;
+
+/** What the workflow knows of itself; kept in the read model and returned by the status query. */
+export const RolloutSummary = z
+  .object({
+    id: z.string(),
+    configKey: Id,
+    version: z.number().int().positive().nullable(),
+    previousStableVersion: z.number().int().nullable(),
+    state: RolloutStateSchema,
+    reason: z.string().nullable().describe('Why the rollout is in its state, when that is not the plain course.'),
+    currentStage: z.string().nullable(),
+    currentStageIndex: z.number().int().nullable(),
+    stages: z.array(StageStatus),
+    totalTargets: z.number().int().nonnegative(),
+    updatedTargets: z.number().int().nonnegative().describe('Targets assigned the new version and not restored.'),
+    onRegression: OnRegression,
+    health: HealthPolicy,
+    description: z.string().optional(),
+    allowedActions: z.array(RolloutActionSchema),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    workflowId: z.string(),
+  })
+  .meta({ id: 'RolloutSummary' });
+export type RolloutSummary = z.infer<typeof RolloutSummary>;
+
+export const TargetRolloutStatus = z
+  .object({
+    version: z.number().int().nullable().describe('The version this rollout assigned the target (null: not yet).'),
+    previousVersion: z.number().int().nullable().describe('What it had before (0: nothing).'),
+    assignedVersion: z.number().int().nullable().describe('What the target is assigned now (0 or null: nothing).'),
+    confirmedVersion: z.number().int().nullable().describe('What the target last reported running.'),
+  })
+  .meta({ id: 'TargetRolloutStatus' });
+
+export const RolloutDetail = RolloutSummary.extend({
+  targets: z.record(z.string(), TargetRolloutStatus),
+  events: z.array(RolloutEvent),
+}).meta({ id: 'RolloutDetail' });
+export type RolloutDetail = z.infer<typeof RolloutDetail>;
+
+export const ListRolloutsQuery = z
+  .object({
+    configKey: Id.optional(),
+    state: RolloutStateSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      field: z.string().optional(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+export type ErrorBody = z.infer<typeof ErrorBody>;

@@ -1,0 +1,36 @@
+/** The summary a rollout starts with, before its workflow has planned it. Pure. */
+import { allowedActions } from './lifecycle';
+import type { HealthPolicy, OnRegression, RolloutSummary, Stage } from './schemas';
+
+export interface NewRollout {
+  rolloutId: string;
+  configKey: string;
+  stages: Stage[];
+  health: HealthPolicy;
+  onRegression: OnRegression;
+  description?: string | undefined;
+  createdAt: string;
+}
+
+export function initialSummary(r: NewRollout, workflowId: string): RolloutSummary {
+  return {
+    id: r.rolloutId,
+    configKey: r.configKey,
+    version: null,
+    previousStableVersion: null,
+    state: 'running',
+    reason: null,
+    currentStage: null,
+    currentStageIndex: null,
+    stages: r.stages.map((s) => ({ ...s, targets: 0, state: 'pending', startedAt: null, finishedAt: null })),
+    totalTargets: 0,
+    updatedTargets: 0,
+    onRegression: r.onRegression,
+    health: r.health,
+    ...(r.description !== undefined ? { description: r.description } : {}),
+    allowedActions: [...allowedActions('running')],
+    createdAt: r.createdAt,
+    updatedAt: r.createdAt,
+    workflowId,
+  };
+}

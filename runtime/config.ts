@@ -1,0 +1,55 @@
+/**
+ * Process configuration, parsed once at start-up from the environment. A bad value stops the
+ * process with a message that names the variable.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const Port = z.coerce.number().int().min(0).max(65535);
+const Bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
+
+export const Env = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** TLS for a Temporal cluster or Temporal Cloud: client certificate and key (PEM files). */
+  TEMPORAL_TLS_CERT: z.string().optional(),
+  TEMPORAL_TLS_KEY: z.string().optional(),
+  TEMPORAL_TLS: Bool.default(false),
+  /** Temporal Cloud API key; implies TLS. */
+  TEMPORAL_API_KEY: z.string().optional(),
+  TOLLGATE_TASK_QUEUE: z.string().min(1).default('tollgate-rollouts'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  TOLLGATE_REDIS_PREFIX: z.string().default('tollgate:'),
+  PORT: Port.default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  /** Largest accepted request body (express/body-parser syntax). */
+  TOLLGATE_MAX_BODY: z.string().regex(/^\d+(b|kb|mb)$/i, 'like 1mb or 512kb').default('1mb'),
+  /** Prebuilt workflow bundle; without it the worker bundles workflows/ at start. */
+  TOLLGATE_WORKFLOW_BUNDLE: z.string().optional(),
+  /** How long a stopping worker lets in-flight activities finish (ms). */
+  TOLLGATE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
+});
+export type Env = z.infer<typeof Env>;
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = Env.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Connection options shared by the client (API) and the worker's native connection. */
+export function temporalConnectionOptions(env: Env) {
+  const tlsFiles =
+    env.TEMPORAL_TLS_CERT && env.TEMPORAL_TLS_KEY
+      ? { clientCertPair: { crt: readFileSync(env.TEMPORAL_TLS_CERT), key: readFileSync(env.TEMPORAL_TLS_KEY) } }
+      : null;
+  const tls = tlsFiles ?? (env.TEMPORAL_TLS || env.TEMPORAL_API_KEY ? true : undefined);
+  return {
+    address: env.TEMPORAL_ADDRESS,
+    ...(tls !== undefined ? { tls } : {}),
+    ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}),
+  };
+}

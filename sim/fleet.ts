@@ -1,0 +1,209 @@
+/**
+ * A fleet of real HTTP targets for demos and end-to-end tests. Each target listens on its own
+ * loopback port and either receives configs by push (POST /apply) or pulls its assignment from
+ * the Tollgate API and reports the version it loaded.
+ *
+ * Health follows the config it runs: content with `"healthy": false` makes /health answer 500,
+ * and `"latencyMs": N` delays each answer, so a bad change really makes targets sick.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type Delivery = 'push' | 'pull';
+
+export interface SimTargetOptions {
+  id: string;
+  delivery: Delivery;
+  labels?: Record<string, string>;
+}
+
+export interface Applied {
+  at: number;
+  configKey: string;
+  version: number;
+  rollback: boolean;
+}
+
+export interface ProbeRecord {
+  at: number;
+  status: number;
+}
+
+export class SimTarget {
+  readonly id: string;
+  readonly delivery: Delivery;
+  readonly labels: Record<string, string>;
+  /** configKey → what the target runs. */
+  readonly running = new Map<string, { version: number; content: unknown }>();
+  readonly applied: Applied[] = [];
+  readonly probes: ProbeRecord[] = [];
+  /** Make applies fail (500) while set: a target that cannot take config. */
+  failApplies = false;
+  /** Drop every connection while set: an unreachable target. */
+  unreachable = false;
+  private server?: Server;
+  port = 0;
+
+  constructor(o: SimTargetOptions) {
+    this.id = o.id;
+    this.delivery = o.delivery;
+    this.labels = o.labels ?? {};
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  version(configKey: string): number {
+    return this.running.get(configKey)?.version ?? 0;
+  }
+
+  private contents(): unknown[] {
+    return [...this.running.values()].map((r) => r.content);
+  }
+
+  healthy(): boolean {
+    return this.contents().every((c) => (c as { healthy?: unknown } | null)?.healthy !== false);
+  }
+
+  private latencyMs(): number {
+    return Math.max(0, ...this.contents().map((c) => Number((c as { latencyMs?: unknown } | null)?.latencyMs ?? 0) || 0));
+  }
+
+  load(configKey: string, version: number, content: unknown, rollback = false): void {
+    if (version === 0) this.running.delete(configKey);
+    else this.running.set(configKey, { version, content });
+    this.applied.push({ at: Date.now(), configKey, version, rollback });
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.unreachable) {
+      req.socket.destroy();
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/health') {
+      const latency = this.latencyMs();
+      if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+      const status = this.healthy() ? 200 : 500;
+      this.probes.push({ at: Date.now(), status });
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ id: this.id, healthy: status === 200 }));
+      return;
+    }
+    if (req.method === 'POST' && req.url === '/apply') {
+      const body = await readJson(req);
+      if (this.failApplies) {
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"apply failed"}');
+        return;
+      }
+      const { configKey, version, content, rollback } = body as { configKey: string; version: number; content: unknown; rollback?: boolean };
+      this.load(configKey, version, content, rollback === true);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ version }));
+      return;
+    }
+    res.writeHead(404).end();
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
+}
+
+export interface FleetOptions {
+  apiUrl: string;
+  /** How many targets of each kind. */
+  push: number;
+  pull: number;
+  idPrefix?: string;
+  labels?: Record<string, string>;
+  /** Config keys pull targets follow. */
+  configKeys?: string[];
+  pollMs?: number;
+}
+
+/** Starts the targets, registers them with Tollgate, and runs the pull loops. */
+export class Fleet {
+  readonly targets: SimTarget[] = [];
+  private timer?: NodeJS.Timeout;
+  private polling = false;
+
+  constructor(readonly o: FleetOptions) {
+    const prefix = o.idPrefix ?? 'sim';
+    for (let i = 0; i < o.push; i++) this.targets.push(new SimTarget({ id: `${prefix}-push-${i}`, delivery: 'push', labels: { ...o.labels, delivery: 'push' } }));
+    for (let i = 0; i < o.pull; i++) this.targets.push(new SimTarget({ id: `${prefix}-pull-${i}`, delivery: 'pull', labels: { ...o.labels, delivery: 'pull' } }));
+  }
+
+  get ids(): string[] {
+    return this.targets.map((t) => t.id);
+  }
+
+  byId(id: string): SimTarget {
+    const t = this.targets.find((x) => x.id === id);
+    if (!t) throw new Error(`no target ${id}`);
+    return t;
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.targets.map((t) => t.start()));
+    for (const t of this.targets) {
+      const body = {
+        labels: t.labels,
+        healthUrl: `${t.url}/health`,
+        ...(t.delivery === 'push' ? { applyUrl: `${t.url}/apply` } : {}),
+      };
+      const res = await fetch(`${this.o.apiUrl}/v1/targets/${t.id}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (res.status !== 200) throw new Error(`registering ${t.id}: HTTP ${res.status} ${await res.text()}`);
+    }
+    this.timer = setInterval(() => void this.pollOnce(), this.o.pollMs ?? 200);
+  }
+
+  /** One pull pass: each pull target loads what it is assigned and reports the version. */
+  async pollOnce(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      await Promise.all(
+        this.targets
+          .filter((t) => t.delivery === 'pull' && !t.unreachable)
+          .flatMap((t) =>
+            (this.o.configKeys ?? []).map(async (key) => {
+              const res = await fetch(`${this.o.apiUrl}/v1/targets/${t.id}/configs/${key}`).catch(() => null);
+              if (!res) return;
+              const a = res.status === 200 ? ((await res.json()) as { version: number; content: unknown }) : res.status === 404 ? { version: 0, content: null } : null;
+              if (res.status !== 200 && res.status !== 404) await res.text();
+              if (!a || a.version === t.version(key)) return;
+              t.load(key, a.version, a.content, a.version < t.version(key));
+              await fetch(`${this.o.apiUrl}/v1/targets/${t.id}/configs/${key}/status`, {
+                method: 'PUT',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ version: a.version }),
+              }).catch(() => null);
+            }),
+          ),
+      );
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all(this.targets.map((t) => t.stop()));
+  }
+}

@@ -1,0 +1,401 @@
+/**
+ * Tollgate's state in Redis: targets, config versions, assignments, and the rollout read model.
+ * The API and the activities share this one data layer; the workflow is the source of truth for a
+ * running rollout, and writes its progress here through the `recordProgress` activity.
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type {
+  Assignment,
+  ConfigSummary,
+  ConfigVersion,
+  Labels,
+  RolloutEvent,
+  RolloutSummary,
+  Target,
+  TargetInput,
+} from '../domain/schemas';
+import { isTerminal } from '../domain/lifecycle';
+import type { ProbeSummary } from '../domain/health';
+import { keys, type Keys } from './keys';
+import { allocateVersion, assignBatch, recordProgress, restoreBatch, runScript } from './scripts';
+
+/** Redis calls are chunked so one command never carries an unbounded argument list. */
+export const REDIS_CHUNK = 500;
+/** Bound of the global event stream (XADD MAXLEN ~). */
+export const EVENT_STREAM_MAX = 100_000;
+/** Bound of each rollout's health sample history. */
+export const HEALTH_HISTORY_MAX = 2_000;
+
+export interface StagedRollout {
+  content: unknown;
+  targetIds: string[];
+}
+
+export interface TargetRolloutRow {
+  version: number | null;
+  previousVersion: number | null;
+  assignedVersion: number | null;
+  confirmedVersion: number | null;
+}
+
+export interface Confirmation {
+  version: number;
+  at: number;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function chunks<T>(items: readonly T[], size = REDIS_CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function parseJson<T>(raw: string | null | undefined): T | null {
+  return raw == null ? null : (JSON.parse(raw) as T);
+}
+
+export function matchesSelector(labels: Labels, selector: Labels): boolean {
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+export class Store {
+  readonly k: Keys;
+
+  constructor(
+    readonly redis: Redis,
+    readonly prefix: string,
+  ) {
+    this.k = keys(prefix);
+  }
+
+  /* ---------- targets ---------- */
+
+  async putTarget(id: string, input: TargetInput, now = new Date()): Promise<Target> {
+    const existing = await this.getTarget(id);
+    const target: Target = {
+      id,
+      labels: input.labels,
+      ...(input.healthUrl ? { healthUrl: input.healthUrl } : {}),
+      ...(input.applyUrl ? { applyUrl: input.applyUrl } : {}),
+      createdAt: existing?.createdAt ?? now.toISOString(),
+      updatedAt: now.toISOString(),
+    };
+    await this.redis.multi().set(this.k.target(id), JSON.stringify(target)).sadd(this.k.targetIds, id).exec();
+    return target;
+  }
+
+  async getTarget(id: string): Promise<Target | null> {
+    return parseJson<Target>(await this.redis.get(this.k.target(id)));
+  }
+
+  /** In the order asked; null where a target does not exist. */
+  async getTargets(ids: readonly string[]): Promise<(Target | null)[]> {
+    const out: (Target | null)[] = [];
+    for (const part of chunks(ids)) {
+      if (part.length === 0) continue;
+      const raws = await this.redis.mget(...part.map((id) => this.k.target(id)));
+      for (const raw of raws) out.push(parseJson<Target>(raw));
+    }
+    return out;
+  }
+
+  async listTargets(selector?: Labels): Promise<Target[]> {
+    const ids = (await this.redis.smembers(this.k.targetIds)).sort();
+    const all = (await this.getTargets(ids)).filter((t): t is Target => t !== null);
+    return selector ? all.filter((t) => matchesSelector(t.labels, selector)) : all;
+  }
+
+  /** The id of an active rollout that includes the target, if any. */
+  async activeRolloutWithTarget(targetId: string): Promise<string | null> {
+    const active = await this.redis.smembers(this.k.activeRollouts);
+    if (active.length === 0) return null;
+    const pipe = this.redis.pipeline();
+    for (const id of active) pipe.sismember(this.k.rolloutMembers(id), targetId);
+    const res = (await pipe.exec()) ?? [];
+    const hit = res.findIndex(([, v]) => v === 1);
+    return hit >= 0 ? (active[hit] ?? null) : null;
+  }
+
+  async deleteTarget(id: string): Promise<boolean> {
+    const [[, removed] = []] = (await this.redis.multi().del(this.k.target(id)).srem(this.k.targetIds, id).exec()) ?? [];
+    return removed === 1;
+  }
+
+  /* ---------- configs ---------- */
+
+  async configSummary(configKey: string): Promise<ConfigSummary | null> {
+    const [m, v, hasSchema] = await Promise.all([
+      this.redis.hgetall(this.k.config(configKey)),
+      this.redis.hgetall(this.k.configVersions(configKey)),
+      this.redis.exists(this.k.configSchema(configKey)),
+    ]);
+    if (!m.latest && hasSchema !== 1) return null;
+    return {
+      configKey,
+      latestVersion: m.latest ? Number(m.latest) : null,
+      stableVersion: m.stable && m.stable !== '0' ? Number(m.stable) : null,
+      hasSchema: hasSchema === 1,
+      versions: Object.values(v)
+        .map((raw) => JSON.parse(raw) as ConfigVersion)
+        .sort((a, b) => a.version - b.version),
+    };
+  }
+
+  async latestVersion(configKey: string): Promise<number | null> {
+    const v = await this.redis.hget(this.k.config(configKey), 'latest');
+    return v ? Number(v) : null;
+  }
+
+  async stableVersion(configKey: string): Promise<number | null> {
+    const v = await this.redis.hget(this.k.config(configKey), 'stable');
+    return v && v !== '0' ? Number(v) : null;
+  }
+
+  async setStableVersion(configKey: string, version: number | null): Promise<void> {
+    await this.redis.hset(this.k.config(configKey), 'stable', String(version ?? 0));
+  }
+
+  /** `found: false` when the version does not exist; content may legitimately be null. */
+  async configContent(configKey: string, version: number): Promise<{ found: boolean; content: unknown }> {
+    const raw = await this.redis.get(this.k.configContent(configKey, version));
+    return raw === null ? { found: false, content: undefined } : { found: true, content: JSON.parse(raw) };
+  }
+
+  async putConfigSchema(configKey: string, schema: object): Promise<void> {
+    await this.redis.multi().set(this.k.configSchema(configKey), JSON.stringify(schema)).sadd(this.k.configKeys, configKey).exec();
+  }
+
+  async getConfigSchema(configKey: string): Promise<object | null> {
+    return parseJson<object>(await this.redis.get(this.k.configSchema(configKey)));
+  }
+
+  async assignedVersion(targetId: string, configKey: string): Promise<number | null> {
+    const v = await this.redis.hget(this.k.assign(targetId), configKey);
+    return v ? Number(v) : null;
+  }
+
+  async assignment(targetId: string, configKey: string): Promise<Assignment | null> {
+    const version = await this.assignedVersion(targetId, configKey);
+    if (version === null) return null;
+    const { found, content } = await this.configContent(configKey, version);
+    return found ? { configKey, version, content } : null;
+  }
+
+  async confirm(targetId: string, configKey: string, version: number, at = Date.now()): Promise<void> {
+    await this.redis.hset(this.k.confirmed(targetId), configKey, JSON.stringify({ version, at } satisfies Confirmation));
+  }
+
+  async confirmations(targetIds: readonly string[], configKey: string): Promise<(Confirmation | null)[]> {
+    const out: (Confirmation | null)[] = [];
+    for (const part of chunks(targetIds)) {
+      const pipe = this.redis.pipeline();
+      for (const id of part) pipe.hget(this.k.confirmed(id), configKey);
+      for (const [, raw] of (await pipe.exec()) ?? []) out.push(parseJson<Confirmation>(raw as string | null));
+    }
+    return out;
+  }
+
+  /* ---------- rollouts: creation (API) ---------- */
+
+  /** Holds a rollout's input until its workflow has read it; expires if the workflow never starts. */
+  async stageRollout(rolloutId: string, staged: StagedRollout, ttlSeconds: number): Promise<void> {
+    await this.redis.set(this.k.rolloutStaged(rolloutId), JSON.stringify(staged), 'EX', ttlSeconds);
+  }
+
+  async dropStaged(rolloutId: string): Promise<void> {
+    await this.redis.del(this.k.rolloutStaged(rolloutId));
+  }
+
+  async readStaged(rolloutId: string): Promise<StagedRollout | null> {
+    return parseJson<StagedRollout>(await this.redis.get(this.k.rolloutStaged(rolloutId)));
+  }
+
+  /* ---------- rollouts: the workflow's writes (activities) ---------- */
+
+  async allocateVersion(rolloutId: string, configKey: string, content: unknown, createdAt: string): Promise<number> {
+    const json = JSON.stringify(content);
+    const meta = JSON.stringify({ sha256: sha256(json), createdAt, rolloutId });
+    const v = await runScript(
+      this.redis,
+      allocateVersion,
+      [this.k.rolloutVersion(rolloutId), this.k.config(configKey), this.k.configVersions(configKey), this.k.configKeys],
+      [this.k.configContent(configKey, 0).slice(0, -1), json, meta, configKey],
+    );
+    return Number(v);
+  }
+
+  /** Stores the ordered plan once; a retry finds it and changes nothing. */
+  async storePlan(rolloutId: string, orderedIds: readonly string[]): Promise<number> {
+    const planKey = this.k.rolloutPlan(rolloutId);
+    const existing = await this.redis.llen(planKey);
+    if (existing > 0) return existing;
+    const tx = this.redis.multi().del(planKey, this.k.rolloutMembers(rolloutId));
+    for (const part of chunks(orderedIds)) tx.rpush(planKey, ...part).sadd(this.k.rolloutMembers(rolloutId), ...part);
+    await tx.exec();
+    return orderedIds.length;
+  }
+
+  async planSlice(rolloutId: string, from: number, to: number): Promise<string[]> {
+    if (to <= from) return [];
+    return this.redis.lrange(this.k.rolloutPlan(rolloutId), from, to - 1);
+  }
+
+  async assignBatch(rolloutId: string, configKey: string, version: number, targetIds: readonly string[], nowMs: number): Promise<void> {
+    for (const part of chunks(targetIds)) {
+      await runScript(
+        this.redis,
+        assignBatch,
+        [this.k.rolloutPrevious(rolloutId), this.k.rolloutApplied(rolloutId)],
+        [configKey, version, nowMs, this.k.assign(''), ...part],
+      );
+    }
+  }
+
+  /** Previous versions for the given targets, in order (null: not touched by this rollout). */
+  async restoreBatch(rolloutId: string, configKey: string, targetIds: readonly string[]): Promise<(number | null)[]> {
+    const out: (number | null)[] = [];
+    for (const part of chunks(targetIds)) {
+      const res = (await runScript(this.redis, restoreBatch, [this.k.rolloutPrevious(rolloutId)], [configKey, this.k.assign(''), ...part])) as (
+        | string
+        | null
+      )[];
+      for (const p of res) out.push(p === null || p === undefined ? null : Number(p));
+    }
+    return out;
+  }
+
+  async touchedTargets(rolloutId: string): Promise<string[]> {
+    return this.redis.hkeys(this.k.rolloutPrevious(rolloutId));
+  }
+
+  async restoredTargets(rolloutId: string): Promise<Set<string>> {
+    return new Set(await this.redis.hkeys(this.k.rolloutRestored(rolloutId)));
+  }
+
+  async markRestored(rolloutId: string, entries: readonly [string, number][]): Promise<void> {
+    for (const part of chunks(entries)) {
+      if (part.length === 0) continue;
+      await this.redis.hset(this.k.rolloutRestored(rolloutId), Object.fromEntries(part.map(([id, v]) => [id, String(v)])));
+    }
+  }
+
+  /** When each target was assigned this rollout's version (ms), or null. */
+  async appliedAt(rolloutId: string, targetIds: readonly string[]): Promise<(number | null)[]> {
+    const out: (number | null)[] = [];
+    for (const part of chunks(targetIds)) {
+      const raws = await this.redis.hmget(this.k.rolloutApplied(rolloutId), ...part);
+      for (const raw of raws) out.push(raw ? Number(raw.split('|')[1]) : null);
+    }
+    return out;
+  }
+
+  async recordProgress(summary: RolloutSummary, rev: number, events: readonly RolloutEvent[]): Promise<void> {
+    const id = summary.id;
+    const args: (string | number)[] = [
+      JSON.stringify(summary),
+      rev,
+      id,
+      Date.parse(summary.createdAt),
+      isTerminal(summary.state) ? '1' : '0',
+      EVENT_STREAM_MAX,
+    ];
+    for (const e of events) args.push(e.seq, JSON.stringify(e));
+    await runScript(
+      this.redis,
+      recordProgress,
+      [
+        this.k.rollout(id),
+        `${this.k.rollout(id)}:rev`,
+        this.k.rolloutEventSeq(id),
+        this.k.rolloutEvents(id),
+        this.k.events,
+        this.k.rolloutIndex,
+        this.k.activeRollouts,
+      ],
+      args,
+    );
+  }
+
+  async appendHealthSample(rolloutId: string, stage: string, sample: ProbeSummary): Promise<void> {
+    const key = this.k.rolloutHealth(rolloutId);
+    await this.redis
+      .multi()
+      .rpush(key, JSON.stringify({ stage, ...sample, failures: sample.failures.slice(0, 5) }))
+      .ltrim(key, -HEALTH_HISTORY_MAX, -1)
+      .exec();
+  }
+
+  /* ---------- rollouts: reads (API) ---------- */
+
+  async rolloutSummary(rolloutId: string): Promise<RolloutSummary | null> {
+    return parseJson<RolloutSummary>(await this.redis.get(this.k.rollout(rolloutId)));
+  }
+
+  async lastEventSeq(rolloutId: string): Promise<number> {
+    return Number((await this.redis.get(this.k.rolloutEventSeq(rolloutId))) ?? 0);
+  }
+
+  async lastRev(rolloutId: string): Promise<number> {
+    return Number((await this.redis.get(`${this.k.rollout(rolloutId)}:rev`)) ?? -1);
+  }
+
+  async rolloutEvents(rolloutId: string): Promise<RolloutEvent[]> {
+    return (await this.redis.lrange(this.k.rolloutEvents(rolloutId), 0, -1)).map((raw) => JSON.parse(raw) as RolloutEvent);
+  }
+
+  async healthSamples(rolloutId: string): Promise<unknown[]> {
+    return (await this.redis.lrange(this.k.rolloutHealth(rolloutId), 0, -1)).map((raw) => JSON.parse(raw) as unknown);
+  }
+
+  /** Newest first. */
+  async listRollouts(filter: { configKey?: string | undefined; state?: string | undefined; limit: number }): Promise<RolloutSummary[]> {
+    const out: RolloutSummary[] = [];
+    const page = 200;
+    for (let start = 0; out.length < filter.limit; start += page) {
+      const ids = await this.redis.zrevrange(this.k.rolloutIndex, start, start + page - 1);
+      if (ids.length === 0) break;
+      const raws = await this.redis.mget(...ids.map((id) => this.k.rollout(id)));
+      for (const raw of raws) {
+        const s = parseJson<RolloutSummary>(raw);
+        if (!s) continue;
+        if (filter.configKey && s.configKey !== filter.configKey) continue;
+        if (filter.state && s.state !== filter.state) continue;
+        out.push(s);
+        if (out.length >= filter.limit) break;
+      }
+    }
+    return out;
+  }
+
+  /** Per-target view of one rollout: what it assigned, what each had before, has now, and runs. */
+  async rolloutTargets(rolloutId: string, configKey: string): Promise<Record<string, TargetRolloutRow>> {
+    const [members, prev, applied] = await Promise.all([
+      this.redis.lrange(this.k.rolloutPlan(rolloutId), 0, -1),
+      this.redis.hgetall(this.k.rolloutPrevious(rolloutId)),
+      this.redis.hgetall(this.k.rolloutApplied(rolloutId)),
+    ]);
+    const rows: Record<string, TargetRolloutRow> = {};
+    for (const part of chunks(members)) {
+      const pipe = this.redis.pipeline();
+      for (const id of part) pipe.hget(this.k.assign(id), configKey).hget(this.k.confirmed(id), configKey);
+      const res = (await pipe.exec()) ?? [];
+      part.forEach((id, i) => {
+        const assigned = res[2 * i]?.[1] as string | null;
+        const confirmed = parseJson<Confirmation>(res[2 * i + 1]?.[1] as string | null);
+        const a = applied[id];
+        const p = prev[id];
+        rows[id] = {
+          version: a ? Number(a.split('|')[0]) : null,
+          previousVersion: p !== undefined ? Number(p) : null,
+          assignedVersion: assigned ? Number(assigned) : null,
+          confirmedVersion: confirmed ? confirmed.version : null,
+        };
+      });
+    }
+    return rows;
+  }
+}

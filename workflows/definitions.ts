@@ -1,0 +1,63 @@
+/**
+ * What the API, the worker and the workflows share: the task queue, workflow ids, inputs, and the
+ * update and query definitions. No workflow logic lives here.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { RolloutAction } from '../domain/lifecycle';
+import type { RolloutSummary } from '../domain/schemas';
+import type { NewRollout } from '../domain/summary';
+
+export const DEFAULT_TASK_QUEUE = 'tollgate-rollouts';
+
+/**
+ * One workflow id per config key: Temporal refuses a second running workflow with the same id,
+ * which is what makes "one active rollout per config" race-free.
+ */
+export function workflowIdFor(configKey: string): string {
+  return `tollgate-config-${configKey}`;
+}
+
+export interface RolloutInput extends NewRollout {
+  /** Set when the workflow continues as new: where the previous run stopped. */
+  resume?: RolloutCursor;
+}
+
+export type RolloutPhase = 'prepare' | 'gate' | 'apply' | 'bake' | 'done';
+
+/** Everything a rollout run needs to carry on from where it stopped. Small by design. */
+export interface RolloutCursor {
+  summary: RolloutSummary;
+  phase: RolloutPhase;
+  stageIndex: number;
+  stageTargets: number[];
+  /** Plan entries [0, appliedUpTo) carry the new version. */
+  appliedUpTo: number;
+  bakeRemainingMs: number;
+  /** Consecutive unhealthy intervals. */
+  streak: number;
+  awaitingApproval: boolean;
+  approved: boolean;
+  /** Held after a regression under the pause policy (so the same regression is not re-reported). */
+  heldForRegression: boolean;
+  seq: number;
+  rev: number;
+}
+
+export interface ControlRequest {
+  rolloutId: string;
+  action: RolloutAction;
+  actor?: string | undefined;
+  reason?: string | undefined;
+}
+
+export interface FastRollbackInput {
+  rolloutId: string;
+  actor?: string | undefined;
+  reason?: string | undefined;
+}
+
+/** pause | resume | approve | rollback. Rejected (validator) when the state does not allow it. */
+export const controlUpdate = defineUpdate<RolloutSummary, [ControlRequest]>('control');
+/** Completes once the rollout has its version and plan (or has ended). */
+export const preparedUpdate = defineUpdate<RolloutSummary, []>('prepared');
+export const statusQuery = defineQuery<RolloutSummary>('status');

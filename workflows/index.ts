@@ -1,0 +1,2 @@
+/** The workflows this worker registers. */
+export { rolloutWorkflow, fastRollbackWorkflow } from './rollout';

@@ -1,0 +1,501 @@
+/**
+ * The rollout workflow: canary → partial → full, each stage applied in batches and baked while
+ * health is probed; a regression rolls every touched target back or holds for a human.
+ *
+ * Deterministic wiring only. Decisions come from ../domain (stage batches, health verdicts,
+ * allowed actions); every side effect is an activity. The whole run state is a small cursor, so the
+ * workflow can continue as new at any interval and keep its history bounded.
+ */
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  ContinueAsNew,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { Activities, ApplyResult, TargetFailure } from '../activities';
+import { nextHealth, type ProbeSummary } from '../domain/health';
+import { allowedActions, canAct, isTerminal, type RolloutState } from '../domain/lifecycle';
+import { initialSummary } from '../domain/summary';
+import { batches } from '../domain/planning';
+import { Reason } from '../domain/reasons';
+import type { RolloutEvent, RolloutEventType, RolloutSummary } from '../domain/schemas';
+import {
+  controlUpdate,
+  preparedUpdate,
+  statusQuery,
+  type ControlRequest,
+  type FastRollbackInput,
+  type RolloutCursor,
+  type RolloutInput,
+} from './definitions';
+
+/** Targets per apply activity: small enough that pause and rollback take effect between batches. */
+export const APPLY_BATCH_SIZE = 250;
+/** Rollback passes over unrestored targets before the rollout is reported failed (~2 min in all). */
+export const ROLLBACK_ATTEMPTS = 10;
+export const ROLLBACK_BACKOFF_MS = { initial: 1_000, max: 15_000 };
+/** Continue as new past this many history events (Temporal's hard limit is 50k). */
+export const HISTORY_EVENTS_LIMIT = 10_000;
+
+/** Redis outages are waited out: retries never stop, at most 10 s apart. */
+const waitOutRetry: ActivityOptions['retry'] = {
+  initialInterval: '500ms',
+  backoffCoefficient: 2,
+  maximumInterval: '10s',
+  nonRetryableErrorTypes: [Reason.StagedInputMissing, Reason.NotFound],
+};
+
+const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: waitOutRetry });
+const applying = proxyActivities<Activities>({
+  startToCloseTimeout: '5m',
+  scheduleToCloseTimeout: '1h',
+  heartbeatTimeout: '10s',
+  retry: waitOutRetry,
+  // A cancelled batch finishes its in-flight deliveries before rollback starts delivering.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
+const probing = proxyActivities<Activities>({
+  startToCloseTimeout: '5m',
+  scheduleToCloseTimeout: '1h',
+  heartbeatTimeout: '30s',
+  retry: waitOutRetry,
+  cancellationType: ActivityCancellationType.TRY_CANCEL,
+});
+const restoring = proxyActivities<Activities>({ startToCloseTimeout: '30m', heartbeatTimeout: '30s', retry: waitOutRetry });
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+export function initialCursor(input: RolloutInput): RolloutCursor {
+  return {
+    summary: initialSummary(input, workflowInfo().workflowId),
+    phase: 'prepare',
+    stageIndex: 0,
+    stageTargets: [],
+    appliedUpTo: 0,
+    bakeRemainingMs: 0,
+    streak: 0,
+    awaitingApproval: false,
+    approved: false,
+    heldForRegression: false,
+    seq: 0,
+    rev: 0,
+  };
+}
+
+interface RollbackRequest {
+  reason: string;
+  detail: Record<string, unknown>;
+}
+
+/** One rollout run: its cursor, its handlers, and the steps that move it. */
+class RolloutRun {
+  private pending: RolloutEvent[] = [];
+  private commits: Promise<void> = Promise.resolve();
+  /** Wakes a waiting monitor loop early when a human acts. */
+  private nudged = false;
+  private rollbackRequest: RollbackRequest | null = null;
+  private readonly progressScope = new CancellationScope();
+  private warnedUnmonitored = false;
+
+  constructor(
+    readonly c: RolloutCursor,
+    private readonly input: RolloutInput | null,
+  ) {}
+
+  get s(): RolloutSummary {
+    return this.c.summary;
+  }
+
+  installHandlers(): void {
+    setHandler(statusQuery, () => this.s);
+    setHandler(controlUpdate, (req) => this.control(req), { validator: (req) => this.validate(req) });
+    setHandler(preparedUpdate, async () => {
+      await condition(() => this.s.version !== null || isTerminal(this.s.state));
+      return this.s;
+    });
+  }
+
+  /* ---------- bookkeeping ---------- */
+
+  private emit(type: RolloutEventType, message: string, detail: Record<string, unknown> = {}, stage?: string): void {
+    this.c.seq += 1;
+    this.pending.push({ seq: this.c.seq, at: now(), type, ...(stage !== undefined ? { stage } : {}), message, detail });
+  }
+
+  private setState(state: RolloutState, reason: string | null = this.s.reason): void {
+    this.s.state = state;
+    this.s.reason = reason;
+    this.s.allowedActions = [...allowedActions(state)];
+  }
+
+  /**
+   * Records the summary and pending events in the read model. Commits run one after another (an
+   * update handler and the main loop may both commit) and cannot be cancelled: a rollback must
+   * never lose the events that explain it.
+   */
+  commit(): Promise<void> {
+    const next = this.commits.then(() =>
+      CancellationScope.nonCancellable(async () => {
+        const events = this.pending.splice(0);
+        this.c.rev += 1;
+        this.s.updatedAt = now();
+        await bookkeeping.recordProgress({ summary: this.s, rev: this.c.rev, events });
+      }),
+    );
+    this.commits = next;
+    return next;
+  }
+
+  /* ---------- human control ---------- */
+
+  private validate(req: ControlRequest): void {
+    if (req.rolloutId !== this.s.id) {
+      throw ApplicationFailure.nonRetryable(`this workflow runs rollout ${this.s.id}, not ${req.rolloutId}`, Reason.NotFound);
+    }
+    if (!canAct(this.s.state, req.action) || this.rollbackRequest) {
+      throw ApplicationFailure.nonRetryable(`cannot ${req.action} a rollout that is ${this.s.state}`, Reason.InvalidState);
+    }
+  }
+
+  private async control(req: ControlRequest): Promise<RolloutSummary> {
+    const who = { actor: req.actor ?? 'unknown', ...(req.reason ? { reason: req.reason } : {}) };
+    const stage = this.s.currentStage ?? undefined;
+    switch (req.action) {
+      case 'pause':
+        this.setState('paused', req.reason ?? 'paused by a human');
+        this.emit('paused', `paused by ${who.actor}`, who, stage);
+        break;
+      case 'resume':
+      case 'approve':
+        if (this.c.awaitingApproval) {
+          this.c.awaitingApproval = false;
+          this.c.approved = true;
+          this.emit('approved', `${req.action === 'approve' ? 'approved' : 'resumed (counts as approval)'} by ${who.actor}`, who, stage);
+        }
+        if (this.s.state === 'paused') this.emit('resumed', `${req.action === 'resume' ? 'resumed' : 'approved'} by ${who.actor}`, who, stage);
+        this.c.streak = 0;
+        this.c.heldForRegression = false;
+        this.setState('running', null);
+        break;
+      case 'rollback':
+        this.emit('rollback_requested', `rollback requested by ${who.actor}`, who, stage);
+        this.requestRollback(req.reason ?? `rollback requested by ${who.actor}`, who);
+        break;
+    }
+    this.nudged = true;
+    await this.commit();
+    if (req.action === 'rollback') await condition(() => this.s.state !== 'running' && this.s.state !== 'paused' && this.s.state !== 'awaiting_approval');
+    return this.s;
+  }
+
+  private requestRollback(reason: string, detail: Record<string, unknown>): void {
+    if (this.rollbackRequest) return;
+    this.rollbackRequest = { reason, detail };
+    this.progressScope.cancel();
+  }
+
+  /* ---------- the run ---------- */
+
+  async run(): Promise<RolloutSummary> {
+    try {
+      await this.progressScope.run(() => this.progress());
+    } catch (err) {
+      if (err instanceof ContinueAsNew) throw err;
+      if (!this.rollbackRequest) {
+        if (isCancellation(err)) throw err;
+        // Anything unexpected after targets were touched is treated as a regression: restore them.
+        const message = err instanceof Error ? err.message : String(err);
+        if (this.s.updatedTargets === 0 && this.c.phase === 'prepare') {
+          this.setState('failed', message);
+          this.emit('failed', `rollout failed before any target was touched: ${message}`, { error: message });
+          await this.finalize('failed');
+          return this.s;
+        }
+        this.rollbackRequest = { reason: `rollout error: ${message}`, detail: { error: message } };
+      }
+    }
+    if (this.rollbackRequest) await this.rollBack(this.rollbackRequest);
+    await condition(allHandlersFinished);
+    return this.s;
+  }
+
+  private async progress(): Promise<void> {
+    const c = this.c;
+    if (c.phase === 'prepare') {
+      const p = await bookkeeping.prepareRollout({
+        rolloutId: this.s.id,
+        configKey: this.s.configKey,
+        percents: this.s.stages.map((st) => st.percent),
+        createdAt: this.s.createdAt,
+      });
+      this.s.version = p.version;
+      this.s.totalTargets = p.totalTargets;
+      this.s.previousStableVersion = p.previousStableVersion;
+      this.s.stages.forEach((st, i) => (st.targets = p.stageTargets[i] ?? 0));
+      c.stageTargets = p.stageTargets;
+      c.phase = 'gate';
+      this.emit('rollout_started', `version ${p.version} of ${this.s.configKey} to ${p.totalTargets} targets`, {
+        version: p.version,
+        totalTargets: p.totalTargets,
+        stageTargets: p.stageTargets,
+        previousStableVersion: p.previousStableVersion,
+      });
+      await this.commit();
+    }
+
+    while (c.stageIndex < this.s.stages.length) {
+      const i = c.stageIndex;
+      const stage = this.s.stages[i]!;
+      const from = i === 0 ? 0 : (c.stageTargets[i - 1] ?? 0);
+      const to = c.stageTargets[i] ?? 0;
+      this.s.currentStage = stage.name;
+      this.s.currentStageIndex = i;
+
+      if (c.phase === 'gate') {
+        if (to <= from) {
+          stage.state = 'skipped';
+          this.emit('stage_skipped', `stage ${stage.name} adds no target (${from} of ${this.s.totalTargets} already updated)`, {}, stage.name);
+          await this.commit();
+          c.stageIndex += 1;
+          continue;
+        }
+        if (stage.approval && !c.approved) {
+          c.awaitingApproval = true;
+          this.setState('awaiting_approval', `stage ${stage.name} needs approval`);
+          this.emit('approval_requested', `stage ${stage.name} waits for approval`, { targets: to - from }, stage.name);
+          await this.commit();
+          await this.monitor('gate');
+        }
+        c.approved = false;
+        c.phase = 'apply';
+        c.appliedUpTo = Math.max(c.appliedUpTo, from);
+        stage.state = 'applying';
+        stage.startedAt = now();
+        this.emit('stage_started', `stage ${stage.name}: ${to - from} more targets (${to} of ${this.s.totalTargets})`, { from, to }, stage.name);
+        await this.commit();
+      }
+
+      if (c.phase === 'apply') {
+        for (const b of batches(c.appliedUpTo, to, APPLY_BATCH_SIZE)) {
+          if (this.s.state !== 'running') await this.monitor('hold');
+          const r = await applying.applyBatch({ rolloutId: this.s.id, configKey: this.s.configKey, version: this.s.version!, ...b });
+          c.appliedUpTo = b.to;
+          this.s.updatedTargets = b.to;
+          this.emit('applied', `applied to targets ${b.from + 1}-${b.to} of ${this.s.totalTargets}`, { ...b, ...summarizeApply(r) }, stage.name);
+          if (r.failed > 0) await this.regression(`${r.failed} of ${r.applied} targets failed to apply`, { source: 'apply', failures: r.failures });
+          await this.commit();
+        }
+        c.phase = 'bake';
+        c.bakeRemainingMs = stage.bakeSeconds * 1000;
+        c.streak = 0;
+        stage.state = 'baking';
+        await this.commit();
+      }
+
+      if (c.phase === 'bake') {
+        await this.monitor('bake');
+        stage.state = 'completed';
+        stage.finishedAt = now();
+        this.emit('stage_completed', `stage ${stage.name} healthy after ${stage.bakeSeconds} s bake`, {}, stage.name);
+        c.stageIndex += 1;
+        c.phase = 'gate';
+        await this.commit();
+      }
+    }
+
+    c.phase = 'done';
+    this.s.currentStage = null;
+    this.s.currentStageIndex = null;
+    this.setState('completed', null);
+    this.emit('completed', `version ${this.s.version} runs on all ${this.s.totalTargets} targets`, { version: this.s.version });
+    await this.finalize('completed');
+  }
+
+  /**
+   * Probes the targets on the new version every interval while the rollout bakes, waits for an
+   * approval, or is held: health is watched wherever the new version is live. Returns when the
+   * bake time has run (counting only time spent running), the gate is approved, or the hold ends.
+   */
+  private async monitor(kind: 'bake' | 'gate' | 'hold'): Promise<void> {
+    const c = this.c;
+    const intervalMs = this.s.health.intervalSeconds * 1000;
+    let probed = false;
+    for (;;) {
+      const running = this.s.state === 'running';
+      if (kind === 'bake' && running && c.bakeRemainingMs <= 0 && probed) return;
+      if (kind === 'gate' && running && !c.awaitingApproval) return;
+      if (kind === 'hold' && running) return;
+
+      const started = Date.now();
+      const live = c.appliedUpTo > 0;
+      this.nudged = false;
+      if (live) await this.probeOnce();
+      probed = true;
+      const baking = kind === 'bake' && this.s.state === 'running';
+      const wait = (baking ? Math.min(intervalMs, c.bakeRemainingMs) : intervalMs) - (Date.now() - started);
+      if (!live && !baking) await condition(() => this.nudged);
+      else if (wait > 0) await condition(() => this.nudged, wait);
+      if (baking && this.s.state === 'running') c.bakeRemainingMs -= Date.now() - started;
+      await this.continueAsNewIfLong();
+    }
+  }
+
+  private async probeOnce(): Promise<void> {
+    const stage = this.s.currentStage ?? 'unknown';
+    const sample: ProbeSummary = await probing.probeTargets({
+      rolloutId: this.s.id,
+      configKey: this.s.configKey,
+      version: this.s.version!,
+      stage,
+      upto: this.c.appliedUpTo,
+      timeoutMs: this.s.health.timeoutMs,
+    });
+    const verdict = nextHealth(this.c.streak, sample, this.s.health);
+    this.c.streak = verdict.streak;
+    if (verdict.assessment.verdict === 'no_data' && !this.warnedUnmonitored) {
+      this.warnedUnmonitored = true;
+      this.emit('health_unmonitored', `no target on the new version has a health URL or reports its version`, { unobserved: sample.unobserved }, stage);
+      await this.commit();
+    }
+    if (verdict.regressed) {
+      await this.regression(verdict.assessment.reasons.join('; '), {
+        source: 'health',
+        consecutiveFailedIntervals: verdict.streak,
+        sample,
+      });
+    }
+  }
+
+  /** Applies the regression policy: roll back at once, or hold for a human (once per hold). */
+  private async regression(message: string, evidence: Record<string, unknown>): Promise<void> {
+    if (this.c.heldForRegression && this.s.state === 'paused') return;
+    const stage = this.s.currentStage ?? undefined;
+    this.emit('regression_detected', message, { ...evidence, policy: this.s.onRegression, state: this.s.state }, stage);
+    if (this.s.onRegression === 'rollback') {
+      this.requestRollback(`regression: ${message}`, evidence);
+      await this.commit();
+      return;
+    }
+    this.c.heldForRegression = true;
+    this.setState('paused', `regression: ${message}`);
+    this.emit('paused', 'held for a human after a regression: resume to go on, rollback to restore', {}, stage);
+    await this.commit();
+  }
+
+  /**
+   * Returns every touched target to its previous version. Passes over what is left until nothing
+   * is, or the attempts run out: then the rollout is `failed`, naming the targets it could not
+   * restore. It never ends quietly with a target on the bad version.
+   */
+  async rollBack(req: RollbackRequest): Promise<void> {
+    const started = Date.now();
+    this.setState('rolling_back', req.reason);
+    for (const st of this.s.stages) if (st.state === 'applying' || st.state === 'baking' || st.state === 'completed') st.state = 'rolled_back';
+    this.emit('rollback_started', `rolling back: ${req.reason}`, req.detail, this.s.currentStage ?? undefined);
+    await this.commit();
+
+    for (let attempt = 1; ; attempt++) {
+      const r = await restoring.rollbackTargets({ rolloutId: this.s.id, configKey: this.s.configKey });
+      if (r.remaining === 0) {
+        this.s.updatedTargets = 0;
+        this.setState('rolled_back', req.reason);
+        this.emit('rolled_back', `restored ${r.touched} targets to their previous versions in ${Date.now() - started} ms`, {
+          restored: r.touched,
+          attempts: attempt,
+          durationMs: Date.now() - started,
+        });
+        await this.finalize('rolled_back');
+        return;
+      }
+      if (attempt >= ROLLBACK_ATTEMPTS) {
+        this.setState('failed', `rollback could not restore ${r.remaining} targets`);
+        this.emit('failed', `rollback gave up after ${attempt} attempts: ${r.remaining} targets not restored`, {
+          remaining: r.remaining,
+          unrestored: r.failures,
+          attempts: attempt,
+        });
+        await this.finalize('failed');
+        return;
+      }
+      this.emit('rollback_attempt', `attempt ${attempt}: ${r.remaining} of ${r.touched} targets not restored yet`, {
+        attempt,
+        remaining: r.remaining,
+        failures: r.failures,
+      });
+      await this.commit();
+      await sleep(Math.min(ROLLBACK_BACKOFF_MS.max, ROLLBACK_BACKOFF_MS.initial * 2 ** (attempt - 1)));
+    }
+  }
+
+  private async finalize(outcome: 'completed' | 'rolled_back' | 'failed'): Promise<void> {
+    await bookkeeping.finalizeRollout({
+      rolloutId: this.s.id,
+      configKey: this.s.configKey,
+      version: this.s.version,
+      outcome,
+      previousStableVersion: this.s.previousStableVersion,
+    });
+    await this.commit();
+  }
+
+  private async continueAsNewIfLong(): Promise<void> {
+    const info = workflowInfo();
+    if (!info.continueAsNewSuggested && info.historyLength < HISTORY_EVENTS_LIMIT) return;
+    await condition(allHandlersFinished);
+    await this.commit();
+    if (this.input) await continueAsNew<typeof rolloutWorkflow>({ ...this.input, resume: this.c });
+  }
+}
+
+function summarizeApply(r: ApplyResult): Record<string, unknown> {
+  const out: Record<string, unknown> = { applied: r.applied, pushed: r.pushed, failed: r.failed };
+  if (r.failures.length > 0) out.failures = r.failures satisfies TargetFailure[];
+  return out;
+}
+
+/** A staged rollout of one config change. Its result is the final summary. */
+export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutSummary> {
+  const run = new RolloutRun(input.resume ?? initialCursor(input), input);
+  run.installHandlers();
+  return run.run();
+}
+
+/**
+ * Rolls a completed rollout back at once, without re-running stages: every target it touched
+ * returns to its previous version. Runs under the config's workflow id, so it cannot overlap a
+ * newer rollout of the same config.
+ */
+export async function fastRollbackWorkflow(input: FastRollbackInput): Promise<RolloutSummary> {
+  const loaded = await bookkeeping.loadRollout(input.rolloutId);
+  const cursor: RolloutCursor = {
+    summary: loaded.summary,
+    phase: 'done',
+    stageIndex: loaded.summary.stages.length,
+    stageTargets: loaded.summary.stages.map((s) => s.targets),
+    appliedUpTo: loaded.summary.totalTargets,
+    bakeRemainingMs: 0,
+    streak: 0,
+    awaitingApproval: false,
+    approved: false,
+    heldForRegression: false,
+    seq: loaded.lastSeq,
+    rev: loaded.lastRev,
+  };
+  const run = new RolloutRun(cursor, null);
+  setHandler(statusQuery, () => run.s);
+  const actor = input.actor ?? 'unknown';
+  const reason = input.reason ?? `fast-track rollback of completed version ${loaded.summary.version} requested by ${actor}`;
+  await run.rollBack({ reason, detail: { fastTrack: true, actor } });
+  return run.s;
+}
