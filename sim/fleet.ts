@@ -37,8 +37,10 @@ export class SimTarget {
   readonly running = new Map<string, { version: number; content: unknown }>();
   readonly applied: Applied[] = [];
   readonly probes: ProbeRecord[] = [];
-  /** Make applies fail (500) while set: a target that cannot take config. */
+  /** Refuse new versions (500) while set, but take rollbacks: a target the change breaks on load. */
   failApplies = false;
+  /** Make /health answer 500 while set, whatever the config: a fault outside the change. */
+  failHealth = false;
   /** Drop every connection while set: an unreachable target. */
   unreachable = false;
   private server?: Server;
@@ -95,14 +97,14 @@ export class SimTarget {
     if (req.method === 'GET' && req.url === '/health') {
       const latency = this.latencyMs();
       if (latency > 0) await new Promise((r) => setTimeout(r, latency));
-      const status = this.healthy() ? 200 : 500;
+      const status = this.healthy() && !this.failHealth ? 200 : 500;
       this.probes.push({ at: Date.now(), status });
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ id: this.id, healthy: status === 200 }));
       return;
     }
     if (req.method === 'POST' && req.url === '/apply') {
       const body = await readJson(req);
-      if (this.failApplies) {
+      if (this.failApplies && (body as { rollback?: boolean }).rollback !== true) {
         res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"apply failed"}');
         return;
       }

@@ -1,0 +1,93 @@
+/**
+ * The real stack in the test process: a Temporal client and worker against the test server, a
+ * Redis store under a key prefix of its own, the API app on a free port, and a simulated fleet.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { Redis } from 'ioredis';
+import { createApp } from '../../api/app';
+import { createRedis } from '../../runtime/redis';
+import { Store } from '../../store/store';
+import { Fleet, type FleetOptions } from '../../sim/fleet';
+import { createWorker } from '../../worker/create-worker';
+import { testEnv, uniqueName } from './env';
+
+export interface Stack {
+  client: Client;
+  store: Store;
+  redis: Redis;
+  taskQueue: string;
+  apiUrl: string;
+  worker: Worker;
+  fleet(o: Omit<FleetOptions, 'apiUrl'>): Promise<Fleet>;
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+export async function startStack(name = 'stack'): Promise<Stack> {
+  const env = testEnv();
+  if (!runtimeInstalled) {
+    // Worker state changes at INFO drown the test report; warnings still show.
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const taskQueue = uniqueName(name);
+  const redis = createRedis(env.redisUrl);
+  const store = new Store(redis, `${taskQueue}:`);
+  const connection = await Connection.connect({ address: env.temporalAddress });
+  const client = new Client({ connection });
+  const native = await NativeConnection.connect({ address: env.temporalAddress });
+  const worker = await createWorker({
+    connection: native,
+    namespace: 'default',
+    taskQueue,
+    activityDeps: { store, delivery: { timeoutMs: 1_000, attempts: 2, backoffMs: 50 } },
+    workflowBundlePath: env.workflowBundle,
+    shutdownGraceMs: 1_000,
+  });
+  const running = worker.run();
+  const app = createApp({ store, client, taskQueue, log: () => undefined });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const fleets: Fleet[] = [];
+
+  return {
+    client,
+    store,
+    redis,
+    taskQueue,
+    apiUrl,
+    worker,
+    async fleet(o) {
+      const f = new Fleet({ apiUrl, ...o });
+      await f.start();
+      fleets.push(f);
+      return f;
+    },
+    async api<T>(method: string, path: string, body?: unknown) {
+      const res = await fetch(`${apiUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+    },
+    async stop() {
+      await Promise.all(fleets.map((f) => f.stop()));
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      worker.shutdown();
+      await running;
+      await native.close();
+      await connection.close();
+      redis.disconnect();
+    },
+  };
+}
