@@ -225,7 +225,13 @@ export function createActivities(deps: ActivityDeps) {
         if (!doc?.healthUrl) return;
         const o = await probe(doc.healthUrl, input.timeoutMs);
         latencies.push(o.latencyMs);
-        if (!o.ok) failures.push({ targetId: id, reason: o.reason ?? 'http_status', ...(o.status ? { status: o.status } : {}), message: o.message ?? 'failed' });
+        if (!o.ok)
+          failures.push({
+            targetId: id,
+            reason: o.reason ?? 'http_status',
+            ...(o.status ? { status: o.status } : {}),
+            message: o.message ?? 'failed',
+          });
         if (i % 256 === 0) heartbeat();
       });
       const failuresByReason: ProbeSummary['failuresByReason'] = {};

@@ -44,7 +44,11 @@ function parse(schema: z.ZodType, value: unknown, where: 'path' | 'query' | 'bod
   throw new HttpError(400, Reason.InvalidRequest, `${first.field}: ${first.message}`, first.field, { in: where, issues });
 }
 
-export function bind<R extends Route>(router: Router, route: R, handler: (input: RouteInput<R>, req: Request, res: Response) => Promise<Reply | void>): void {
+export function bind<R extends Route>(
+  router: Router,
+  route: R,
+  handler: (input: RouteInput<R>, req: Request, res: Response) => Promise<Reply | void>,
+): void {
   router[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {
     try {
       const input = {

@@ -1,6 +1,6 @@
 /** The OpenAPI 3.1 document, generated from the contract's zod schemas; never written by hand. */
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
+import { type z } from 'zod';
 import { contract, type Route } from './contract';
 
 function openApiPath(path: string): string {
@@ -12,7 +12,9 @@ export function openApiDocument(): object {
   for (const [operationId, route] of Object.entries(contract) as [string, Route][]) {
     const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
     for (const [status, schema] of Object.entries(route.responses)) {
-      responses[status] = schema ? { description: `HTTP ${status}`, content: { 'application/json': { schema } } } : { description: `HTTP ${status}` };
+      responses[status] = schema
+        ? { description: `HTTP ${status}`, content: { 'application/json': { schema } } }
+        : { description: `HTTP ${status}` };
     }
     registry.registerPath({
       operationId,

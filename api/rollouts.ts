@@ -9,7 +9,7 @@ import { Reason } from '../domain/reasons';
 import { MAX_TARGETS_PER_ROLLOUT, type CreateRolloutRequest, type RolloutDetail, type RolloutSummary } from '../domain/schemas';
 import { initialSummary } from '../domain/summary';
 import type { Store } from '../store/store';
-import { controlUpdate, preparedUpdate, workflowIdFor, type RolloutInput } from '../workflows/definitions';
+import { controlUpdate, preparedUpdate, statusQuery, workflowIdFor, type RolloutInput } from '../workflows/definitions';
 import type { ConfigSchemas } from './config-schemas';
 import { HttpError } from './http';
 
@@ -19,6 +19,11 @@ export const STAGED_TTL_SECONDS = 24 * 3600;
 export const PREPARE_WAIT_MS = 5_000;
 /** How long a control action waits for the workflow to accept it. */
 export const CONTROL_WAIT_MS = 10_000;
+/**
+ * A rollout records its end a moment before its workflow closes. A start that collides with a
+ * workflow in that moment waits this long for it to close, then tries once more.
+ */
+export const CLOSING_WAIT_MS = 5_000;
 
 /** Time-ordered and unique: `r` + 10 chars of time + 8 of randomness, sortable as text. */
 export function newRolloutId(now = Date.now()): string {
@@ -65,21 +70,29 @@ export class RolloutService {
     await store.stageRollout(rolloutId, { content: req.content, targetIds }, STAGED_TTL_SECONDS);
     let handle: WorkflowHandle;
     try {
-      handle = await this.d.client.workflow.start('rolloutWorkflow', {
-        taskQueue: this.d.taskQueue,
-        workflowId,
-        args: [input],
-        // A running workflow with this id means another rollout of the key is active: refuse.
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      });
+      handle = await this.startExclusive(workflowId, () =>
+        this.d.client.workflow.start('rolloutWorkflow', {
+          taskQueue: this.d.taskQueue,
+          workflowId,
+          args: [input],
+          // A running workflow with this id means another rollout of the key is active: refuse.
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        }),
+      );
     } catch (err) {
       await store.dropStaged(rolloutId).catch(() => undefined);
       if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') {
         const active = await this.activeRolloutOf(req.configKey);
-        throw new HttpError(409, Reason.RolloutActive, `configKey: rollout ${active ?? '(unknown)'} of ${req.configKey} is still active`, 'configKey', {
-          activeRolloutId: active,
-        });
+        throw new HttpError(
+          409,
+          Reason.RolloutActive,
+          `configKey: rollout ${active ?? '(unknown)'} of ${req.configKey} is still active`,
+          'configKey',
+          {
+            activeRolloutId: active,
+          },
+        );
       }
       throw err;
     }
@@ -94,6 +107,26 @@ export class RolloutService {
     }
   }
 
+  /**
+   * Starts a workflow under a config's id. If the id is taken by a rollout that has already
+   * ended (recorded its end, not yet closed), waits for it to close and tries once more.
+   */
+  private async startExclusive<T>(workflowId: string, start: () => Promise<T>): Promise<T> {
+    try {
+      return await start();
+    } catch (err) {
+      if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
+      const running = this.d.client.workflow.getHandle(workflowId);
+      const closing = await running
+        .query(statusQuery)
+        .then((s) => isTerminal(s.state))
+        .catch(() => false);
+      if (!closing) throw err;
+      await this.d.client.connection.withDeadline(Date.now() + CLOSING_WAIT_MS, () => running.result()).catch(() => undefined);
+      return start();
+    }
+  }
+
   private async resolveTargets(req: CreateRolloutRequest): Promise<string[]> {
     const { store } = this.d;
     if ('ids' in req.targets) {
@@ -101,10 +134,16 @@ export class RolloutService {
       const docs = await store.getTargets(ids);
       const unknown = ids.filter((_, i) => docs[i] === null);
       if (unknown.length > 0) {
-        throw new HttpError(422, Reason.UnknownTargets, `targets.ids: unknown target ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', …' : ''}`, 'targets.ids', {
-          unknown: unknown.slice(0, 100),
-          count: unknown.length,
-        });
+        throw new HttpError(
+          422,
+          Reason.UnknownTargets,
+          `targets.ids: unknown target ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', …' : ''}`,
+          'targets.ids',
+          {
+            unknown: unknown.slice(0, 100),
+            count: unknown.length,
+          },
+        );
       }
       return ids;
     }
@@ -113,7 +152,12 @@ export class RolloutService {
       throw new HttpError(422, Reason.NoTargets, 'targets.selector: no registered target matches', 'targets.selector');
     }
     if (ids.length > MAX_TARGETS_PER_ROLLOUT) {
-      throw new HttpError(422, Reason.InvalidRequest, `targets.selector: matches ${ids.length} targets, more than ${MAX_TARGETS_PER_ROLLOUT}`, 'targets.selector');
+      throw new HttpError(
+        422,
+        Reason.InvalidRequest,
+        `targets.selector: matches ${ids.length} targets, more than ${MAX_TARGETS_PER_ROLLOUT}`,
+        'targets.selector',
+      );
     }
     return ids;
   }
@@ -150,7 +194,11 @@ export class RolloutService {
     return canFastRollback(s.state, s.version, latest) ? { ...s, allowedActions: ['rollback'] } : s;
   }
 
-  async act(rolloutId: string, action: RolloutAction, who: { actor?: string | undefined; reason?: string | undefined }): Promise<RolloutSummary> {
+  async act(
+    rolloutId: string,
+    action: RolloutAction,
+    who: { actor?: string | undefined; reason?: string | undefined },
+  ): Promise<RolloutSummary> {
     const s = await this.summary(rolloutId);
     if (s.state === 'completed' && action === 'rollback') return this.fastRollback(s, who);
     if (isTerminal(s.state)) {
@@ -181,19 +229,27 @@ export class RolloutService {
   private async fastRollback(s: RolloutSummary, who: { actor?: string | undefined; reason?: string | undefined }): Promise<RolloutSummary> {
     const latest = await this.d.store.latestVersion(s.configKey);
     if (!canFastRollback(s.state, s.version, latest)) {
-      throw new HttpError(409, Reason.NotNewest, `rollout ${s.id} (version ${s.version}) is not the newest of ${s.configKey} (version ${latest})`, 'rolloutId', {
-        version: s.version,
-        latestVersion: latest,
-      });
+      throw new HttpError(
+        409,
+        Reason.NotNewest,
+        `rollout ${s.id} (version ${s.version}) is not the newest of ${s.configKey} (version ${latest})`,
+        'rolloutId',
+        {
+          version: s.version,
+          latestVersion: latest,
+        },
+      );
     }
     try {
-      await this.d.client.workflow.start('fastRollbackWorkflow', {
-        taskQueue: this.d.taskQueue,
-        workflowId: s.workflowId,
-        args: [{ rolloutId: s.id, ...who }],
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      });
+      await this.startExclusive(s.workflowId, () =>
+        this.d.client.workflow.start('fastRollbackWorkflow', {
+          taskQueue: this.d.taskQueue,
+          workflowId: s.workflowId,
+          args: [{ rolloutId: s.id, ...who }],
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        }),
+      );
     } catch (err) {
       if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') {
         throw new HttpError(409, Reason.RolloutActive, `configKey: another rollout or rollback of ${s.configKey} is active`, 'configKey');

@@ -16,7 +16,12 @@ async function main(): Promise<void> {
   const redis = createRedis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
   const connection = await Connection.connect({ ...temporalConnectionOptions(env), connectTimeout: 10_000 });
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
-  const app = createApp({ store: new Store(redis, env.TOLLGATE_REDIS_PREFIX), client, taskQueue: env.TOLLGATE_TASK_QUEUE, maxBody: env.TOLLGATE_MAX_BODY });
+  const app = createApp({
+    store: new Store(redis, env.TOLLGATE_REDIS_PREFIX),
+    client,
+    taskQueue: env.TOLLGATE_TASK_QUEUE,
+    maxBody: env.TOLLGATE_MAX_BODY,
+  });
   const server = app.listen(env.PORT, env.HOST, () => {
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : env.PORT;

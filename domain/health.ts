@@ -66,8 +66,7 @@ export interface HealthStreak {
  */
 export function nextHealth(previousStreak: number, sample: ProbeSummary, t: HealthThresholds): HealthStreak {
   const assessment = assessInterval(sample, t);
-  const streak =
-    assessment.verdict === 'unhealthy' ? previousStreak + 1 : assessment.verdict === 'healthy' ? 0 : previousStreak;
+  const streak = assessment.verdict === 'unhealthy' ? previousStreak + 1 : assessment.verdict === 'healthy' ? 0 : previousStreak;
   return { streak, regressed: streak >= t.failureThreshold, assessment };
 }
 

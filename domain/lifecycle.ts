@@ -3,15 +3,7 @@
  * Pure and free of imports so the workflow bundle, the API and the CLI share one definition.
  */
 
-export const ROLLOUT_STATES = [
-  'running',
-  'paused',
-  'awaiting_approval',
-  'rolling_back',
-  'rolled_back',
-  'completed',
-  'failed',
-] as const;
+export const ROLLOUT_STATES = ['running', 'paused', 'awaiting_approval', 'rolling_back', 'rolled_back', 'completed', 'failed'] as const;
 export type RolloutState = (typeof ROLLOUT_STATES)[number];
 
 export const STAGE_STATES = ['pending', 'applying', 'baking', 'completed', 'skipped', 'rolled_back'] as const;

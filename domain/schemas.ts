@@ -14,9 +14,7 @@ export const Id = z
 const LabelKey = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/, 'label keys are 1-63 characters of letters, digits, ".", "_", "/" or "-"');
-const LabelValue = z
-  .string()
-  .regex(/^[A-Za-z0-9._-]{0,63}$/, 'label values are at most 63 characters of letters, digits, ".", "_" or "-"');
+const LabelValue = z.string().regex(/^[A-Za-z0-9._-]{0,63}$/, 'label values are at most 63 characters of letters, digits, ".", "_" or "-"');
 export const Labels = z.record(LabelKey, LabelValue).meta({ id: 'Labels', example: { region: 'eu-west', tier: 'web' } });
 export type Labels = z.infer<typeof Labels>;
 
@@ -111,7 +109,10 @@ export const Stage = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be 1-64 letters, digits, spaces, ".", "_" or "-"'),
     percent: z.number().gt(0).max(100),
-    bakeSeconds: z.number().min(0).max(7 * 24 * 3600),
+    bakeSeconds: z
+      .number()
+      .min(0)
+      .max(7 * 24 * 3600),
     approval: z.boolean().default(false).describe('Hold for a human approval before this stage applies.'),
   })
   .strict()
@@ -178,7 +179,10 @@ export type TargetSelection = z.infer<typeof TargetSelection>;
 export const CreateRolloutRequest = z
   .object({
     configKey: Id,
-    content: z.unknown().refine((v) => v !== undefined, 'content is required').describe('Any JSON value.'),
+    content: z
+      .unknown()
+      .refine((v) => v !== undefined, 'content is required')
+      .describe('Any JSON value.'),
     targets: TargetSelection,
     stages: Stages.default(DEFAULT_STAGES),
     health: HealthPolicy.default(HealthPolicy.parse({})),

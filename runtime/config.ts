@@ -18,12 +18,18 @@ export const Env = z.object({
   /** Temporal Cloud API key; implies TLS. */
   TEMPORAL_API_KEY: z.string().optional(),
   TOLLGATE_TASK_QUEUE: z.string().min(1).default('tollgate-rollouts'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
   TOLLGATE_REDIS_PREFIX: z.string().default('tollgate:'),
   PORT: Port.default(3000),
   HOST: z.string().default('0.0.0.0'),
   /** Largest accepted request body (express/body-parser syntax). */
-  TOLLGATE_MAX_BODY: z.string().regex(/^\d+(b|kb|mb)$/i, 'like 1mb or 512kb').default('1mb'),
+  TOLLGATE_MAX_BODY: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'like 1mb or 512kb')
+    .default('1mb'),
   /** Prebuilt workflow bundle; without it the worker bundles workflows/ at start. */
   TOLLGATE_WORKFLOW_BUNDLE: z.string().optional(),
   /** How long a stopping worker lets in-flight activities finish (ms). */

@@ -108,7 +108,12 @@ export class SimTarget {
         res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"apply failed"}');
         return;
       }
-      const { configKey, version, content, rollback } = body as { configKey: string; version: number; content: unknown; rollback?: boolean };
+      const { configKey, version, content, rollback } = body as {
+        configKey: string;
+        version: number;
+        content: unknown;
+        rollback?: boolean;
+      };
       this.load(configKey, version, content, rollback === true);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ version }));
       return;
@@ -143,8 +148,10 @@ export class Fleet {
 
   constructor(readonly o: FleetOptions) {
     const prefix = o.idPrefix ?? 'sim';
-    for (let i = 0; i < o.push; i++) this.targets.push(new SimTarget({ id: `${prefix}-push-${i}`, delivery: 'push', labels: { ...o.labels, delivery: 'push' } }));
-    for (let i = 0; i < o.pull; i++) this.targets.push(new SimTarget({ id: `${prefix}-pull-${i}`, delivery: 'pull', labels: { ...o.labels, delivery: 'pull' } }));
+    for (let i = 0; i < o.push; i++)
+      this.targets.push(new SimTarget({ id: `${prefix}-push-${i}`, delivery: 'push', labels: { ...o.labels, delivery: 'push' } }));
+    for (let i = 0; i < o.pull; i++)
+      this.targets.push(new SimTarget({ id: `${prefix}-pull-${i}`, delivery: 'pull', labels: { ...o.labels, delivery: 'pull' } }));
   }
 
   get ids(): string[] {
@@ -187,7 +194,12 @@ export class Fleet {
             (this.o.configKeys ?? []).map(async (key) => {
               const res = await fetch(`${this.o.apiUrl}/v1/targets/${t.id}/configs/${key}`).catch(() => null);
               if (!res) return;
-              const a = res.status === 200 ? ((await res.json()) as { version: number; content: unknown }) : res.status === 404 ? { version: 0, content: null } : null;
+              const a =
+                res.status === 200
+                  ? ((await res.json()) as { version: number; content: unknown })
+                  : res.status === 404
+                    ? { version: 0, content: null }
+                    : null;
               if (res.status !== 200 && res.status !== 404) await res.text();
               if (!a || a.version === t.version(key)) return;
               t.load(key, a.version, a.content, a.version < t.version(key));

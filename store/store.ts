@@ -259,10 +259,12 @@ export class Store {
   async restoreBatch(rolloutId: string, configKey: string, targetIds: readonly string[]): Promise<(number | null)[]> {
     const out: (number | null)[] = [];
     for (const part of chunks(targetIds)) {
-      const res = (await runScript(this.redis, restoreBatch, [this.k.rolloutPrevious(rolloutId)], [configKey, this.k.assign(''), ...part])) as (
-        | string
-        | null
-      )[];
+      const res = (await runScript(
+        this.redis,
+        restoreBatch,
+        [this.k.rolloutPrevious(rolloutId)],
+        [configKey, this.k.assign(''), ...part],
+      )) as (string | null)[];
       for (const p of res) out.push(p === null || p === undefined ? null : Number(p));
     }
     return out;

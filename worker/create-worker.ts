@@ -3,7 +3,7 @@
  * Temporal server and Redis.
  */
 import { existsSync } from 'node:fs';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 
 export interface CreateWorkerOptions {

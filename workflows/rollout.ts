@@ -119,7 +119,7 @@ class RolloutRun {
 
   installHandlers(): void {
     setHandler(statusQuery, () => this.s);
-    setHandler(controlUpdate, (req) => this.control(req), { validator: (req) => this.validate(req) });
+    setHandler(controlUpdate, (req) => this.control(req), { validator: (req: ControlRequest) => this.validate(req) });
     setHandler(preparedUpdate, async () => {
       await condition(() => this.s.version !== null || isTerminal(this.s.state));
       return this.s;
@@ -183,7 +183,8 @@ class RolloutRun {
           this.c.approved = true;
           this.emit('approved', `${req.action === 'approve' ? 'approved' : 'resumed (counts as approval)'} by ${who.actor}`, who, stage);
         }
-        if (this.s.state === 'paused') this.emit('resumed', `${req.action === 'resume' ? 'resumed' : 'approved'} by ${who.actor}`, who, stage);
+        if (this.s.state === 'paused')
+          this.emit('resumed', `${req.action === 'resume' ? 'resumed' : 'approved'} by ${who.actor}`, who, stage);
         this.c.streak = 0;
         this.c.heldForRegression = false;
         this.setState('running', null);
@@ -195,7 +196,8 @@ class RolloutRun {
     }
     this.nudged = true;
     await this.commit();
-    if (req.action === 'rollback') await condition(() => this.s.state !== 'running' && this.s.state !== 'paused' && this.s.state !== 'awaiting_approval');
+    if (req.action === 'rollback')
+      await condition(() => this.s.state !== 'running' && this.s.state !== 'paused' && this.s.state !== 'awaiting_approval');
     return this.s;
   }
 
@@ -265,7 +267,12 @@ class RolloutRun {
       if (c.phase === 'gate') {
         if (to <= from) {
           stage.state = 'skipped';
-          this.emit('stage_skipped', `stage ${stage.name} adds no target (${from} of ${this.s.totalTargets} already updated)`, {}, stage.name);
+          this.emit(
+            'stage_skipped',
+            `stage ${stage.name} adds no target (${from} of ${this.s.totalTargets} already updated)`,
+            {},
+            stage.name,
+          );
           await this.commit();
           c.stageIndex += 1;
           continue;
@@ -282,7 +289,12 @@ class RolloutRun {
         c.appliedUpTo = Math.max(c.appliedUpTo, from);
         stage.state = 'applying';
         stage.startedAt = now();
-        this.emit('stage_started', `stage ${stage.name}: ${to - from} more targets (${to} of ${this.s.totalTargets})`, { from, to }, stage.name);
+        this.emit(
+          'stage_started',
+          `stage ${stage.name}: ${to - from} more targets (${to} of ${this.s.totalTargets})`,
+          { from, to },
+          stage.name,
+        );
         await this.commit();
       }
 
@@ -292,8 +304,14 @@ class RolloutRun {
           const r = await applying.applyBatch({ rolloutId: this.s.id, configKey: this.s.configKey, version: this.s.version!, ...b });
           c.appliedUpTo = b.to;
           this.s.updatedTargets = b.to;
-          this.emit('applied', `applied to targets ${b.from + 1}-${b.to} of ${this.s.totalTargets}`, { ...b, ...summarizeApply(r) }, stage.name);
-          if (r.failed > 0) await this.regression(`${r.failed} of ${r.applied} targets failed to apply`, { source: 'apply', failures: r.failures });
+          this.emit(
+            'applied',
+            `applied to targets ${b.from + 1}-${b.to} of ${this.s.totalTargets}`,
+            { ...b, ...summarizeApply(r) },
+            stage.name,
+          );
+          if (r.failed > 0)
+            await this.regression(`${r.failed} of ${r.applied} targets failed to apply`, { source: 'apply', failures: r.failures });
           await this.commit();
         }
         c.phase = 'bake';
@@ -365,7 +383,12 @@ class RolloutRun {
     this.c.streak = verdict.streak;
     if (verdict.assessment.verdict === 'no_data' && !this.warnedUnmonitored) {
       this.warnedUnmonitored = true;
-      this.emit('health_unmonitored', `no target on the new version has a health URL or reports its version`, { unobserved: sample.unobserved }, stage);
+      this.emit(
+        'health_unmonitored',
+        `no target on the new version has a health URL or reports its version`,
+        { unobserved: sample.unobserved },
+        stage,
+      );
       await this.commit();
     }
     if (verdict.regressed) {
@@ -401,7 +424,8 @@ class RolloutRun {
   async rollBack(req: RollbackRequest): Promise<void> {
     const started = Date.now();
     this.setState('rolling_back', req.reason);
-    for (const st of this.s.stages) if (st.state === 'applying' || st.state === 'baking' || st.state === 'completed') st.state = 'rolled_back';
+    for (const st of this.s.stages)
+      if (st.state === 'applying' || st.state === 'baking' || st.state === 'completed') st.state = 'rolled_back';
     this.emit('rollback_started', `rolling back: ${req.reason}`, req.detail, this.s.currentStage ?? undefined);
     await this.commit();
 

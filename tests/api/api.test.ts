@@ -34,14 +34,21 @@ describe('health and documentation', () => {
   });
 
   it('GET /openapi.json is generated from the same schemas that validate requests', async () => {
-    const res = await stack.api<{ openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, { properties?: Record<string, unknown> }> } }>(
-      'GET',
-      '/openapi.json',
-    );
+    const res = await stack.api<{
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    }>('GET', '/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toEqual(
-      expect.arrayContaining(['/v1/rollouts', '/v1/rollouts/{rolloutId}', '/v1/rollouts/{rolloutId}/{action}', '/v1/targets/{targetId}', '/v1/configs/{configKey}/schema']),
+      expect.arrayContaining([
+        '/v1/rollouts',
+        '/v1/rollouts/{rolloutId}',
+        '/v1/rollouts/{rolloutId}/{action}',
+        '/v1/targets/{targetId}',
+        '/v1/configs/{configKey}/schema',
+      ]),
     );
     expect(Object.keys(res.body.components.schemas.CreateRolloutRequest!.properties!)).toEqual(
       expect.arrayContaining(['configKey', 'content', 'targets', 'stages', 'health', 'onRegression']),
@@ -72,7 +79,9 @@ describe('targets', () => {
     const id = `${stack.taskQueue}-t1`;
     const put = await stack.api<{ id: string; createdAt: string }>('PUT', `/v1/targets/${id}`, { labels: { zone: 'a', role: 'db' } });
     expect(put.status).toBe(200);
-    const again = await stack.api<{ createdAt: string; labels: unknown }>('PUT', `/v1/targets/${id}`, { labels: { zone: 'b', role: 'db' } });
+    const again = await stack.api<{ createdAt: string; labels: unknown }>('PUT', `/v1/targets/${id}`, {
+      labels: { zone: 'b', role: 'db' },
+    });
     expect(again.body.createdAt).toBe(put.body.createdAt);
     const list = await stack.api<{ items: { id: string }[] }>('GET', '/v1/targets?selector=zone=b,role=db');
     expect(list.body.items.map((t) => t.id)).toContain(id);
@@ -87,7 +96,11 @@ describe('targets', () => {
   it('refuses to delete a target while an active rollout includes it', async () => {
     const fleet = await fleetFor('busy');
     const k = key();
-    const r = await stack.api<RolloutSummary>('POST', '/v1/rollouts', makeRolloutRequest({ configKey: k, targets: { selector: { app: 'busy' } }, stages: fastStages(30) }));
+    const r = await stack.api<RolloutSummary>(
+      'POST',
+      '/v1/rollouts',
+      makeRolloutRequest({ configKey: k, targets: { selector: { app: 'busy' } }, stages: fastStages(30) }),
+    );
     expect(r.status).toBe(201);
     const del = await stack.api<Err>('DELETE', `/v1/targets/${fleet.ids[0]}`);
     expect(del.status).toBe(409);
@@ -100,8 +113,15 @@ describe('targets', () => {
     await stack.api('PUT', `/v1/targets/${id}`, { labels: { app: 'pullers' } });
     const k = key();
     expect((await stack.api<Err>('GET', `/v1/targets/${id}/configs/${k}`)).status).toBe(404);
-    const r = await stack.api<RolloutSummary>('POST', '/v1/rollouts', makeRolloutRequest({ configKey: k, content: { x: 1 }, targets: { ids: [id] }, stages: fastStages(0.1) }));
-    await waitFor('completed', async () => (await stack.api<RolloutSummary>('GET', `/v1/rollouts/${r.body.id}`)).body.state === 'completed');
+    const r = await stack.api<RolloutSummary>(
+      'POST',
+      '/v1/rollouts',
+      makeRolloutRequest({ configKey: k, content: { x: 1 }, targets: { ids: [id] }, stages: fastStages(0.1) }),
+    );
+    await waitFor(
+      'completed',
+      async () => (await stack.api<RolloutSummary>('GET', `/v1/rollouts/${r.body.id}`)).body.state === 'completed',
+    );
     expect((await stack.api('GET', `/v1/targets/${id}/configs/${k}`)).body).toEqual({ configKey: k, version: 1, content: { x: 1 } });
     expect((await stack.api<Err>('PUT', `/v1/targets/${id}/configs/${k}/status`, { version: -1 })).body.error.field).toBe('version');
     expect((await stack.api('PUT', `/v1/targets/${id}/configs/${k}/status`, { version: 1 })).status).toBe(204);
@@ -120,7 +140,17 @@ describe('creating rollouts', () => {
     ['a body that is not JSON', '{"configKey":', 'body'],
     ['no content', { configKey: 'x', targets: { ids: ['a'] } }, 'content'],
     ['a single 100% stage', makeRolloutRequest({ stages: [{ name: 'all', percent: 100, bakeSeconds: 1 }] }), 'stages'],
-    ['percents that go down', makeRolloutRequest({ stages: [{ name: 'a', percent: 50, bakeSeconds: 1 }, { name: 'b', percent: 20, bakeSeconds: 1 }, { name: 'c', percent: 100, bakeSeconds: 1 }] }), 'stages[1].percent'],
+    [
+      'percents that go down',
+      makeRolloutRequest({
+        stages: [
+          { name: 'a', percent: 50, bakeSeconds: 1 },
+          { name: 'b', percent: 20, bakeSeconds: 1 },
+          { name: 'c', percent: 100, bakeSeconds: 1 },
+        ],
+      }),
+      'stages[1].percent',
+    ],
     ['an error rate above 1', makeRolloutRequest({ health: { maxErrorRate: 2 } }), 'health.maxErrorRate'],
     ['an unknown policy', makeRolloutRequest({ onRegression: 'shrug' }), 'onRegression'],
     ['a bad config key', makeRolloutRequest({ configKey: 'a b' }), 'configKey'],
@@ -131,14 +161,22 @@ describe('creating rollouts', () => {
   });
 
   it('refuses unknown target ids with 422 naming them', async () => {
-    const res = await stack.api<Err>('POST', '/v1/rollouts', makeRolloutRequest({ configKey: key(), targets: { ids: ['ghost-1', 'ghost-2'] } }));
+    const res = await stack.api<Err>(
+      'POST',
+      '/v1/rollouts',
+      makeRolloutRequest({ configKey: key(), targets: { ids: ['ghost-1', 'ghost-2'] } }),
+    );
     expect(res.status).toBe(422);
     expect(res.body.error).toMatchObject({ code: 'UnknownTargets', field: 'targets.ids' });
     expect(res.body.error.message).toContain('ghost-1');
   });
 
   it('refuses a selector that matches nothing with 422', async () => {
-    const res = await stack.api<Err>('POST', '/v1/rollouts', makeRolloutRequest({ configKey: key(), targets: { selector: { app: 'nobody-here' } } }));
+    const res = await stack.api<Err>(
+      'POST',
+      '/v1/rollouts',
+      makeRolloutRequest({ configKey: key(), targets: { selector: { app: 'nobody-here' } } }),
+    );
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('NoTargets');
   });
@@ -155,7 +193,11 @@ describe('creating rollouts', () => {
     expect((await stack.api<Err>('PUT', `/v1/configs/${k}/schema`, { type: 12 })).status).toBe(400);
     expect((await stack.api('PUT', `/v1/configs/${k}/schema`, schema)).status).toBe(200);
     const before = await stack.api<{ items: unknown[] }>('GET', `/v1/rollouts?configKey=${k}`);
-    const res = await stack.api<Err>('POST', '/v1/rollouts', makeRolloutRequest({ configKey: k, targets: { selector: { app: 'web' } }, content: { pool: 0 } }));
+    const res = await stack.api<Err>(
+      'POST',
+      '/v1/rollouts',
+      makeRolloutRequest({ configKey: k, targets: { selector: { app: 'web' } }, content: { pool: 0 } }),
+    );
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('SchemaViolation');
     expect(res.body.error.details?.violations).toEqual([{ pointer: '/pool', message: 'must be >= 1' }]);
@@ -163,14 +205,22 @@ describe('creating rollouts', () => {
     expect((await stack.api<{ items: unknown[] }>('GET', `/v1/rollouts?configKey=${k}`)).body.items).toEqual(before.body.items);
     expect((await stack.api<{ latestVersion: number | null }>('GET', `/v1/configs/${k}`)).body.latestVersion).toBeNull();
     // Valid content goes through and gets version 1
-    const ok = await stack.api<RolloutSummary>('POST', '/v1/rollouts', makeRolloutRequest({ configKey: k, targets: { selector: { app: 'web' } }, content: { pool: 3 }, stages: fastStages(0.1) }));
+    const ok = await stack.api<RolloutSummary>(
+      'POST',
+      '/v1/rollouts',
+      makeRolloutRequest({ configKey: k, targets: { selector: { app: 'web' } }, content: { pool: 3 }, stages: fastStages(0.1) }),
+    );
     expect(ok.status).toBe(201);
     expect(ok.body.version).toBe(1);
   });
 
   it('refuses a second active rollout of the same config with 409, naming the active one', async () => {
     const k = key();
-    const first = await stack.api<RolloutSummary>('POST', '/v1/rollouts', makeRolloutRequest({ configKey: k, targets: { selector: { app: 'web' } }, stages: fastStages(30) }));
+    const first = await stack.api<RolloutSummary>(
+      'POST',
+      '/v1/rollouts',
+      makeRolloutRequest({ configKey: k, targets: { selector: { app: 'web' } }, stages: fastStages(30) }),
+    );
     expect(first.status).toBe(201);
     const second = await stack.api<Err & { error: { details: { activeRolloutId: string } } }>(
       'POST',
@@ -181,15 +231,29 @@ describe('creating rollouts', () => {
     expect(second.body.error.details.activeRolloutId).toBe(first.body.id);
     // The refused request used no version number
     await stack.api('POST', `/v1/rollouts/${first.body.id}/rollback`);
-    await waitFor('rolled back', async () => (await stack.api<RolloutSummary>('GET', `/v1/rollouts/${first.body.id}`)).body.state === 'rolled_back');
-    const third = await stack.api<RolloutSummary>('POST', '/v1/rollouts', makeRolloutRequest({ configKey: k, targets: { selector: { app: 'web' } }, stages: fastStages(0.1) }));
+    await waitFor(
+      'rolled back',
+      async () => (await stack.api<RolloutSummary>('GET', `/v1/rollouts/${first.body.id}`)).body.state === 'rolled_back',
+    );
+    const third = await stack.api<RolloutSummary>(
+      'POST',
+      '/v1/rollouts',
+      makeRolloutRequest({ configKey: k, targets: { selector: { app: 'web' } }, stages: fastStages(0.1) }),
+    );
     expect(third.body.version).toBe(2);
   });
 
   it('keeps versions and their content', async () => {
     const k = key();
-    const r = await stack.api<RolloutSummary>('POST', '/v1/rollouts', makeRolloutRequest({ configKey: k, targets: { selector: { app: 'web' } }, content: { v: 'one' }, stages: fastStages(0.1) }));
-    const v = await stack.api<{ version: number; content: unknown; rolloutId: string; sha256: string }>('GET', `/v1/configs/${k}/versions/1`);
+    const r = await stack.api<RolloutSummary>(
+      'POST',
+      '/v1/rollouts',
+      makeRolloutRequest({ configKey: k, targets: { selector: { app: 'web' } }, content: { v: 'one' }, stages: fastStages(0.1) }),
+    );
+    const v = await stack.api<{ version: number; content: unknown; rolloutId: string; sha256: string }>(
+      'GET',
+      `/v1/configs/${k}/versions/1`,
+    );
     expect(v.body).toMatchObject({ version: 1, content: { v: 'one' }, rolloutId: r.body.id });
     expect(v.body.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect((await stack.api<Err>('GET', `/v1/configs/${k}/versions/9`)).status).toBe(404);
@@ -208,7 +272,11 @@ describe('steering rollouts', () => {
 
   it('409 when the state does not allow the action', async () => {
     await fleetFor('steer');
-    const r = await stack.api<RolloutSummary>('POST', '/v1/rollouts', makeRolloutRequest({ configKey: key(), targets: { selector: { app: 'steer' } }, stages: fastStages(30) }));
+    const r = await stack.api<RolloutSummary>(
+      'POST',
+      '/v1/rollouts',
+      makeRolloutRequest({ configKey: key(), targets: { selector: { app: 'steer' } }, stages: fastStages(30) }),
+    );
     const resume = await stack.api<Err>('POST', `/v1/rollouts/${r.body.id}/resume`);
     expect(resume.status).toBe(409);
     expect(resume.body.error.code).toBe('InvalidState');

@@ -59,10 +59,14 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<{ s
 }
 
 function untilTerminal(id: string): Promise<RolloutDetail> {
-  return waitFor(`rollout ${id} to end`, async () => {
-    const r = await api<RolloutDetail>('GET', `/v1/rollouts/${id}`);
-    return ['completed', 'rolled_back', 'failed'].includes(r.body.state) ? r.body : undefined;
-  }, 60_000);
+  return waitFor(
+    `rollout ${id} to end`,
+    async () => {
+      const r = await api<RolloutDetail>('GET', `/v1/rollouts/${id}`);
+      return ['completed', 'rolled_back', 'failed'].includes(r.body.state) ? r.body : undefined;
+    },
+    60_000,
+  );
 }
 
 function median(xs: number[]): number {
@@ -100,7 +104,11 @@ describe('a fleet of push and pull targets', () => {
 
   it('takes a good change everywhere, then stops bad ones at the canary and restores every target', async () => {
     // Given version 1 everywhere
-    const good = await api<RolloutSummary>('POST', '/v1/rollouts', makeRolloutRequest({ configKey: key(), content: { pool: 10 }, stages: fastStages(0.3) }));
+    const good = await api<RolloutSummary>(
+      'POST',
+      '/v1/rollouts',
+      makeRolloutRequest({ configKey: key(), content: { pool: 10 }, stages: fastStages(0.3) }),
+    );
     expect(good.status).toBe(201);
     const done = await untilTerminal(good.body.id);
     expect(done.state).toBe('completed');
@@ -111,7 +119,11 @@ describe('a fleet of push and pull targets', () => {
     const canaries = new Set<string>();
     for (let i = 0; i < 5; i++) {
       const startedAt = Date.now();
-      const bad = await api<RolloutSummary>('POST', '/v1/rollouts', makeRolloutRequest({ configKey: key(), content: { pool: 0, healthy: false, attempt: i } }));
+      const bad = await api<RolloutSummary>(
+        'POST',
+        '/v1/rollouts',
+        makeRolloutRequest({ configKey: key(), content: { pool: 0, healthy: false, attempt: i } }),
+      );
       expect(bad.status).toBe(201);
       const r = await untilTerminal(bad.body.id);
 
@@ -125,13 +137,17 @@ describe('a fleet of push and pull targets', () => {
 
       // And every target runs version 1 again, confirmed by the targets themselves
       await waitFor('every target back on v1', async () => fleet.targets.every((t) => t.version(key()) === 1));
-      const touched = Object.entries(r.targets).filter(([, t]) => t.version === r.version).map(([id]) => id);
+      const touched = Object.entries(r.targets)
+        .filter(([, t]) => t.version === r.version)
+        .map(([id]) => id);
       expect(touched).toHaveLength(2); // 10% of 12, rounded up
       touched.forEach((id) => canaries.add(id));
       for (const t of Object.values(r.targets)) expect(t.assignedVersion).toBe(1);
 
       // Recovery time, seen from the targets: first 500 answered → last canary back on v1
-      const firstFail = Math.min(...fleet.targets.flatMap((t) => t.probes.filter((p) => p.at >= startedAt && p.status === 500).map((p) => p.at)));
+      const firstFail = Math.min(
+        ...fleet.targets.flatMap((t) => t.probes.filter((p) => p.at >= startedAt && p.status === 500).map((p) => p.at)),
+      );
       const restored = Math.max(
         ...touched.map((id) => {
           const t = fleet.byId(id);

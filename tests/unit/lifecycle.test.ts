@@ -1,4 +1,13 @@
-import { allowedActions, canAct, canFastRollback, isTerminal, ROLLOUT_ACTIONS, ROLLOUT_STATES, type RolloutAction, type RolloutState } from '../../domain/lifecycle';
+import {
+  allowedActions,
+  canAct,
+  canFastRollback,
+  isTerminal,
+  ROLLOUT_ACTIONS,
+  ROLLOUT_STATES,
+  type RolloutAction,
+  type RolloutState,
+} from '../../domain/lifecycle';
 
 describe('canAct', () => {
   const allowed: Record<RolloutState, RolloutAction[]> = {
@@ -10,7 +19,9 @@ describe('canAct', () => {
     completed: [],
     failed: [],
   };
-  const cases = ROLLOUT_STATES.flatMap((state) => ROLLOUT_ACTIONS.map((action) => [state, action, allowed[state].includes(action)] as const));
+  const cases = ROLLOUT_STATES.flatMap((state) =>
+    ROLLOUT_ACTIONS.map((action) => [state, action, allowed[state].includes(action)] as const),
+  );
   it.each(cases)('%s + %s → %s', (state, action, expected) => expect(canAct(state, action)).toBe(expected));
   it('lists the same actions', () => {
     for (const s of ROLLOUT_STATES) expect([...allowedActions(s)].sort()).toEqual([...allowed[s]].sort());
@@ -18,7 +29,9 @@ describe('canAct', () => {
 });
 
 describe('isTerminal', () => {
-  it.each(ROLLOUT_STATES.map((s) => [s, ['completed', 'rolled_back', 'failed'].includes(s)] as const))('%s → %s', (s, t) => expect(isTerminal(s)).toBe(t));
+  it.each(ROLLOUT_STATES.map((s) => [s, ['completed', 'rolled_back', 'failed'].includes(s)] as const))('%s → %s', (s, t) =>
+    expect(isTerminal(s)).toBe(t),
+  );
 });
 
 describe('canFastRollback', () => {

@@ -20,8 +20,26 @@ describe('stageTargetCounts', () => {
 
 describe('batches', () => {
   const cases: [string, number, number, number, [number, number][]][] = [
-    ['exact', 0, 6, 3, [[0, 3], [3, 6]]],
-    ['remainder', 2, 9, 4, [[2, 6], [6, 9]]],
+    [
+      'exact',
+      0,
+      6,
+      3,
+      [
+        [0, 3],
+        [3, 6],
+      ],
+    ],
+    [
+      'remainder',
+      2,
+      9,
+      4,
+      [
+        [2, 6],
+        [6, 9],
+      ],
+    ],
     ['empty range', 5, 5, 10, []],
     ['one batch', 0, 3, 250, [[0, 3]]],
   ];

@@ -20,12 +20,49 @@ describe('CreateRolloutRequest', () => {
     ['single 100% stage', { ...base, stages: [{ name: 'all', percent: 100, bakeSeconds: 1 }] }, /^stages: at least two stages/],
     [
       'percents must increase',
-      { ...base, stages: [{ name: 'a', percent: 50, bakeSeconds: 1 }, { name: 'b', percent: 50, bakeSeconds: 1 }, { name: 'c', percent: 100, bakeSeconds: 1 }] },
+      {
+        ...base,
+        stages: [
+          { name: 'a', percent: 50, bakeSeconds: 1 },
+          { name: 'b', percent: 50, bakeSeconds: 1 },
+          { name: 'c', percent: 100, bakeSeconds: 1 },
+        ],
+      },
       /^stages\[1\]\.percent: stage percents must strictly increase/,
     ],
-    ['last stage must be 100', { ...base, stages: [{ name: 'a', percent: 10, bakeSeconds: 1 }, { name: 'b', percent: 90, bakeSeconds: 1 }] }, /^stages\[1\]\.percent: the last stage must be 100/],
-    ['duplicate stage names', { ...base, stages: [{ name: 'a', percent: 10, bakeSeconds: 1 }, { name: 'a', percent: 100, bakeSeconds: 1 }] }, /^stages\[1\]\.name: duplicate/],
-    ['negative bake', { ...base, stages: [{ name: 'a', percent: 10, bakeSeconds: -1 }, { name: 'b', percent: 100, bakeSeconds: 1 }] }, /^stages\[0\]\.bakeSeconds/],
+    [
+      'last stage must be 100',
+      {
+        ...base,
+        stages: [
+          { name: 'a', percent: 10, bakeSeconds: 1 },
+          { name: 'b', percent: 90, bakeSeconds: 1 },
+        ],
+      },
+      /^stages\[1\]\.percent: the last stage must be 100/,
+    ],
+    [
+      'duplicate stage names',
+      {
+        ...base,
+        stages: [
+          { name: 'a', percent: 10, bakeSeconds: 1 },
+          { name: 'a', percent: 100, bakeSeconds: 1 },
+        ],
+      },
+      /^stages\[1\]\.name: duplicate/,
+    ],
+    [
+      'negative bake',
+      {
+        ...base,
+        stages: [
+          { name: 'a', percent: 10, bakeSeconds: -1 },
+          { name: 'b', percent: 100, bakeSeconds: 1 },
+        ],
+      },
+      /^stages\[0\]\.bakeSeconds/,
+    ],
     ['error rate above 1', { ...base, health: { maxErrorRate: 1.5 } }, /^health\.maxErrorRate/],
     ['fractional seconds allowed', { ...base, health: { intervalSeconds: 0.25 } }, 'ok'],
     ['unknown policy', { ...base, onRegression: 'ignore' }, /^onRegression/],

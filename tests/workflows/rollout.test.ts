@@ -77,7 +77,8 @@ describe('happy path', () => {
     expect(eventTypes(done).at(-1)).toBe('completed');
     await fleetOn(fleet, key, 1);
     const after = await get(r.id);
-    for (const id of fleet.ids) expect(after.targets[id]).toEqual({ version: 1, previousVersion: 0, assignedVersion: 1, confirmedVersion: 1 });
+    for (const id of fleet.ids)
+      expect(after.targets[id]).toEqual({ version: 1, previousVersion: 0, assignedVersion: 1, confirmedVersion: 1 });
     const config = await stack.api<{ stableVersion: number; latestVersion: number }>('GET', `/v1/configs/${key}`);
     expect(config.body).toMatchObject({ stableVersion: 1, latestVersion: 1 });
   });
@@ -118,9 +119,7 @@ describe('regression', () => {
 
   it('holds for a human under the pause policy, then goes on when resumed', async () => {
     const { key, fleet, selector } = await given(3, 0);
-    const r = await create(
-      makeRolloutRequest({ configKey: key, targets: { selector }, onRegression: 'pause', stages: fastStages(1) }),
-    );
+    const r = await create(makeRolloutRequest({ configKey: key, targets: { selector }, onRegression: 'pause', stages: fastStages(1) }));
     // A fault outside the change makes every target fail its probes
     for (const t of fleet.targets) t.failHealth = true;
     const held = await untilState(r.id, 'paused');
@@ -139,7 +138,9 @@ describe('regression', () => {
   it('holds for a human under the pause policy, then rolls back when asked', async () => {
     const { key, fleet, selector } = await given(2, 2);
     await completeGoodVersion(key, selector, fleet);
-    const r = await create(makeRolloutRequest({ configKey: key, targets: { selector }, onRegression: 'pause', content: { healthy: false } }));
+    const r = await create(
+      makeRolloutRequest({ configKey: key, targets: { selector }, onRegression: 'pause', content: { healthy: false } }),
+    );
     await untilState(r.id, 'paused');
     expect((await act(r.id, 'rollback')).status).toBe(202);
     const done = await untilState(r.id, 'rolled_back');
@@ -183,7 +184,9 @@ describe('human control', () => {
   it('rolls back mid-bake when asked, at once', async () => {
     const { key, fleet, selector } = await given(3, 1);
     await completeGoodVersion(key, selector, fleet);
-    const r = await create(makeRolloutRequest({ configKey: key, targets: { selector }, stages: fastStages(60), content: { pool: 20, healthy: true } }));
+    const r = await create(
+      makeRolloutRequest({ configKey: key, targets: { selector }, stages: fastStages(60), content: { pool: 20, healthy: true } }),
+    );
     await waitFor('canary baking', async () => (await get(r.id)).stages[0]!.state === 'baking');
     const res = await act(r.id, 'rollback');
     expect(res.status).toBe(202);
@@ -217,10 +220,17 @@ describe('what users of other tools trip over', () => {
   it('watches health in the last bake after 100%, and rolls every target back', async () => {
     const { key, fleet, selector } = await given(3, 2);
     await completeGoodVersion(key, selector, fleet);
-    const r = await create(makeRolloutRequest({ configKey: key, targets: { selector }, content: { pool: 30, healthy: true }, stages: [
-      { name: 'canary', percent: 20, bakeSeconds: 0.2 },
-      { name: 'full', percent: 100, bakeSeconds: 30 },
-    ] }));
+    const r = await create(
+      makeRolloutRequest({
+        configKey: key,
+        targets: { selector },
+        content: { pool: 30, healthy: true },
+        stages: [
+          { name: 'canary', percent: 20, bakeSeconds: 0.2 },
+          { name: 'full', percent: 100, bakeSeconds: 30 },
+        ],
+      }),
+    );
     await waitFor('full stage baking', async () => (await get(r.id)).stages[1]!.state === 'baking');
     await fleetOn(fleet, key, 2);
     fleet.targets[4]!.failHealth = true;
