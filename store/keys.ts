@@ -20,6 +20,7 @@ export function keys(prefix: string) {
 
     rolloutIndex: k('rollouts'),
     activeRollouts: k('rollouts:active'),
+    /** Every rollout's events and health samples (Redis Stream), for live clients. */
     events: k('events'),
     rollout: (id: string) => k(`rollout:${id}`),
     rolloutStaged: (id: string) => k(`rollout:${id}:staged`),
@@ -35,6 +36,8 @@ export function keys(prefix: string) {
     rolloutEvents: (id: string) => k(`rollout:${id}:events`),
     rolloutEventSeq: (id: string) => k(`rollout:${id}:seq`),
     rolloutHealth: (id: string) => k(`rollout:${id}:health`),
+    /** The rollout's live stream (Redis Stream): its events and health samples. */
+    rolloutStream: (id: string) => k(`rollout:${id}:stream`),
   };
 }
 export type Keys = ReturnType<typeof keys>;

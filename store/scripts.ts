@@ -91,9 +91,11 @@ return out
  * Writes a rollout's summary and appends its new events. Events carry a per-rollout sequence
  * number chosen by the workflow; one already stored is skipped, so a retried write adds nothing.
  * The summary is written only if its revision is newer than the stored one, so a late retry of
- * an older write cannot overwrite a newer state.
- * KEYS: summary, rev, seq, events list, global stream, rollout index, active set
- * ARGV: summary JSON, rev, rolloutId, createdAtMs, terminal ('1'/'0'), stream max length, then (seq, event JSON) pairs
+ * an older write cannot overwrite a newer state. Each new event also goes to the global event
+ * stream and the rollout's own stream (for live clients), with the summary as it stands.
+ * KEYS: summary, rev, seq, events list, global stream, rollout index, active set, rollout stream
+ * ARGV: summary JSON, rev, rolloutId, createdAtMs, terminal ('1'/'0'), global stream max length,
+ *       rollout stream max length, then (seq, event JSON) pairs
  */
 export const recordProgress = script(`
 local rev = tonumber(ARGV[2])
@@ -103,11 +105,12 @@ if rev > stored then
   redis.call('SET', KEYS[2], rev)
 end
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
-for i = 7, #ARGV, 2 do
+for i = 8, #ARGV, 2 do
   local seq = tonumber(ARGV[i])
   if seq > last then
     redis.call('RPUSH', KEYS[4], ARGV[i + 1])
-    redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[6], '*', 'rolloutId', ARGV[3], 'event', ARGV[i + 1])
+    redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[6], '*', 'kind', 'rollout', 'rolloutId', ARGV[3], 'event', ARGV[i + 1], 'summary', ARGV[1])
+    redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[7], '*', 'kind', 'rollout', 'rolloutId', ARGV[3], 'event', ARGV[i + 1], 'summary', ARGV[1])
     last = seq
   end
 end

@@ -22,8 +22,10 @@ import { allocateVersion, assignBatch, recordProgress, restoreBatch, runScript }
 
 /** Redis calls are chunked so one command never carries an unbounded argument list. */
 export const REDIS_CHUNK = 500;
-/** Bound of the global event stream (XADD MAXLEN ~). */
-export const EVENT_STREAM_MAX = 100_000;
+/** Bound of the global event stream (XADD MAXLEN ~): what a reconnecting client can catch up on. */
+export const EVENT_STREAM_MAX = 20_000;
+/** Bound of each rollout's own stream. */
+export const ROLLOUT_STREAM_MAX = 5_000;
 /** Bound of each rollout's health sample history. */
 export const HEALTH_HISTORY_MAX = 2_000;
 
@@ -304,6 +306,7 @@ export class Store {
       Date.parse(summary.createdAt),
       isTerminal(summary.state) ? '1' : '0',
       EVENT_STREAM_MAX,
+      ROLLOUT_STREAM_MAX,
     ];
     for (const e of events) args.push(e.seq, JSON.stringify(e));
     await runScript(
@@ -317,17 +320,23 @@ export class Store {
         this.k.events,
         this.k.rolloutIndex,
         this.k.activeRollouts,
+        this.k.rolloutStream(id),
       ],
       args,
     );
   }
 
+  /** Keeps a health sample for charts and publishes it to live clients. */
   async appendHealthSample(rolloutId: string, stage: string, sample: ProbeSummary): Promise<void> {
     const key = this.k.rolloutHealth(rolloutId);
+    const json = JSON.stringify({ stage, ...sample, failures: sample.failures.slice(0, 5) });
+    const fields = ['kind', 'health', 'rolloutId', rolloutId, 'stage', stage, 'sample', json];
     await this.redis
       .multi()
-      .rpush(key, JSON.stringify({ stage, ...sample, failures: sample.failures.slice(0, 5) }))
+      .rpush(key, json)
       .ltrim(key, -HEALTH_HISTORY_MAX, -1)
+      .xadd(this.k.events, 'MAXLEN', '~', EVENT_STREAM_MAX, '*', ...fields)
+      .xadd(this.k.rolloutStream(rolloutId), 'MAXLEN', '~', ROLLOUT_STREAM_MAX, '*', ...fields)
       .exec();
   }
 

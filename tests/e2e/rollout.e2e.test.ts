@@ -8,7 +8,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { RolloutDetail, RolloutSummary } from '../../domain/schemas';
 import { Fleet } from '../../sim/fleet';
+import { createRedis } from '../../runtime/redis';
 import { testEnv, uniqueName, waitFor } from '../helpers/env';
+import { deleteKeys } from '../helpers/stack';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
 
 const env = testEnv();
@@ -87,6 +89,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fleet?.stop();
+  const redis = createRedis(env.redisUrl);
+  await deleteKeys(redis, `${name}:*`);
+  redis.disconnect();
   await Promise.all(
     procs.map(
       (p) =>

@@ -28,6 +28,16 @@ export interface Stack {
 
 let runtimeInstalled = false;
 
+/** Removes a test's Redis keys: the shared Redis keeps nothing from one run to the next. */
+export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (found.length > 0) await redis.unlink(...found);
+  } while (cursor !== '0');
+}
+
 export async function startStack(name = 'stack'): Promise<Stack> {
   const env = testEnv();
   if (!runtimeInstalled) {
@@ -87,6 +97,7 @@ export async function startStack(name = 'stack'): Promise<Stack> {
       await running;
       await native.close();
       await connection.close();
+      await deleteKeys(redis, `${taskQueue}:*`);
       redis.disconnect();
     },
   };
