@@ -20,7 +20,7 @@ import type { RolloutDetail, RolloutSummary } from '../domain/schemas';
 import { createRedis } from '../runtime/redis';
 import { Store } from '../store/store';
 import { createWorker } from '../worker/create-worker';
-import { VirtualFleet } from './virtual-fleet';
+import { VirtualFleet } from '../sim/virtual-fleet';
 
 interface Row {
   bench: string;
