@@ -1,5 +1,6 @@
 /** Builds the API app from its dependencies; `server.ts` listens. */
 import type { Client } from '@temporalio/client';
+import path from 'node:path';
 import express, { type Express } from 'express';
 import { Reason } from '../domain/reasons';
 import type { Store } from '../store/store';
@@ -9,8 +10,11 @@ import { bind, errorBody, errorHandler } from './http';
 import { openApiDocument } from './openapi';
 import { RolloutService } from './rollouts';
 import { configRoutes } from './routes/configs';
+import { eventRoutes } from './routes/events';
 import { rolloutRoutes } from './routes/rollouts';
 import { targetRoutes } from './routes/targets';
+import { EventHub, type SseOptions } from './sse';
+import { webRoutes } from './web';
 
 export interface AppDeps {
   store: Store;
@@ -19,6 +23,16 @@ export interface AppDeps {
   /** Largest accepted body, e.g. '1mb'; larger gets 413. */
   maxBody?: string;
   log?: (msg: string, err?: unknown) => void;
+  /** Live event streams: heartbeat, client limit (see api/sse.ts for the defaults). */
+  sse?: Partial<SseOptions>;
+  /** The built dashboard (`node web/build.mjs`); defaults to dist/web. */
+  webDir?: string;
+}
+
+/** dist/web beside the compiled API, or under the repository when running from source. */
+export function defaultWebDir(): string {
+  const up = path.resolve(__dirname, '..');
+  return path.basename(up) === 'dist' ? path.join(up, 'web') : path.join(up, 'dist', 'web');
 }
 
 /** Per dependency, how long /healthz waits for an answer. */
@@ -32,7 +46,10 @@ export function createApp(deps: AppDeps): Express {
   const log = deps.log ?? ((msg, err) => console.error(msg, err));
   const schemas = new ConfigSchemas();
   const rollouts = new RolloutService({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue, schemas });
+  const hub = new EventHub(deps.store.redis, deps.sse);
   const app = express();
+  // server.ts ends the live streams on shutdown, so they do not hold the server open.
+  app.locals.eventHub = hub;
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(express.json({ limit: deps.maxBody ?? '1mb' }));
@@ -63,7 +80,9 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(targetRoutes(deps.store));
   app.use(configRoutes(deps.store, schemas));
+  app.use(eventRoutes({ store: deps.store, hub, client: deps.client, taskQueue: deps.taskQueue }));
   app.use(rolloutRoutes(rollouts));
+  app.use(webRoutes(deps.webDir ?? defaultWebDir()));
 
   app.use((req, res) => {
     res.status(404).json(errorBody(Reason.NotFound, `no route ${req.method} ${req.path}`));

@@ -10,11 +10,15 @@ import {
   ConfigVersion,
   CreateRolloutRequest,
   ErrorBody,
+  HealthStreamMessage,
   Id,
   ListRolloutsQuery,
   RolloutDetail,
+  RolloutPage,
+  RolloutStreamMessage,
   RolloutSummary,
   SelectorQuery,
+  StageHealthSample,
   StatusReport,
   Target,
   TargetInput,
@@ -28,8 +32,12 @@ export interface Route {
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
+  /** Request headers the route reads (names in lower case, as Node gives them). */
+  headers?: z.ZodType;
   /** Status → body schema (null: no body). */
   responses: Record<number, z.ZodType | null>;
+  /** The 200 response is a stream of Server-Sent Events whose `data` lines match its schema. */
+  eventStream?: true;
 }
 
 const TargetParams = z.object({ targetId: Id });
@@ -44,6 +52,31 @@ export const ControlBody = z
   })
   .strict()
   .meta({ id: 'ControlRequest' });
+
+/** A Redis stream id, `<ms>-<seq>`: what the `id:` line of each event carries. */
+const StreamId = z.string().regex(/^\d{1,20}-\d{1,20}$/, 'must be an event id as sent in the stream, like 1764057600000-0');
+const ResumeHeaders = z.object({
+  'last-event-id': StreamId.optional().describe('Sent by EventSource on reconnect: resume after this event.'),
+});
+const ResumeQuery = {
+  lastEventId: StreamId.optional().describe('Same as the Last-Event-ID header, for clients that cannot set headers.'),
+};
+const StreamMessage = z
+  .union([RolloutStreamMessage, HealthStreamMessage])
+  .describe(
+    'text/event-stream: each message has `id:` (monotonic), `event: rollout` (RolloutStreamMessage) or `event: health` ' +
+      '(HealthStreamMessage), and one `data:` line of JSON. Comment lines (`: heartbeat`) come every 15 s.',
+  );
+
+export const RebuildReport = z
+  .object({
+    scanned: z.number().int().describe('Running rollout workflows found.'),
+    restored: z.number().int().describe('Summaries written from the workflow.'),
+    skipped: z.number().int().describe('Left alone: the stored summary was already newer.'),
+    failed: z.array(z.object({ workflowId: z.string(), error: z.string() })),
+  })
+  .meta({ id: 'RebuildReport' });
+export type RebuildReport = z.infer<typeof RebuildReport>;
 
 export const VersionContent = ConfigVersion.extend({ configKey: Id, content: z.unknown() }).meta({ id: 'VersionContent' });
 export const Health = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()) }).meta({ id: 'Health' });
@@ -146,7 +179,7 @@ export const contract = {
     path: '/v1/rollouts',
     summary: 'Rollouts, newest first',
     query: ListRolloutsQuery,
-    responses: { 200: Items(RolloutSummary), 400: ErrorBody },
+    responses: { 200: RolloutPage, 400: ErrorBody },
   },
   getRollout: {
     method: 'get',
@@ -162,6 +195,47 @@ export const contract = {
     params: RolloutParams.extend({ action: z.enum(ROLLOUT_ACTIONS) }),
     body: ControlBody.optional(),
     responses: { 202: RolloutSummary, 404: ErrorBody, 409: ErrorBody },
+  },
+  rolloutHealth: {
+    method: 'get',
+    path: '/v1/rollouts/:rolloutId/health',
+    summary: "A rollout's health samples per stage, oldest first (bounded history)",
+    params: RolloutParams,
+    responses: { 200: Items(StageHealthSample), 404: ErrorBody },
+  },
+  streamEvents: {
+    method: 'get',
+    path: '/v1/events',
+    summary: "Every rollout's events and health samples, live (Server-Sent Events)",
+    headers: ResumeHeaders,
+    query: z.object(ResumeQuery).strict(),
+    responses: { 200: StreamMessage, 400: ErrorBody, 503: ErrorBody },
+    eventStream: true,
+  },
+  streamRolloutEvents: {
+    method: 'get',
+    path: '/v1/rollouts/:rolloutId/events',
+    summary: "One rollout's events and health samples, live (Server-Sent Events)",
+    params: RolloutParams,
+    headers: ResumeHeaders,
+    query: z
+      .object({
+        ...ResumeQuery,
+        replay: z
+          .enum(['0', '1', 'true', 'false'])
+          .optional()
+          .transform((v) => v === '1' || v === 'true')
+          .describe("Without a resume id, start from the rollout's whole retained history instead of new events."),
+      })
+      .strict(),
+    responses: { 200: StreamMessage, 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+    eventStream: true,
+  },
+  rebuildReadModel: {
+    method: 'post',
+    path: '/v1/admin/read-model/rebuild',
+    summary: 'Rewrite the read model of every running rollout from its workflow',
+    responses: { 202: RebuildReport },
   },
 } as const satisfies Record<string, Route>;
 

@@ -25,6 +25,7 @@ export interface RouteInput<R extends Route> {
   params: Out<R['params']>;
   query: Out<R['query']>;
   body: Out<R['body']>;
+  headers: Out<R['headers']>;
 }
 export interface Reply {
   status: number;
@@ -36,7 +37,7 @@ export function fieldName(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
 }
 
-function parse(schema: z.ZodType, value: unknown, where: 'path' | 'query' | 'body'): unknown {
+function parse(schema: z.ZodType, value: unknown, where: 'path' | 'query' | 'body' | 'header'): unknown {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issues = r.error.issues.map((i) => ({ field: fieldName(i.path) || where, message: i.message }));
@@ -55,6 +56,7 @@ export function bind<R extends Route>(
         params: route.params ? parse(route.params, req.params, 'path') : undefined,
         query: route.query ? parse(route.query, req.query ?? {}, 'query') : undefined,
         body: route.body ? parse(route.body, req.body, 'body') : undefined,
+        headers: route.headers ? parse(route.headers, req.headers, 'header') : undefined,
       } as RouteInput<R>;
       const reply = await handler(input, req, res);
       if (!reply || res.headersSent) return;

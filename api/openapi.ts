@@ -12,9 +12,8 @@ export function openApiDocument(): object {
   for (const [operationId, route] of Object.entries(contract) as [string, Route][]) {
     const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
     for (const [status, schema] of Object.entries(route.responses)) {
-      responses[status] = schema
-        ? { description: `HTTP ${status}`, content: { 'application/json': { schema } } }
-        : { description: `HTTP ${status}` };
+      const type = route.eventStream && status === '200' ? 'text/event-stream' : 'application/json';
+      responses[status] = schema ? { description: `HTTP ${status}`, content: { [type]: { schema } } } : { description: `HTTP ${status}` };
     }
     registry.registerPath({
       operationId,
@@ -24,6 +23,7 @@ export function openApiDocument(): object {
       request: {
         ...(route.params ? { params: route.params as z.ZodObject } : {}),
         ...(route.query ? { query: route.query as z.ZodObject } : {}),
+        ...(route.headers ? { headers: route.headers as z.ZodObject } : {}),
         ...(route.body ? { body: { content: { 'application/json': { schema: route.body } } } } : {}),
       },
       responses,

@@ -6,7 +6,14 @@ import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { canFastRollback, isTerminal, type RolloutAction } from '../domain/lifecycle';
 import { Reason } from '../domain/reasons';
-import { MAX_TARGETS_PER_ROLLOUT, type CreateRolloutRequest, type RolloutDetail, type RolloutSummary } from '../domain/schemas';
+import {
+  encodeRolloutCursor,
+  MAX_TARGETS_PER_ROLLOUT,
+  type CreateRolloutRequest,
+  type ListRolloutsQuery,
+  type RolloutDetail,
+  type RolloutSummary,
+} from '../domain/schemas';
 import { initialSummary } from '../domain/summary';
 import type { Store } from '../store/store';
 import { controlUpdate, preparedUpdate, statusQuery, workflowIdFor, type RolloutInput } from '../workflows/definitions';
@@ -183,9 +190,9 @@ export class RolloutService {
     return this.withActions(s);
   }
 
-  async list(filter: { configKey?: string | undefined; state?: string | undefined; limit: number }): Promise<RolloutSummary[]> {
-    const items = await this.d.store.listRollouts(filter);
-    return Promise.all(items.map((s) => this.withActions(s)));
+  async page(q: ListRolloutsQuery): Promise<{ items: RolloutSummary[]; nextCursor: string | null }> {
+    const { items, next } = await this.d.store.pageRollouts({ ...q, since: q.since ? new Date(q.since) : undefined });
+    return { items: await Promise.all(items.map((s) => this.withActions(s))), nextCursor: next ? encodeRolloutCursor(next) : null };
   }
 
   private async withActions(s: RolloutSummary): Promise<RolloutSummary> {

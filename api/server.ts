@@ -7,6 +7,7 @@ import { loadEnv, temporalConnectionOptions } from '../runtime/config';
 import { createRedis } from '../runtime/redis';
 import { Store } from '../store/store';
 import { createApp } from './app';
+import type { EventHub } from './sse';
 
 /** Upper bound on a graceful stop before open connections are cut. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`api stopping (${signal})`);
+    (app.locals.eventHub as EventHub).close();
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_TIMEOUT_MS).unref();
     server.close(() => {
       clearTimeout(force);

@@ -4,6 +4,7 @@
  * Workflow code imports these modules with `import type` only, so zod stays out of the bundle.
  */
 import { z } from 'zod';
+import type { ProbeSummary } from './health';
 import { ROLLOUT_ACTIONS, ROLLOUT_STATES, STAGE_STATES } from './lifecycle';
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -289,13 +290,89 @@ export const RolloutDetail = RolloutSummary.extend({
 }).meta({ id: 'RolloutDetail' });
 export type RolloutDetail = z.infer<typeof RolloutDetail>;
 
+/** Where the next page of `GET /v1/rollouts` starts: the last item's index score and id. */
+export interface RolloutCursor {
+  score: number;
+  id: string;
+}
+
+export function encodeRolloutCursor(c: RolloutCursor): string {
+  return Buffer.from(JSON.stringify([c.score, c.id])).toString('base64url');
+}
+
+/** Opaque to clients; anything this API did not hand out is refused with a 400 naming `cursor`. */
+export const RolloutCursorParam = z
+  .string()
+  .max(512)
+  .transform((raw, ctx): RolloutCursor => {
+    try {
+      const v: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+      if (Array.isArray(v) && v.length === 2 && Number.isFinite(v[0]) && typeof v[1] === 'string') {
+        return { score: v[0] as number, id: v[1] };
+      }
+    } catch {
+      // Falls through to the issue below.
+    }
+    ctx.addIssue({ code: 'custom', message: 'not a cursor returned by this API (use nextCursor as given)' });
+    return z.NEVER;
+  });
+
 export const ListRolloutsQuery = z
   .object({
     configKey: Id.optional(),
     state: RolloutStateSchema.optional(),
+    since: Timestamp.optional().describe('Only rollouts created at or after this time (ISO 8601, UTC).'),
     limit: z.coerce.number().int().min(1).max(500).default(100),
+    cursor: RolloutCursorParam.optional().describe('`nextCursor` of the previous page.'),
   })
   .strict();
+export type ListRolloutsQuery = z.infer<typeof ListRolloutsQuery>;
+
+export const RolloutPage = z
+  .object({
+    items: z.array(RolloutSummary),
+    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
+  })
+  .meta({ id: 'RolloutPage' });
+
+/* ---------- live events (Server-Sent Events) ---------- */
+
+const ProbeFailureReasonSchema = z.enum(['http_status', 'timeout', 'connection', 'version_mismatch']);
+
+/** One health interval, as the probe activity records it (domain/health.ts `ProbeSummary`). */
+export const HealthSample = z
+  .object({
+    at: Timestamp,
+    total: z.number().int(),
+    failed: z.number().int(),
+    unobserved: z.number().int(),
+    p95LatencyMs: z.number().nullable(),
+    failuresByReason: z.partialRecord(ProbeFailureReasonSchema, z.number().int()),
+    failures: z
+      .array(z.object({ targetId: z.string(), reason: ProbeFailureReasonSchema, status: z.number().int().optional(), message: z.string() }))
+      .describe('The first few failures, as evidence.'),
+  })
+  .meta({ id: 'HealthSample' });
+
+// The stream carries what the probe activity wrote: the schema and the interface must not drift.
+type HealthSampleOut = z.infer<typeof HealthSample>;
+type _SameProbe = [ProbeSummary] extends [HealthSampleOut] ? ([HealthSampleOut] extends [ProbeSummary] ? true : never) : never;
+const _sameProbe: _SameProbe = true;
+void _sameProbe;
+
+export const StageHealthSample = HealthSample.extend({ stage: z.string() }).meta({ id: 'StageHealthSample' });
+
+/** `event: rollout`: a rollout event with the summary as it stood after it. */
+export const RolloutStreamMessage = z
+  .object({ rolloutId: z.string(), event: RolloutEvent, summary: RolloutSummary })
+  .meta({ id: 'RolloutStreamMessage' });
+export type RolloutStreamMessage = z.infer<typeof RolloutStreamMessage>;
+
+/** `event: health`: one health interval of a stage. */
+export const HealthStreamMessage = z
+  .object({ rolloutId: z.string(), stage: z.string(), sample: HealthSample })
+  .meta({ id: 'HealthStreamMessage' });
+export type HealthStreamMessage = z.infer<typeof HealthStreamMessage>;
 
 export const ErrorBody = z
   .object({

@@ -10,6 +10,7 @@ import type {
   ConfigSummary,
   ConfigVersion,
   Labels,
+  RolloutCursor,
   RolloutEvent,
   RolloutSummary,
   Target,
@@ -39,6 +40,20 @@ export interface TargetRolloutRow {
   previousVersion: number | null;
   assignedVersion: number | null;
   confirmedVersion: number | null;
+}
+
+export interface RolloutPageQuery {
+  configKey?: string | undefined;
+  state?: string | undefined;
+  since?: Date | undefined;
+  cursor?: RolloutCursor | undefined;
+  limit: number;
+}
+
+export interface RolloutPageResult {
+  items: RolloutSummary[];
+  /** Where the next page starts; null on the last page. */
+  next: RolloutCursor | null;
 }
 
 export interface Confirmation {
@@ -364,22 +379,46 @@ export class Store {
 
   /** Newest first. */
   async listRollouts(filter: { configKey?: string | undefined; state?: string | undefined; limit: number }): Promise<RolloutSummary[]> {
-    const out: RolloutSummary[] = [];
-    const page = 200;
-    for (let start = 0; out.length < filter.limit; start += page) {
-      const ids = await this.redis.zrevrange(this.k.rolloutIndex, start, start + page - 1);
-      if (ids.length === 0) break;
-      const raws = await this.redis.mget(...ids.map((id) => this.k.rollout(id)));
-      for (const raw of raws) {
-        const s = parseJson<RolloutSummary>(raw);
-        if (!s) continue;
-        if (filter.configKey && s.configKey !== filter.configKey) continue;
-        if (filter.state && s.state !== filter.state) continue;
-        out.push(s);
-        if (out.length >= filter.limit) break;
+    return (await this.pageRollouts(filter)).items;
+  }
+
+  /**
+   * One page of rollouts, newest first, filtered on the read model. The index is scanned in
+   * batches from the cursor down to `since`, so a page costs a few round trips however the
+   * filters thin it out. Rollouts created in the same millisecond are ordered by id.
+   */
+  async pageRollouts(q: RolloutPageQuery): Promise<RolloutPageResult> {
+    const batch = Math.max(50, Math.min(REDIS_CHUNK, q.limit * 2));
+    const max = q.cursor ? String(q.cursor.score) : '+inf';
+    const min = q.since ? String(q.since.getTime()) : '-inf';
+    const out: { summary: RolloutSummary; score: number }[] = [];
+    for (let offset = 0; out.length <= q.limit; offset += batch) {
+      const flat = await this.redis.zrevrangebyscore(this.k.rolloutIndex, max, min, 'WITHSCORES', 'LIMIT', offset, batch);
+      if (flat.length === 0) break;
+      const entries: { id: string; score: number }[] = [];
+      for (let i = 0; i < flat.length; i += 2) {
+        const id = flat[i]!;
+        const score = Number(flat[i + 1]);
+        // Same score as the cursor: ZREVRANGEBYSCORE orders those by id, descending.
+        if (q.cursor && score === q.cursor.score && id >= q.cursor.id) continue;
+        entries.push({ id, score });
       }
+      if (entries.length > 0) {
+        const raws = await this.redis.mget(...entries.map((e) => this.k.rollout(e.id)));
+        raws.forEach((raw, i) => {
+          const s = parseJson<RolloutSummary>(raw);
+          if (!s || out.length > q.limit) return;
+          if (q.configKey && s.configKey !== q.configKey) return;
+          if (q.state && s.state !== q.state) return;
+          out.push({ summary: s, score: entries[i]!.score });
+        });
+      }
+      if (flat.length < batch * 2) break;
     }
-    return out;
+    const items = out.slice(0, q.limit);
+    const last = items.at(-1);
+    const more = out.length > q.limit && last !== undefined;
+    return { items: items.map((i) => i.summary), next: more ? { score: last.score, id: last.summary.id } : null };
   }
 
   /** Per-target view of one rollout: what it assigned, what each had before, has now, and runs. */

@@ -11,7 +11,7 @@ export function rolloutRoutes(rollouts: RolloutService): Router {
 
   bind(r, contract.createRollout, async ({ body }, req) => ({ status: 201, body: await rollouts.create(body, req.get(ACTOR_HEADER)) }));
 
-  bind(r, contract.listRollouts, async ({ query }) => ({ status: 200, body: { items: await rollouts.list(query) } }));
+  bind(r, contract.listRollouts, async ({ query }) => ({ status: 200, body: await rollouts.page(query) }));
 
   bind(r, contract.getRollout, async ({ params }) => ({ status: 200, body: await rollouts.get(params.rolloutId) }));
 
