@@ -72,17 +72,23 @@ export function errorBody(code: string, message: string, field?: string, details
   return { error: { code, message, ...(field ? { field } : {}), ...(details !== undefined ? { details } : {}) } };
 }
 
-/** True for errors that mean Redis or Temporal cannot be reached right now. */
+/** gRPC status codes that mean the Temporal frontend cannot be reached right now. */
+const GRPC_UNAVAILABLE = 14;
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+/** True for errors that mean Redis or Temporal cannot be reached right now (answered with 503). */
 export function isUnavailable(err: unknown): boolean {
-  const e = err as { name?: string; message?: string; code?: number | string };
-  const msg = e?.message ?? '';
-  return (
-    e?.name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|ECONNREFUSED|ETIMEDOUT|Stream isn't writeable|enableOfflineQueue/.test(msg) ||
-    // gRPC UNAVAILABLE / DEADLINE_EXCEEDED from the Temporal client.
-    (e?.name === 'ServiceError' && /UNAVAILABLE|DEADLINE_EXCEEDED|14 |4 /.test(msg)) ||
-    e?.code === 14
-  );
+  for (
+    let e = err as { name?: string; message?: string; code?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth++
+  ) {
+    if (e.name === 'MaxRetriesPerRequestError') return true;
+    if (/Connection is closed|ECONNREFUSED|ETIMEDOUT|Stream isn't writeable|enableOfflineQueue/.test(e.message ?? '')) return true;
+    if (e.code === GRPC_UNAVAILABLE || e.code === GRPC_DEADLINE_EXCEEDED) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
 }
 
 export function errorHandler(log: (msg: string, err: unknown) => void) {

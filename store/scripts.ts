@@ -103,6 +103,13 @@ local stored = tonumber(redis.call('GET', KEYS[2]) or '-1')
 if rev > stored then
   redis.call('SET', KEYS[1], ARGV[1])
   redis.call('SET', KEYS[2], rev)
+  -- Only the write that wins decides membership of the active set: a late write of an older
+  -- summary must not mark a finished rollout active again.
+  if ARGV[5] == '1' then
+    redis.call('SREM', KEYS[7], ARGV[3])
+  else
+    redis.call('SADD', KEYS[7], ARGV[3])
+  end
 end
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
 for i = 8, #ARGV, 2 do
@@ -116,10 +123,5 @@ for i = 8, #ARGV, 2 do
 end
 redis.call('SET', KEYS[3], last)
 redis.call('ZADD', KEYS[6], 'NX', ARGV[4], ARGV[3])
-if ARGV[5] == '1' then
-  redis.call('SREM', KEYS[7], ARGV[3])
-else
-  redis.call('SADD', KEYS[7], ARGV[3])
-end
 return last
 `);

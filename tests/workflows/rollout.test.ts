@@ -117,6 +117,25 @@ describe('regression', () => {
     expect(done.events.find((e) => e.type === 'regression_detected')?.detail.source).toBe('apply');
   });
 
+  it('never reports completion for a target that confirms another version', async () => {
+    // Given a pull target with no health URL: only what it reports can be observed
+    n += 1;
+    const key = `${stack.taskQueue}-cfg${n}`;
+    const id = `${stack.taskQueue}-liar`;
+    expect((await stack.api('PUT', `/v1/targets/${id}`, { labels: { app: `liar${n}` } })).status).toBe(200);
+    const r = await create(makeRolloutRequest({ configKey: key, targets: { ids: [id] }, stages: fastStages(3) }));
+    // When it loads its assignment but reports running something else
+    await waitFor('the assignment', async () => (await stack.api('GET', `/v1/targets/${id}/configs/${key}`)).status === 200);
+    expect((await stack.api('PUT', `/v1/targets/${id}/configs/${key}/status`, { version: 7 })).status).toBe(204);
+    // Then the rollout does not complete: the mismatch is a regression, with the evidence
+    const done = await untilState(r.id, 'rolled_back', 'completed', 'failed');
+    expect(done.state).toBe('rolled_back');
+    const sample = done.events.find((e) => e.type === 'regression_detected')?.detail.sample as {
+      failures: { reason: string; message: string }[];
+    };
+    expect(sample.failures).toEqual([expect.objectContaining({ reason: 'version_mismatch', message: 'reports version 7, expected 1' })]);
+  });
+
   it('holds for a human under the pause policy, then goes on when resumed', async () => {
     const { key, fleet, selector } = await given(3, 0);
     const r = await create(makeRolloutRequest({ configKey: key, targets: { selector }, onRegression: 'pause', stages: fastStages(1) }));
