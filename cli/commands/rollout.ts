@@ -1,0 +1,108 @@
+/** `tollgate rollout ls|get|pause|resume|approve|rollback`: reading and steering rollouts. */
+import { ROLLOUT_STATES, type RolloutAction } from '../../domain/lifecycle';
+import { Id } from '../../domain/schemas';
+import { type Command, printJson, printLines, str } from '../command';
+import { UsageError } from '../errors';
+import { rolloutDetail, rolloutsTable, stateColor } from '../render';
+import { createCommand } from './create';
+import { watchCommand } from './watch';
+
+const ls: Command = {
+  name: 'rollout ls',
+  summary: 'List rollouts, newest first.',
+  usage: '[--config-key KEY] [--state STATE] [--limit N]',
+  options: {
+    'config-key': { type: 'string', short: 'k', arg: 'KEY', desc: 'Only rollouts of this config key' },
+    state: { type: 'string', arg: 'STATE', desc: `Only rollouts in this state: ${ROLLOUT_STATES.join(', ')}` },
+    limit: { type: 'string', arg: 'N', desc: 'At most N rollouts (1-500, default 100)' },
+  },
+  positionals: [],
+  examples: ['tollgate rollout ls', 'tollgate rollout ls --config-key portal-db --state rolled_back --limit 5'],
+  async run(ctx, values) {
+    const state = str(values.state);
+    if (state !== undefined && !(ROLLOUT_STATES as readonly string[]).includes(state)) {
+      throw new UsageError(`--state: "${state}" is not one of ${ROLLOUT_STATES.join(', ')}`, 'rollout ls');
+    }
+    const key = str(values['config-key']);
+    if (key !== undefined && !Id.safeParse(key).success)
+      throw new UsageError(`--config-key: "${key}" is not a valid config key`, 'rollout ls');
+    const rawLimit = str(values.limit);
+    const limit = rawLimit === undefined ? undefined : Number(rawLimit);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 500)) {
+      throw new UsageError(`--limit: "${rawLimit}" is not a whole number from 1 to 500`, 'rollout ls');
+    }
+    const res = await ctx.client.listRollouts({ configKey: key, state, limit });
+    if (ctx.json) printJson(ctx, res);
+    else printLines(ctx, rolloutsTable(res.items, ctx.out.style));
+    return 0;
+  },
+};
+
+const get: Command = {
+  name: 'rollout get',
+  summary: 'Show a rollout: its state, stages, per-target versions and latest events.',
+  usage: 'ID [--events N]',
+  options: { events: { type: 'string', arg: 'N', desc: 'How many of the latest events to show (default 10)' } },
+  positionals: ['ID'],
+  examples: ['tollgate rollout get r0mh3k2x5a9f3c1d2e', 'tollgate rollout get r0mh3k2x5a9f3c1d2e --json | jq ".events[-1]"'],
+  async run(ctx, values, [id]) {
+    const raw = str(values.events);
+    const n = raw === undefined ? 10 : Number(raw);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--events: "${raw}" is not a whole number`, 'rollout get');
+    const d = await ctx.client.getRollout(id!);
+    if (ctx.json) printJson(ctx, d);
+    else printLines(ctx, rolloutDetail(d, ctx.out.style, n));
+    return 0;
+  },
+};
+
+const ACTION_HELP: Record<RolloutAction, { summary: string; description: string }> = {
+  pause: {
+    summary: 'Hold a running rollout where it is.',
+    description: 'Health is still probed while held. Resume to go on, or roll back.',
+  },
+  resume: {
+    summary: 'Let a paused rollout go on.',
+    description: 'On a rollout waiting at an approval gate, resume counts as the approval.',
+  },
+  approve: {
+    summary: 'Approve the stage a rollout waits at.',
+    description: 'On a paused rollout, approve resumes it.',
+  },
+  rollback: {
+    summary: 'Return every target the rollout touched to its previous version.',
+    description: 'Works on a running, paused or waiting rollout, and on a completed one while its version is the newest.',
+  },
+};
+
+function actionCommand(action: RolloutAction): Command {
+  return {
+    name: `rollout ${action}`,
+    summary: ACTION_HELP[action].summary,
+    description: `${ACTION_HELP[action].description}\nThe actor and reason are recorded in the rollout's timeline.`,
+    usage: 'ID [--actor NAME] [--reason TEXT]',
+    options: {
+      actor: { type: 'string', arg: 'NAME', desc: 'Who acts (default: $TOLLGATE_ACTOR, else user@host)' },
+      reason: { type: 'string', short: 'm', arg: 'TEXT', desc: 'Why, for the timeline' },
+    },
+    positionals: ['ID'],
+    examples: [`tollgate rollout ${action} r0mh3k2x5a9f3c1d2e --reason "error budget burning in eu-west"`],
+    async run(ctx, values, [id]) {
+      const s = await ctx.client.act(id!, action, { actor: ctx.actor(str(values.actor)), reason: str(values.reason) });
+      if (ctx.json) printJson(ctx, s);
+      else {
+        const next = s.allowedActions.length > 0 ? `; next: ${s.allowedActions.join(', ')}` : '';
+        printLines(ctx, [`rollout ${s.id}: ${action} accepted, now ${stateColor(s.state, ctx.out.style)(s.state)}${next}`]);
+      }
+      return 0;
+    },
+  };
+}
+
+export const rolloutCommands = [
+  createCommand,
+  watchCommand,
+  ls,
+  get,
+  ...(['pause', 'resume', 'approve', 'rollback'] as const).map(actionCommand),
+];

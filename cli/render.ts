@@ -1,0 +1,358 @@
+/**
+ * Pure formatting: tables, progress bars, event lines and the live `watch` frame. No I/O and no
+ * clock of its own (callers pass `now`), so every function is unit-tested by value.
+ */
+import { isTerminal } from '../domain/lifecycle';
+import type { RolloutDetail, RolloutEvent, RolloutSummary, StageStatus, Target } from '../domain/schemas';
+
+/* ---------- colour ---------- */
+
+export interface Style {
+  enabled: boolean;
+  bold: (s: string) => string;
+  dim: (s: string) => string;
+  red: (s: string) => string;
+  green: (s: string) => string;
+  yellow: (s: string) => string;
+  cyan: (s: string) => string;
+}
+
+export function makeStyle(enabled: boolean): Style {
+  const wrap = (open: number, close: number) => (s: string) => (enabled && s ? `\x1b[${open}m${s}\x1b[${close}m` : s);
+  return { enabled, bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), cyan: wrap(36, 39) };
+}
+
+export const PLAIN = makeStyle(false);
+
+export function stateColor(state: string, st: Style): (s: string) => string {
+  switch (state) {
+    case 'completed':
+      return st.green;
+    case 'rolled_back':
+    case 'failed':
+      return st.red;
+    case 'paused':
+    case 'awaiting_approval':
+    case 'rolling_back':
+      return st.yellow;
+    case 'running':
+    case 'applying':
+    case 'baking':
+      return st.cyan;
+    default:
+      return (s) => s;
+  }
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
+
+export function stripAnsi(s: string): string {
+  return s.replace(ANSI, '');
+}
+
+export function visibleLength(s: string): number {
+  return stripAnsi(s).length;
+}
+
+/** Cuts a line to `width` visible characters, keeping colour codes intact, so a redraw never wraps. */
+export function truncate(s: string, width: number): string {
+  if (visibleLength(s) <= width) return s;
+  let out = '';
+  let seen = 0;
+  let i = 0;
+  while (i < s.length && seen < width - 1) {
+    ANSI.lastIndex = i;
+    const m = s[i] === '\x1b' ? ANSI.exec(s) : null;
+    if (m && m.index === i) {
+      out += m[0];
+      i += m[0].length;
+      continue;
+    }
+    out += s[i];
+    seen += 1;
+    i += 1;
+  }
+  return `${out}…${s.includes('\x1b[') ? '\x1b[0m' : ''}`;
+}
+
+/* ---------- small values ---------- */
+
+/** `2026-11-25T08:00:13Z`: second precision reads better in logs than milliseconds. */
+export function isoSeconds(iso: string): string {
+  return iso.replace(/\.\d+Z$/, 'Z');
+}
+
+export function clockTime(iso: string): string {
+  return isoSeconds(iso).slice(11, 19);
+}
+
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function percent(ratio: number): string {
+  const p = ratio * 100;
+  return `${Number.isInteger(p) ? p : p.toFixed(1)}%`;
+}
+
+/** `[#####-----] 5/10`. */
+export function progressBar(done: number, total: number, width = 10): string {
+  const ratio = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
+  const filled = Math.round(ratio * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}`;
+}
+
+/** Targets of a stage (cumulative, as the summary counts them) that run the new version now. */
+export function stageDone(summary: Pick<RolloutSummary, 'updatedTargets'>, stage: Pick<StageStatus, 'targets'>): number {
+  return Math.min(summary.updatedTargets, stage.targets);
+}
+
+/* ---------- tables ---------- */
+
+/** Columns padded to their widest cell; the last column is never padded. */
+export function table(headers: string[], rows: string[][], st: Style = PLAIN): string[] {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => visibleLength(r[i] ?? ''))));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - visibleLength(c)))))
+      .join('  ')
+      .trimEnd();
+  return [st.bold(line(headers)), ...rows.map(line)];
+}
+
+export function rolloutsTable(items: RolloutSummary[], st: Style = PLAIN): string[] {
+  if (items.length === 0) return ['no rollouts'];
+  return table(
+    ['ID', 'CONFIG', 'VERSION', 'STATE', 'STAGE', 'PROGRESS', 'CREATED'],
+    items.map((r) => [
+      r.id,
+      r.configKey,
+      r.version === null ? '-' : String(r.version),
+      stateColor(r.state, st)(r.state),
+      r.currentStage ?? '-',
+      `${r.updatedTargets}/${r.totalTargets}`,
+      isoSeconds(r.createdAt),
+    ]),
+    st,
+  );
+}
+
+export function labelsText(labels: Record<string, string>): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+  return parts.length > 0 ? parts.join(',') : '-';
+}
+
+export function targetsTable(items: Target[], st: Style = PLAIN): string[] {
+  if (items.length === 0) return ['no targets'];
+  return table(
+    ['ID', 'LABELS', 'DELIVERY', 'HEALTH URL'],
+    items.map((t) => [t.id, labelsText(t.labels), t.applyUrl ? 'push' : 'pull', t.healthUrl ?? '-']),
+    st,
+  );
+}
+
+export function targetText(t: Target): string[] {
+  return [
+    `target ${t.id}`,
+    `  labels      ${labelsText(t.labels)}`,
+    `  delivery    ${t.applyUrl ? `push to ${t.applyUrl}` : 'pull'}`,
+    `  health URL  ${t.healthUrl ?? '-'}`,
+    `  updated     ${isoSeconds(t.updatedAt)}`,
+  ];
+}
+
+/* ---------- events ---------- */
+
+/** One append-only line per event, for logs and CI: `<at> rollout <id> <stage|-> <type> <message>`. */
+export function eventLine(rolloutId: string, e: RolloutEvent, st: Style = PLAIN): string {
+  const type = /regression|failed|rolled_back|rollback/.test(e.type)
+    ? st.red(e.type)
+    : e.type === 'completed' || e.type === 'stage_completed'
+      ? st.green(e.type)
+      : e.type;
+  return `${isoSeconds(e.at)} rollout ${rolloutId} ${e.stage ?? '-'} ${type} ${e.message}`;
+}
+
+interface Failure {
+  targetId?: unknown;
+  reason?: unknown;
+  status?: unknown;
+  message?: unknown;
+}
+
+/** The failing targets a regression or failed apply names as evidence. */
+export function evidence(e: Pick<RolloutEvent, 'detail'>): string[] {
+  const d = e.detail as { failures?: unknown; sample?: { failures?: unknown }; unrestored?: unknown };
+  const list = [d.failures, d.sample?.failures, d.unrestored].find(Array.isArray) as Failure[] | undefined;
+  if (!list) return [];
+  const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+  return list.map((f) => {
+    const why = f.status !== undefined ? `HTTP ${text(f.status)}` : text(f.message) || text(f.reason);
+    return `${text(f.targetId)}: ${why}`;
+  });
+}
+
+/* ---------- rollout detail (`get`) ---------- */
+
+export function rolloutDetail(r: RolloutDetail, st: Style = PLAIN, maxEvents = 10): string[] {
+  const stageIdx = r.currentStageIndex !== null ? ` (${r.currentStageIndex + 1} of ${r.stages.length})` : '';
+  const h = r.health;
+  const out = [
+    `${st.bold('rollout')}     ${r.id}`,
+    `config      ${r.configKey} version ${r.version ?? '(not yet numbered)'}${r.previousStableVersion ? ` (previous stable ${r.previousStableVersion})` : ''}`,
+    `state       ${stateColor(r.state, st)(r.state)}${r.reason ? ` - ${r.reason}` : ''}`,
+    `stage       ${r.currentStage ?? '-'}${stageIdx}`,
+    `targets     ${r.updatedTargets} of ${r.totalTargets} on the new version`,
+    `health      probe every ${h.intervalSeconds}s, max error rate ${percent(h.maxErrorRate)}${h.maxLatencyMs !== undefined ? `, max p95 ${h.maxLatencyMs} ms` : ''}, ${h.failureThreshold} bad interval(s) in a row is a regression`,
+    `regression  ${r.onRegression}`,
+    `actions     ${r.allowedActions.length > 0 ? r.allowedActions.join(', ') : '-'}`,
+    `created     ${isoSeconds(r.createdAt)}   updated ${isoSeconds(r.updatedAt)}`,
+  ];
+  if (r.description) out.push(`description ${r.description}`);
+  out.push('', st.bold('stages'));
+  out.push(
+    ...table(
+      ['NAME', 'PERCENT', 'BAKE', 'APPROVAL', 'PROGRESS', 'STATE'],
+      r.stages.map((s) => [
+        s.name,
+        `${s.percent}%`,
+        duration(s.bakeSeconds),
+        s.approval ? 'yes' : 'no',
+        progressBar(stageDone(r, s), s.targets),
+        stateColor(s.state, st)(s.state),
+      ]),
+      st,
+    ).map((l) => `  ${l}`),
+  );
+  const targets = Object.entries(r.targets).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  out.push('', st.bold('targets'));
+  if (targets.length === 0) out.push('  none yet');
+  else {
+    const v = (n: number | null) => (n === null ? '-' : String(n));
+    out.push(
+      ...table(
+        ['ID', 'VERSION', 'ASSIGNED', 'CONFIRMED', 'PREVIOUS'],
+        targets.map(([id, t]) => [id, v(t.version), v(t.assignedVersion), v(t.confirmedVersion), v(t.previousVersion)]),
+        st,
+      ).map((l) => `  ${l}`),
+    );
+  }
+  const shown = r.events.slice(-maxEvents);
+  out.push('', st.bold(`events${r.events.length > shown.length ? ` (last ${shown.length} of ${r.events.length}; --json for all)` : ''}`));
+  for (const e of shown) {
+    out.push(`  ${clockTime(e.at)} ${e.stage ?? '-'} ${e.type} ${e.message}`);
+    for (const line of e.type === 'regression_detected' ? evidence(e).slice(0, 5) : []) out.push(`    ${st.red(line)}`);
+  }
+  return out;
+}
+
+/* ---------- live watch ---------- */
+
+export interface HealthSample {
+  at: string;
+  total: number;
+  failed: number;
+  p95LatencyMs: number | null;
+}
+
+export interface WatchView {
+  summary: RolloutSummary;
+  /** Every event seen, oldest first. */
+  events: RolloutEvent[];
+  /** The newest health sample per stage (from the live stream only). */
+  health: Record<string, HealthSample>;
+  /** How the view is fed: the live stream, polling, or reconnecting after a drop. */
+  feed: 'live' | 'polling' | 'reconnecting';
+}
+
+/**
+ * The stage's state as shown. A stage turns from applying to baking without an event of its own,
+ * so a stream-fed view would show "applying" for the whole bake; the last batch applied says
+ * the bake has begun.
+ */
+export function shownStageState(
+  stage: Pick<StageStatus, 'name' | 'state' | 'targets'>,
+  events: readonly Pick<RolloutEvent, 'type' | 'stage' | 'detail'>[],
+): StageStatus['state'] {
+  if (stage.state !== 'applying') return stage.state;
+  const applied = events.filter((e) => e.stage === stage.name && e.type === 'applied').at(-1);
+  return applied && applied.detail.to === stage.targets ? 'baking' : 'applying';
+}
+
+/**
+ * Seconds of bake left for the stage, or null when it is not baking. The bake starts at the
+ * stage's last `applied` event; time spent paused is not known here, so this is an estimate.
+ */
+export function bakeRemaining(
+  stage: Pick<StageStatus, 'name' | 'state' | 'bakeSeconds' | 'startedAt' | 'targets'>,
+  events: readonly Pick<RolloutEvent, 'type' | 'stage' | 'at' | 'detail'>[],
+  now: number,
+): number | null {
+  if (shownStageState(stage, events) !== 'baking') return null;
+  const applied = events.filter((e) => e.stage === stage.name && e.type === 'applied').at(-1);
+  const from = applied?.at ?? stage.startedAt;
+  if (!from) return null;
+  return Math.max(0, stage.bakeSeconds - (now - Date.parse(from)) / 1000);
+}
+
+export interface FrameOptions {
+  now: number;
+  width: number;
+  style: Style;
+  /** How many recent events to show. */
+  events?: number;
+}
+
+/** The whole live display, one string per screen line, each cut to the terminal width. */
+export function watchFrame(v: WatchView, o: FrameOptions): string[] {
+  const st = o.style;
+  const s = v.summary;
+  const out: string[] = [];
+  const feed = v.feed === 'live' ? '' : st.dim(` (${v.feed})`);
+  out.push(
+    `${st.bold(`rollout ${s.id}`)}  ${s.configKey} v${s.version ?? '?'}  ${stateColor(s.state, st)(s.state)}  ${s.updatedTargets}/${s.totalTargets} targets${feed}`,
+  );
+  if (s.reason) out.push(`  ${st.dim(s.reason)}`);
+  const nameWidth = Math.max(...s.stages.map((x) => x.name.length));
+  const barWidth = Math.max(...s.stages.map((x) => progressBar(x.targets, x.targets).length));
+  for (const stage of s.stages) {
+    const current = stage.name === s.currentStage && !isTerminal(s.state);
+    const state = shownStageState(stage, v.events);
+    const parts = [
+      `${current ? '>' : ' '} ${stage.name.padEnd(nameWidth)}`,
+      progressBar(stageDone(s, stage), stage.targets).padEnd(barWidth),
+      stateColor(state, st)(state.padEnd(11)),
+    ];
+    const left = bakeRemaining(stage, v.events, o.now);
+    if (left !== null) parts.push(`bake ${duration(left)} left`);
+    if (stage.approval && stage.state === 'pending')
+      parts.push(st.yellow(s.state === 'awaiting_approval' && current ? 'approval needed' : 'approval gate'));
+    const h = v.health[stage.name];
+    if (h && (state === 'baking' || state === 'applying' || current)) {
+      const health = `health ${h.failed}/${h.total} failing${h.p95LatencyMs !== null ? `, p95 ${Math.round(h.p95LatencyMs)} ms` : ''}`;
+      parts.push(h.failed > 0 ? st.red(health) : st.dim(health));
+    }
+    out.push(parts.join('  ').trimEnd());
+  }
+  const regression = [...v.events].reverse().find((e) => e.type === 'regression_detected');
+  if (regression) {
+    out.push(st.red(`regression at ${regression.stage ?? '-'}: ${regression.message}`));
+    for (const line of evidence(regression).slice(0, 5)) out.push(st.red(`    ${line}`));
+  }
+  const recent = v.events.slice(-(o.events ?? 6));
+  if (recent.length > 0) out.push(st.dim('recent events:'));
+  for (const e of recent) out.push(`  ${st.dim(clockTime(e.at))} ${e.stage ?? '-'} ${e.type} ${e.message}`);
+  if (s.allowedActions.length > 0 && !isTerminal(s.state)) {
+    out.push(st.dim(`actions: tollgate rollout ${s.allowedActions.join('|')} ${s.id}`));
+  }
+  return out.map((l) => truncate(l, o.width));
+}
+
+/** The last line `watch` prints: how the rollout ended. */
+export function finalLine(s: Pick<RolloutSummary, 'id' | 'state' | 'reason' | 'version' | 'configKey'>, st: Style = PLAIN): string {
+  return `rollout ${s.id} ${stateColor(s.state, st)(s.state)}${s.reason ? `: ${s.reason}` : ''}`;
+}

@@ -1,0 +1,331 @@
+/**
+ * The `tollgate` command as a user runs it: a real process (dist/cli/main.js) against the real
+ * stack and a fleet of real HTTP targets, asserting on its output and exit codes.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RolloutDetail, RolloutEvent, RolloutSummary } from '../../domain/schemas';
+import { testEnv, waitFor } from '../helpers/env';
+import { startStack, type Stack } from '../helpers/stack';
+
+let stack: Stack;
+let dir: string;
+let selector: string;
+let n = 0;
+const MAIN = join(testEnv().dist, 'cli', 'main.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function tollgate(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [MAIN, ...args],
+      {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, TOLLGATE_URL: stack.apiUrl, TOLLGATE_ACTOR: 'ci', ...env },
+        timeout: 60_000,
+      },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+function nextKey(): string {
+  n += 1;
+  return `${stack.taskQueue}-k${n}`;
+}
+
+/** A rollout request file, as an engineer would write it. */
+function changeFile(key: string, content: string, bakeSeconds = 0.3): string {
+  const path = join(dir, `${key}.yaml`);
+  writeFileSync(
+    path,
+    [
+      `configKey: ${key}`,
+      'content:',
+      ...content.split('\n').map((l) => `  ${l}`),
+      'targets:',
+      `  selector: { app: ${selector} }`,
+      'stages:',
+      `  - { name: canary, percent: 25, bakeSeconds: ${bakeSeconds} }`,
+      `  - { name: full, percent: 100, bakeSeconds: ${bakeSeconds} }`,
+      'health: { intervalSeconds: 0.2, timeoutMs: 1000, failureThreshold: 1 }',
+      '',
+    ].join('\n'),
+  );
+  return path;
+}
+
+async function create(file: string, ...extra: string[]): Promise<RolloutSummary> {
+  const r = await tollgate(['rollout', 'create', '-f', file, '--json', ...extra]);
+  expect(r).toMatchObject({ code: 0, stderr: '' });
+  return JSON.parse(r.stdout) as RolloutSummary;
+}
+
+async function detail(id: string): Promise<RolloutDetail> {
+  return (await stack.api<RolloutDetail>('GET', `/v1/rollouts/${id}`)).body;
+}
+
+beforeAll(async () => {
+  stack = await startStack('cli');
+  selector = `${stack.taskQueue}-app`;
+  await stack.fleet({ push: 4, pull: 0, idPrefix: stack.taskQueue, labels: { app: selector } });
+  dir = mkdtempSync(join(tmpdir(), 'tollgate-cli-'));
+});
+afterAll(async () => {
+  await stack?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('targets', () => {
+  it('puts, lists with labels, and removes a target', async () => {
+    const id = `${stack.taskQueue}-extra`;
+    const put = await tollgate([
+      'target',
+      'put',
+      id,
+      '--label',
+      'app=extra',
+      '--label',
+      'region=eu-west',
+      '--health-url',
+      'http://127.0.0.1:9/health',
+    ]);
+    expect(put.code).toBe(0);
+    expect(put.stdout).toContain(`target ${id}`);
+    expect(put.stdout).toMatch(/labels\s+app=extra,region=eu-west/);
+
+    const ls = await tollgate(['target', 'ls', '--selector', 'app=extra,region=eu-west']);
+    expect(ls.code).toBe(0);
+    expect(ls.stdout.split('\n')[0]).toMatch(/^ID\s+LABELS\s+DELIVERY\s+HEALTH URL$/);
+    expect(ls.stdout).toMatch(new RegExp(`${id}\\s+app=extra,region=eu-west\\s+pull\\s+http://127.0.0.1:9/health`));
+
+    const json = await tollgate(['target', 'ls', '--json', '--selector', `app=${selector}`]);
+    expect((JSON.parse(json.stdout) as { items: { id: string }[] }).items).toHaveLength(4);
+
+    expect((await tollgate(['target', 'rm', id])).stdout).toBe(`target ${id} removed\n`);
+    const again = await tollgate(['target', 'rm', id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe(`error: targetId: no target ${id}\n`);
+  });
+
+  it('refuses a bad URL before sending it', async () => {
+    const r = await tollgate(['target', 'put', 'x', '--health-url', 'ftp://nope']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: --health-url: must be an http or https URL/);
+  });
+});
+
+describe('a rollout from a YAML file', () => {
+  it('is created, listed, shown, and watched to completion (exit 0, plain lines when piped)', async () => {
+    const key = nextKey();
+    const created = await tollgate(['rollout', 'create', '-f', changeFile(key, 'pool: 20\nhealthy: true'), '--description', 'pool to 20']);
+    expect(created.code).toBe(0);
+    const id = /^rollout (\S+) created: /.exec(created.stdout)?.[1];
+    expect(id).toBeDefined();
+    expect(created.stdout).toContain(`follow it: tollgate rollout watch ${id}`);
+
+    const watch = await tollgate(['rollout', 'watch', id!]);
+    expect(watch.code).toBe(0);
+    const lines = watch.stdout.trimEnd().split('\n');
+    // Not a terminal: one plain line per event, no escape codes, then how it ended.
+    expect(watch.stdout).not.toContain('\x1b');
+    expect(lines[0]).toMatch(
+      new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ rollout ${id} - rollout_started version 1 of ${key} to 4 targets$`),
+    );
+    expect(lines).toContainEqual(expect.stringMatching(/ canary stage_completed stage canary healthy after 0.3 s bake$/));
+    expect(lines.at(-2)).toMatch(/ - completed version 1 runs on all 4 targets$/);
+    expect(lines.at(-1)).toBe(`rollout ${id} completed`);
+
+    const ls = await tollgate(['rollout', 'ls', '--config-key', key]);
+    expect(ls.stdout.split('\n')[0]).toMatch(/^ID\s+CONFIG\s+VERSION\s+STATE\s+STAGE\s+PROGRESS\s+CREATED$/);
+    expect(ls.stdout).toMatch(new RegExp(`${id}\\s+${key}\\s+1\\s+completed\\s+-\\s+4/4\\s+\\d{4}-`));
+
+    const get = await tollgate(['rollout', 'get', id!]);
+    expect(get.code).toBe(0);
+    expect(get.stdout).toMatch(/^state\s+completed$/m);
+    expect(get.stdout).toMatch(/^description pool to 20$/m);
+    expect(get.stdout).toMatch(/^\s+canary\s+25%\s+0s\s+no\s+\[##########\] 1\/1\s+completed$/m);
+    expect(get.stdout).toMatch(/^\s+ID\s+VERSION\s+ASSIGNED\s+CONFIRMED\s+PREVIOUS$/m);
+    expect(get.stdout).toMatch(new RegExp(`^\\s+${stack.taskQueue}-push-0\\s+1\\s+1\\s+1\\s+0$`, 'm'));
+
+    // An ended rollout: watch prints its history and exits at once.
+    const again = await tollgate(['rollout', 'watch', id!, '--json']);
+    expect(again.code).toBe(0);
+    const objects = again.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; summary?: RolloutSummary });
+    expect(objects.at(-1)).toMatchObject({ kind: 'summary', summary: { id, state: 'completed' } });
+  });
+
+  it('exits 3 when the change is rolled back, with the evidence in the stream', async () => {
+    const key = nextKey();
+    const bad = changeFile(key, 'healthy: false');
+    const r = await tollgate(['rollout', 'create', '-f', bad, '--watch', '--json']);
+    expect(r.code).toBe(3);
+    const objects = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; event?: RolloutEvent; summary?: RolloutSummary });
+    const regression = objects.find((o) => o.event?.type === 'regression_detected')!;
+    expect(regression.event!.message).toMatch(/^error rate 100% exceeds 0% \(1\/1 failed\)$/);
+    expect((regression.event!.detail.sample as { failures: unknown[] }).failures[0]).toMatchObject({ status: 500 });
+    expect(objects.at(-1)).toMatchObject({ kind: 'summary', summary: { state: 'rolled_back' } });
+
+    const plain = await tollgate(['rollout', 'watch', objects.at(-1)!.summary!.id]);
+    expect(plain.code).toBe(3);
+    expect(plain.stdout).toMatch(/ canary regression_detected error rate 100% exceeds 0% \(1\/1 failed\)\n/);
+  });
+});
+
+describe('steering', () => {
+  it('pauses and resumes a rollout, and reports a refused action as an error', async () => {
+    const key = nextKey();
+    const r = await create(changeFile(key, 'pool: 5', 3));
+    await waitFor('canary baking', async () => (await detail(r.id)).stages[0]!.state === 'baking');
+
+    const pause = await tollgate(['rollout', 'pause', r.id, '--reason', 'looking at dashboards']);
+    expect(pause).toMatchObject({ code: 0, stdout: `rollout ${r.id}: pause accepted, now paused; next: resume, approve, rollback\n` });
+    const paused = await detail(r.id);
+    expect(paused.events.find((e) => e.type === 'paused')?.detail).toMatchObject({ actor: 'ci', reason: 'looking at dashboards' });
+
+    const again = await tollgate(['rollout', 'pause', r.id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^error: .*paused/);
+
+    const resume = await tollgate(['rollout', 'resume', r.id, '--actor', 'alice', '--json']);
+    expect(resume.code).toBe(0);
+    expect(JSON.parse(resume.stdout)).toMatchObject({ id: r.id, state: 'running' });
+    expect((await detail(r.id)).events.find((e) => e.type === 'resumed')?.message).toBe('resumed by alice');
+
+    expect((await tollgate(['rollout', 'watch', r.id])).code).toBe(0);
+  });
+});
+
+describe('watch without an event stream', () => {
+  let proxy: Server;
+  let proxyUrl: string;
+
+  /** An older server: every route but the event stream, which answers 404. */
+  beforeAll(async () => {
+    proxy = createServer((req, res) => {
+      if (/\/events(\?|$)/.test(req.url ?? '')) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NotFound","message":"no route"}}');
+        return;
+      }
+      void fetch(`${stack.apiUrl}${req.url}`, { method: req.method, headers: { accept: 'application/json' } }).then(async (up) =>
+        res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' }).end(await up.text()),
+      );
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    proxy.closeAllConnections();
+    await new Promise((r) => proxy.close(r));
+  });
+
+  it('falls back to polling and still exits with the outcome', async () => {
+    const key = nextKey();
+    const r = await create(changeFile(key, 'pool: 7', 1));
+    const watch = await tollgate(['rollout', 'watch', r.id, '--interval', '0.2'], { TOLLGATE_URL: proxyUrl });
+    expect(watch.code).toBe(0);
+    expect(watch.stderr).toBe('no event stream on this server (HTTP 404); polling every 0.2 s\n');
+    expect(watch.stdout).toMatch(/ - completed version 1 runs on all 4 targets\n/);
+    // Each event once, in order, though polls overlap.
+    const seqTypes = watch.stdout.split('\n').filter((l) => / rollout_started | stage_started /.test(l));
+    expect(seqTypes).toHaveLength(3);
+  });
+});
+
+describe('usage and connection errors', () => {
+  it.each([
+    [
+      ['rollout', 'create', '--config-key', 'k', '--content', '{}', '--selector', 'app=x', '--on-regression', 'rollbak'],
+      /^error: --on-regression: onRegression: /,
+    ],
+    [
+      ['rollout', 'create', '--config-key', 'k', '--content', '{}', '--selector', 'app=x', '--stages', 'canary:5'],
+      /^error: --stages: "canary:5" is not/,
+    ],
+    [['rollout', 'ls', '--colour'], /^error: unknown option --colour\nsee: tollgate rollout ls --help\n$/],
+    [['rollout', 'ls', '--state', 'done'], /^error: --state: "done" is not one of running, /],
+    [['rollout', 'watch'], /^error: missing ID\n/],
+    [['rollout', 'create', '-f'], /^error: --file needs a value\n/],
+    [['rollouts', 'ls'], /^error: unknown command "rollouts"\n/],
+  ])('%j exits 2 naming the mistake', async (args, message) => {
+    const r = await tollgate(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a typo in a request file never reaches the server', async () => {
+    const path = join(dir, 'typo.json');
+    writeFileSync(path, JSON.stringify({ configKey: 'k', content: {}, targets: { selector: { app: 'x' } }, onRegresion: 'pause' }));
+    const r = await tollgate(['rollout', 'create', '-f', path], { TOLLGATE_URL: 'http://127.0.0.1:1' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: .*typo\.json: .*onRegresion/);
+  });
+
+  it('prints help with examples and exits 0', async () => {
+    const r = await tollgate(['rollout', 'watch', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: tollgate rollout watch ID/);
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toContain('0 completed, 3 rolled back, 4 failed');
+  });
+
+  it('exits 1 when the server cannot be reached', async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((r) => closed.close(r));
+    const r = await tollgate(['rollout', 'ls'], { TOLLGATE_URL: url });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`error: cannot reach Tollgate at ${url} (ECONNREFUSED); set TOLLGATE_URL or --url\n`);
+  });
+
+  it('reports the server’s 404 as an error', async () => {
+    const r = await tollgate(['rollout', 'get', 'r-none']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: rolloutId: /);
+  });
+});
+
+const ESC = String.fromCharCode(27);
+const hasScript = spawnSync('script', ['--version']).status === 0;
+(hasScript ? describe : describe.skip)('on a terminal', () => {
+  it('redraws a live display with progress bars and leaves the final state', async () => {
+    const key = nextKey();
+    const r = await create(changeFile(key, 'pool: 9', 0.5));
+    // `script` gives the command a pseudo-terminal, as an engineer's shell would.
+    const cmd = `${process.execPath} ${MAIN} rollout watch ${r.id}`;
+    const out = await new Promise<Run>((resolve) =>
+      execFile(
+        'script',
+        ['-qfec', cmd, '/dev/null'],
+        { env: { PATH: process.env.PATH, TERM: 'xterm', TOLLGATE_URL: stack.apiUrl, NO_COLOR: '1' }, timeout: 60_000 },
+        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+      ),
+    );
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('\x1b[?25l');
+    expect(out.stdout).toMatch(new RegExp(`${ESC}\\[\\d+A`));
+    expect(out.stdout).toMatch(/canary\s+\[##########\] 1\/1\s+completed/);
+    expect(out.stdout).toMatch(/full\s+\[##########\] 4\/4\s+completed/);
+    expect(out.stdout).toContain(`rollout ${r.id} completed`);
+    // NO_COLOR: cursor movement, but no colour.
+    expect(out.stdout).not.toMatch(new RegExp(`${ESC}\\[3\\dm`));
+  });
+});
