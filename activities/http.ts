@@ -54,13 +54,22 @@ export interface DeliveryPolicy {
 }
 
 /** POSTs a JSON body, retrying on failure (backoff doubles each attempt). */
-export async function deliver(url: string, payload: unknown, policy: DeliveryPolicy): Promise<HttpOutcome> {
+export async function deliver(
+  url: string,
+  payload: unknown,
+  policy: DeliveryPolicy,
+  headers: Record<string, string> = {},
+): Promise<HttpOutcome> {
   let last: HttpOutcome = { ok: false, latencyMs: 0, reason: 'connection', message: 'not attempted' };
   for (let attempt = 0; attempt < policy.attempts; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, policy.backoffMs * 2 ** (attempt - 1)));
     last = await request(
       url,
-      { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(payload) },
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        body: JSON.stringify(payload),
+      },
       policy.timeoutMs,
       true,
     );

@@ -21,6 +21,8 @@ export interface ActivityDeps {
   delivery?: Partial<DeliveryPolicy>;
   /** Requests in flight at once per activity, for delivery and probes. */
   concurrency?: number;
+  /** Where alerts are POSTed (TOLLGATE_ALERT_WEBHOOK); without it they go to the worker's log. */
+  alertWebhook?: string | undefined;
 }
 
 /** Push delivery: 5 s per request, 3 attempts, 250 ms then 500 ms apart. */
@@ -95,6 +97,23 @@ export interface FinalizeInput {
   outcome: 'completed' | 'rolled_back' | 'failed';
   previousStableVersion: number | null;
 }
+
+export interface AlertInput {
+  rolloutId: string;
+  configKey: string;
+  version: number | null;
+  state: string;
+  reason: string | null;
+  /** Targets left on a version they should not run (at most MAX_EVIDENCE). */
+  unrestored: TargetFailure[];
+}
+export interface AlertResult {
+  channel: 'webhook' | 'log';
+  status?: number;
+}
+
+/** One alert POST: it must not hold the workflow up for long, it is retried instead. */
+export const ALERT_TIMEOUT_MS = 5_000;
 
 export interface LoadedRollout {
   summary: RolloutSummary;
@@ -301,6 +320,28 @@ export function createActivities(deps: ActivityDeps) {
         await store.setStableVersion(configKey, input.previousStableVersion);
       }
       await store.dropStaged(input.rolloutId);
+    },
+
+    /**
+     * Tells a human that a rollout needs one: POSTs to the alert webhook, or logs when there is
+     * none. Retried by Temporal within a bound; the body's `idempotencyKey` (also a header) is the
+     * same on every attempt, so a receiver can drop the repeats.
+     */
+    async sendAlert(input: AlertInput): Promise<AlertResult> {
+      const idempotencyKey = `${input.rolloutId}:${input.state}`;
+      const body = { kind: 'rollout_needs_attention', idempotencyKey, ...input };
+      if (!deps.alertWebhook) {
+        console.error(`ALERT ${JSON.stringify(body)}`);
+        return { channel: 'log' };
+      }
+      const o = await deliver(
+        deps.alertWebhook,
+        body,
+        { timeoutMs: ALERT_TIMEOUT_MS, attempts: 1, backoffMs: 0 },
+        { 'idempotency-key': idempotencyKey },
+      );
+      if (!o.ok) throw ApplicationFailure.retryable(`alert webhook: ${o.message ?? 'failed'}`, 'AlertFailed');
+      return { channel: 'webhook', ...(o.status ? { status: o.status } : {}) };
     },
 
     async loadRollout(rolloutId: string): Promise<LoadedRollout> {

@@ -70,6 +70,7 @@ export class RolloutService {
       stages: req.stages,
       health: req.health,
       onRegression: req.onRegression,
+      rollback: req.rollback,
       description: req.description ?? (actor ? `submitted by ${actor}` : undefined),
       createdAt: new Date().toISOString(),
     };

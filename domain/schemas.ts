@@ -159,6 +159,20 @@ export const HealthPolicy = z
   .meta({ id: 'HealthPolicy' });
 export type HealthPolicy = z.infer<typeof HealthPolicy>;
 
+/**
+ * How hard a rollback tries before it gives up and reports `failed`: passes over the targets not
+ * yet restored, 1 s apart at first and doubling up to maxBackoffSeconds. The default bound is
+ * about 1.5 min (10 passes, at most 15 s apart).
+ */
+export const RollbackPolicy = z
+  .object({
+    attempts: z.number().int().min(1).max(100).default(10),
+    maxBackoffSeconds: z.number().min(0.1).max(3600).default(15),
+  })
+  .strict()
+  .meta({ id: 'RollbackPolicy' });
+export type RollbackPolicy = z.infer<typeof RollbackPolicy>;
+
 export const OnRegression = z.enum(['rollback', 'pause']);
 export type OnRegression = z.infer<typeof OnRegression>;
 
@@ -188,6 +202,7 @@ export const CreateRolloutRequest = z
     stages: Stages.default(DEFAULT_STAGES),
     health: HealthPolicy.default(HealthPolicy.parse({})),
     onRegression: OnRegression.default('rollback'),
+    rollback: RollbackPolicy.default(RollbackPolicy.parse({})),
     description: z.string().max(1000).optional(),
   })
   .strict()
@@ -234,6 +249,7 @@ export const EVENT_TYPES = [
   'rolled_back',
   'completed',
   'failed',
+  'alert',
 ] as const;
 export const RolloutEventType = z.enum(EVENT_TYPES);
 export type RolloutEventType = z.infer<typeof RolloutEventType>;
@@ -266,6 +282,7 @@ export const RolloutSummary = z
     updatedTargets: z.number().int().nonnegative().describe('Targets assigned the new version and not restored.'),
     onRegression: OnRegression,
     health: HealthPolicy,
+    rollback: RollbackPolicy.optional().describe('Absent on rollouts created before the policy existed: the defaults apply.'),
     description: z.string().optional(),
     allowedActions: z.array(RolloutActionSchema),
     createdAt: Timestamp,

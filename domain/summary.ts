@@ -1,6 +1,6 @@
 /** The summary a rollout starts with, before its workflow has planned it. Pure. */
 import { allowedActions } from './lifecycle';
-import type { HealthPolicy, OnRegression, RolloutSummary, Stage } from './schemas';
+import type { HealthPolicy, OnRegression, RollbackPolicy, RolloutSummary, Stage } from './schemas';
 
 export interface NewRollout {
   rolloutId: string;
@@ -8,6 +8,7 @@ export interface NewRollout {
   stages: Stage[];
   health: HealthPolicy;
   onRegression: OnRegression;
+  rollback?: RollbackPolicy | undefined;
   description?: string | undefined;
   createdAt: string;
 }
@@ -27,6 +28,7 @@ export function initialSummary(r: NewRollout, workflowId: string): RolloutSummar
     updatedTargets: 0,
     onRegression: r.onRegression,
     health: r.health,
+    ...(r.rollback !== undefined ? { rollback: r.rollback } : {}),
     ...(r.description !== undefined ? { description: r.description } : {}),
     allowedActions: [...allowedActions('running')],
     createdAt: r.createdAt,

@@ -32,6 +32,11 @@ export const Env = z.object({
     .default('1mb'),
   /** Prebuilt workflow bundle; without it the worker bundles workflows/ at start. */
   TOLLGATE_WORKFLOW_BUNDLE: z.string().optional(),
+  /** Worker: where alerts (a rollout that failed, targets left unrestored) are POSTed as JSON. */
+  TOLLGATE_ALERT_WEBHOOK: z
+    .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
+    .or(z.literal('').transform(() => undefined))
+    .optional(),
   /** How long a stopping worker lets in-flight activities finish (ms). */
   TOLLGATE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
 });

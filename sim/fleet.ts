@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { FaultInjector } from './faults';
 
 export type Delivery = 'push' | 'pull';
 
@@ -15,6 +16,14 @@ export interface SimTargetOptions {
   id: string;
   delivery: Delivery;
   labels?: Record<string, string>;
+  faults?: FaultInjector | undefined;
+}
+
+/** What a push target received, as it arrives (before any apply delay). */
+export interface ApplyRequest {
+  configKey: string;
+  version: number;
+  rollback: boolean;
 }
 
 export interface Applied {
@@ -43,6 +52,11 @@ export class SimTarget {
   failHealth = false;
   /** Drop every connection while set: an unreachable target. */
   unreachable = false;
+  /** How long loading a pushed config takes: lets a drill catch an apply in the middle. */
+  applyDelayMs = 0;
+  /** Called as each apply request arrives; drills use it to strike at a known moment. */
+  onApply?: (req: ApplyRequest, target: SimTarget) => void;
+  private readonly faults: FaultInjector | undefined;
   private server?: Server;
   port = 0;
 
@@ -50,6 +64,7 @@ export class SimTarget {
     this.id = o.id;
     this.delivery = o.delivery;
     this.labels = o.labels ?? {};
+    this.faults = o.faults;
   }
 
   get url(): string {
@@ -97,13 +112,24 @@ export class SimTarget {
     if (req.method === 'GET' && req.url === '/health') {
       const latency = this.latencyMs();
       if (latency > 0) await new Promise((r) => setTimeout(r, latency));
-      const status = this.healthy() && !this.failHealth ? 200 : 500;
+      const status = this.faults?.failProbe() ? 503 : this.healthy() && !this.failHealth ? 200 : 500;
       this.probes.push({ at: Date.now(), status });
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ id: this.id, healthy: status === 200 }));
       return;
     }
     if (req.method === 'POST' && req.url === '/apply') {
       const body = await readJson(req);
+      const r = body as { configKey: string; version: number; rollback?: boolean };
+      this.onApply?.({ configKey: r.configKey, version: r.version, rollback: r.rollback === true }, this);
+      if (this.applyDelayMs > 0) await new Promise((res) => setTimeout(res, this.applyDelayMs));
+      if (this.unreachable) {
+        req.socket.destroy();
+        return;
+      }
+      if (this.faults?.failApply()) {
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"injected fault"}');
+        return;
+      }
       if (this.failApplies && (body as { rollback?: boolean }).rollback !== true) {
         res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"apply failed"}');
         return;
@@ -138,6 +164,8 @@ export interface FleetOptions {
   /** Config keys pull targets follow. */
   configKeys?: string[];
   pollMs?: number;
+  /** Random apply and probe failures, shared by every target (one seed reproduces the run). */
+  faults?: FaultInjector;
 }
 
 /** Starts the targets, registers them with Tollgate, and runs the pull loops. */
@@ -149,9 +177,13 @@ export class Fleet {
   constructor(readonly o: FleetOptions) {
     const prefix = o.idPrefix ?? 'sim';
     for (let i = 0; i < o.push; i++)
-      this.targets.push(new SimTarget({ id: `${prefix}-push-${i}`, delivery: 'push', labels: { ...o.labels, delivery: 'push' } }));
+      this.targets.push(
+        new SimTarget({ id: `${prefix}-push-${i}`, delivery: 'push', labels: { ...o.labels, delivery: 'push' }, faults: o.faults }),
+      );
     for (let i = 0; i < o.pull; i++)
-      this.targets.push(new SimTarget({ id: `${prefix}-pull-${i}`, delivery: 'pull', labels: { ...o.labels, delivery: 'pull' } }));
+      this.targets.push(
+        new SimTarget({ id: `${prefix}-pull-${i}`, delivery: 'pull', labels: { ...o.labels, delivery: 'pull' }, faults: o.faults }),
+      );
   }
 
   get ids(): string[] {

@@ -15,19 +15,20 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { Activities, ApplyResult, TargetFailure } from '../activities';
+import type { Activities, AlertResult, ApplyResult, TargetFailure } from '../activities';
 import { nextHealth, type ProbeSummary } from '../domain/health';
 import { allowedActions, canAct, isTerminal, type RolloutState } from '../domain/lifecycle';
 import { initialSummary } from '../domain/summary';
 import { batches } from '../domain/planning';
 import { Reason } from '../domain/reasons';
-import type { RolloutEvent, RolloutEventType, RolloutSummary } from '../domain/schemas';
+import type { RollbackPolicy, RolloutEvent, RolloutEventType, RolloutSummary } from '../domain/schemas';
 import {
   controlUpdate,
   preparedUpdate,
@@ -40,9 +41,12 @@ import {
 
 /** Targets per apply activity: small enough that pause and rollback take effect between batches. */
 export const APPLY_BATCH_SIZE = 250;
-/** Rollback passes over unrestored targets before the rollout is reported failed (~2 min in all). */
-export const ROLLBACK_ATTEMPTS = 10;
-export const ROLLBACK_BACKOFF_MS = { initial: 1_000, max: 15_000 };
+/**
+ * Rollback passes over unrestored targets before the rollout is reported failed, when the rollout
+ * does not set its own (`rollback` in the request): 10 passes, 1 s apart doubling to 15 s (~1.5 min).
+ */
+export const DEFAULT_ROLLBACK: RollbackPolicy = { attempts: 10, maxBackoffSeconds: 15 };
+export const ROLLBACK_INITIAL_BACKOFF_MS = 1_000;
 /** Continue as new past this many history events (Temporal's hard limit is 50k). */
 export const HISTORY_EVENTS_LIMIT = 10_000;
 
@@ -71,6 +75,22 @@ const probing = proxyActivities<Activities>({
   cancellationType: ActivityCancellationType.TRY_CANCEL,
 });
 const restoring = proxyActivities<Activities>({ startToCloseTimeout: '30m', heartbeatTimeout: '30s', retry: waitOutRetry });
+/** An unreachable alert receiver must not keep the config locked: 5 tries over ~30 s, then given up. */
+const alerting = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+});
+
+/**
+ * Workflow changes that would alter the commands of a rollout already in flight, by id. Kept
+ * until no run started before the change can still be open (then `deprecatePatch`).
+ */
+export const Patch = {
+  /** A failed rollout sends an alert (an activity) and records an `alert` event. */
+  alertOnFailure: 'alert-on-failure',
+  /** A bake does not count the time a probe was stuck (an outage): time without health data is not bake time. */
+  bakeCountsObservedTime: 'bake-counts-observed-time',
+} as const;
 
 function now(): string {
   return new Date().toISOString();
@@ -359,12 +379,18 @@ class RolloutRun {
       const live = c.appliedUpTo > 0;
       this.nudged = false;
       if (live) await this.probeOnce();
+      const probeMs = Date.now() - started;
       probed = true;
       const baking = kind === 'bake' && this.s.state === 'running';
       const wait = (baking ? Math.min(intervalMs, c.bakeRemainingMs) : intervalMs) - (Date.now() - started);
       if (!live && !baking) await condition(() => this.nudged);
       else if (wait > 0) await condition(() => this.nudged, wait);
-      if (baking && this.s.state === 'running') c.bakeRemainingMs -= Date.now() - started;
+      if (baking && this.s.state === 'running') {
+        // Time a probe spent stuck behind an outage (Redis, say) beyond its own budget saw no health: not baked.
+        const elapsed = Date.now() - started;
+        const stuck = Math.max(0, probeMs - Math.max(intervalMs, this.s.health.timeoutMs));
+        c.bakeRemainingMs -= patched(Patch.bakeCountsObservedTime) ? elapsed - stuck : elapsed;
+      }
       await this.continueAsNewIfLong();
     }
   }
@@ -423,6 +449,7 @@ class RolloutRun {
    */
   async rollBack(req: RollbackRequest): Promise<void> {
     const started = Date.now();
+    const policy = this.s.rollback ?? DEFAULT_ROLLBACK;
     this.setState('rolling_back', req.reason);
     for (const st of this.s.stages)
       if (st.state === 'applying' || st.state === 'baking' || st.state === 'completed') st.state = 'rolled_back';
@@ -442,14 +469,15 @@ class RolloutRun {
         await this.finalize('rolled_back');
         return;
       }
-      if (attempt >= ROLLBACK_ATTEMPTS) {
-        this.setState('failed', `rollback could not restore ${r.remaining} targets`);
-        this.emit('failed', `rollback gave up after ${attempt} attempts: ${r.remaining} targets not restored`, {
+      if (attempt >= policy.attempts) {
+        const named = r.failures.map((f) => f.targetId).join(', ') + (r.remaining > r.failures.length ? ', …' : '');
+        this.setState('failed', `rollback could not restore ${r.remaining} targets: ${named}`);
+        this.emit('failed', `rollback gave up after ${attempt} attempts: ${r.remaining} targets not restored (${named})`, {
           remaining: r.remaining,
           unrestored: r.failures,
           attempts: attempt,
         });
-        await this.finalize('failed');
+        await this.finalize('failed', r.failures);
         return;
       }
       this.emit('rollback_attempt', `attempt ${attempt}: ${r.remaining} of ${r.touched} targets not restored yet`, {
@@ -458,11 +486,11 @@ class RolloutRun {
         failures: r.failures,
       });
       await this.commit();
-      await sleep(Math.min(ROLLBACK_BACKOFF_MS.max, ROLLBACK_BACKOFF_MS.initial * 2 ** (attempt - 1)));
+      await sleep(Math.min(policy.maxBackoffSeconds * 1000, ROLLBACK_INITIAL_BACKOFF_MS * 2 ** (attempt - 1)));
     }
   }
 
-  private async finalize(outcome: 'completed' | 'rolled_back' | 'failed'): Promise<void> {
+  private async finalize(outcome: 'completed' | 'rolled_back' | 'failed', unrestored: TargetFailure[] = []): Promise<void> {
     await bookkeeping.finalizeRollout({
       rolloutId: this.s.id,
       configKey: this.s.configKey,
@@ -470,6 +498,30 @@ class RolloutRun {
       outcome,
       previousStableVersion: this.s.previousStableVersion,
     });
+    await this.commit();
+    if (outcome === 'failed' && patched(Patch.alertOnFailure)) await this.alert(unrestored);
+  }
+
+  /** The failure is already recorded; the alert only tells a human, and its own failure is recorded too. */
+  private async alert(unrestored: TargetFailure[]): Promise<void> {
+    const input = {
+      rolloutId: this.s.id,
+      configKey: this.s.configKey,
+      version: this.s.version,
+      state: this.s.state,
+      reason: this.s.reason,
+      unrestored,
+    };
+    let sent: AlertResult | null = null;
+    let error = '';
+    try {
+      sent = await alerting.sendAlert(input);
+    } catch (err) {
+      error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    }
+    const targets = unrestored.map((f) => f.targetId);
+    if (sent) this.emit('alert', `alert sent (${sent.channel}): rollout ${this.s.state}`, { ...sent, unrestored: targets });
+    else this.emit('alert', `alert could not be delivered: ${error}`, { delivered: false, error, unrestored: targets });
     await this.commit();
   }
 
