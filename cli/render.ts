@@ -174,7 +174,9 @@ export function eventLine(rolloutId: string, e: RolloutEvent, st: Style = PLAIN)
     : e.type === 'completed' || e.type === 'stage_completed'
       ? st.green(e.type)
       : e.type;
-  return `${isoSeconds(e.at)} rollout ${rolloutId} ${e.stage ?? '-'} ${type} ${e.message}`;
+  const failing = e.type === 'regression_detected' ? evidence(e) : [];
+  const proof = failing.length > 0 ? st.red(` [failing: ${failing.slice(0, 5).join(', ')}${failing.length > 5 ? ', …' : ''}]`) : '';
+  return `${isoSeconds(e.at)} rollout ${rolloutId} ${e.stage ?? '-'} ${type} ${e.message}${proof}`;
 }
 
 interface Failure {

@@ -183,7 +183,9 @@ describe('a rollout from a YAML file', () => {
 
     const plain = await tollgate(['rollout', 'watch', objects.at(-1)!.summary!.id]);
     expect(plain.code).toBe(3);
-    expect(plain.stdout).toMatch(/ canary regression_detected error rate 100% exceeds 0% \(1\/1 failed\)\n/);
+    expect(plain.stdout).toMatch(
+      / canary regression_detected error rate 100% exceeds 0% \(1\/1 failed\) \[failing: \S+-push-\d: HTTP 500\]\n/,
+    );
   });
 });
 

@@ -112,6 +112,14 @@ describe('eventLine', () => {
     const e = ev(7, 13, 'regression_detected', 'error rate 100% exceeds 0% (1/1 failed)', 'canary');
     expect(eventLine('r1', e)).toBe('2026-11-25T08:00:13Z rollout r1 canary regression_detected error rate 100% exceeds 0% (1/1 failed)');
   });
+  it('carries a regression’s evidence on the same line', () => {
+    const e = ev(7, 13, 'regression_detected', 'error rate 50% exceeds 0% (1/2 failed)', 'canary', {
+      sample: { failures: [{ targetId: 'web-1', reason: 'http_status', status: 500, message: 'HTTP 500' }] },
+    });
+    expect(eventLine('r1', e)).toBe(
+      '2026-11-25T08:00:13Z rollout r1 canary regression_detected error rate 50% exceeds 0% (1/2 failed) [failing: web-1: HTTP 500]',
+    );
+  });
   it('marks a rollout-wide event with "-" so columns stay put', () => {
     expect(eventLine('r1', ev(1, 0, 'rollout_started', 'version 3 of portal-db to 10 targets'))).toBe(
       '2026-11-25T08:00:00Z rollout r1 - rollout_started version 3 of portal-db to 10 targets',
