@@ -1,0 +1,230 @@
+/**
+ * The dashboard in a real browser (Debian's chromium, headless, driven by playwright-core)
+ * against the real stack: a rollout is watched as it moves, paused and resumed from its page, and
+ * a bad change's regression and rollback appear without a reload. Screenshots of the list and
+ * rollout pages go to test-artifacts/screenshots (paths printed); with TOLLGATE_UPDATE_DOCS_IMAGES=1
+ * they are also copied to docs/images for the README.
+ */
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createApp } from '../../api/app';
+import type { RolloutSummary } from '../../domain/schemas';
+import { testEnv, waitFor } from '../helpers/env';
+import { makeRolloutRequest } from '../helpers/factories';
+import { startStack, type Stack } from '../helpers/stack';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const SCREENSHOTS = path.join(REPO, 'test-artifacts', 'screenshots');
+const DOCS_IMAGES = path.join(REPO, 'docs', 'images');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const WEB_DIR = path.join(testEnv().dist, 'web');
+
+let stack: Stack;
+let browser: Browser;
+let page: Page;
+let server: Server;
+let port = 0;
+let base = '';
+let key = '';
+let selector: Record<string, string> = {};
+
+async function listen(app: ReturnType<typeof createApp>, p: number): Promise<Server> {
+  return new Promise((resolve) => {
+    const s = app.listen(p, '127.0.0.1', () => resolve(s));
+  });
+}
+
+async function stopServer(): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(WEB_DIR, 'index.html'))) {
+    throw new Error(`the dashboard is not built (no ${WEB_DIR}/index.html): run \`node web/build.mjs\` (npm test builds it)`);
+  }
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: run the suite with \`npm test\` (installs Debian's chromium) or set CHROMIUM_PATH`);
+  }
+  stack = await startStack('browser');
+  // The dashboard is served by an app of the test's own, so the test can cut its event stream.
+  const app = () =>
+    createApp({ store: stack.store, client: stack.client, taskQueue: stack.taskQueue, webDir: WEB_DIR, log: () => undefined });
+  server = await listen(app(), 0);
+  port = (server.address() as AddressInfo).port;
+  base = `http://127.0.0.1:${port}`;
+  (globalThis as { restartApi?: () => Promise<void> }).restartApi = async () => {
+    server = await listen(app(), port);
+  };
+  // Workflow ids are per config key on a shared Temporal: the key carries part of the run's name.
+  key = `checkout-db-${stack.taskQueue.slice(-6)}`;
+  selector = { app: 'checkout' };
+  await stack.fleet({ push: 10, pull: 0, idPrefix: 'checkout', labels: selector });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (server?.listening) await stopServer();
+  await stack?.stop();
+});
+
+async function screenshot(name: string): Promise<void> {
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  // Down to the end of the content, not the viewport: no band of empty page in the README.
+  const height = await page.evaluate(() =>
+    Math.ceil((globalThis as unknown as { document: { body: { scrollHeight: number } } }).document.body.scrollHeight),
+  );
+  await page.screenshot({ path: file, fullPage: true, clip: { x: 0, y: 0, width: 1440, height } });
+  console.log(`screenshot: ${file}`);
+  if (process.env.TOLLGATE_UPDATE_DOCS_IMAGES === '1') {
+    mkdirSync(DOCS_IMAGES, { recursive: true });
+    copyFileSync(file, path.join(DOCS_IMAGES, `${name}.png`));
+  }
+}
+
+async function create(body: Record<string, unknown>): Promise<RolloutSummary> {
+  const res = await stack.api<RolloutSummary>('POST', '/v1/rollouts', body);
+  expect(res.status).toBe(201);
+  return res.body;
+}
+
+const slowStages = [
+  { name: 'canary', percent: 10, bakeSeconds: 2 },
+  { name: 'partial', percent: 30, bakeSeconds: 2 },
+  { name: 'wide', percent: 60, bakeSeconds: 2 },
+  { name: 'full', percent: 100, bakeSeconds: 2 },
+];
+
+const headerState = () => page.locator('.rollout-head [data-testid="state"]');
+const stageText = (stage: string) => page.locator(`[data-testid="stage-${stage}"] .progress-text`);
+const markNoReload = () => page.evaluate(() => ((globalThis as { sameDocument?: boolean }).sameDocument = true));
+const stillSameDocument = () => page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument === true);
+const live = () => page.locator('[data-testid="live"]');
+
+describe('dashboard', () => {
+  it('shows a rollout advance live, and pauses and resumes it from its page', async () => {
+    // Given a slow rollout of a good change
+    const r = await create(
+      makeRolloutRequest({
+        configKey: key,
+        targets: { selector },
+        content: { pool: 12, region: 'eu-west', timeouts: { connectMs: 250, readMs: 2000 }, healthy: true },
+        stages: slowStages,
+        health: { intervalSeconds: 0.25, timeoutMs: 1000, maxErrorRate: 0.1, maxLatencyMs: 250, failureThreshold: 1 },
+        description: 'raise the pool size for the checkout database',
+      }),
+    );
+    // When an engineer opens its page
+    await page.goto(`${base}/rollouts/${r.id}`);
+    await markNoReload();
+    await page.waitForSelector('[data-testid="live"][data-state="live"]');
+    // Then the full stage's progress bar advances as targets take the new version
+    const first = await stageText('full').textContent();
+    await waitFor('the full stage bar to advance', async () => {
+      const now = await stageText('full').textContent();
+      return now !== first && Number(/^(\d+)/.exec(now ?? '')?.[1]) > Number(/^(\d+)/.exec(first ?? '')?.[1]);
+    });
+    const width = await page
+      .locator('[data-testid="stage-full"] .progress-fill')
+      .evaluate((el) => (el as unknown as { style: { width: string } }).style.width);
+    expect(parseFloat(width)).toBeGreaterThan(0);
+
+    // When they press Pause
+    await page.locator('button[data-action="pause"]:not([disabled])').click();
+    // Then the page says paused, and only the actions a paused rollout allows are enabled
+    await page.waitForSelector('.rollout-head [data-testid="state"][data-state="paused"]');
+    expect(await page.locator('button[data-action="pause"]').isDisabled()).toBe(true);
+    expect(await page.locator('button[data-action="resume"]').isEnabled()).toBe(true);
+    expect(await page.locator('[data-event-type="paused"]').count()).toBe(1);
+    await screenshot('dashboard-rollout-paused');
+
+    // When they press Resume, it goes on to the end, on the page as it happens
+    await page.locator('button[data-action="resume"]:not([disabled])').click();
+    await page.waitForSelector('.rollout-head [data-testid="state"][data-state="completed"]', { timeout: 60_000 });
+    await waitFor('the full stage bar to fill', async () => (await stageText('full').textContent()) === '10 / 10 targets');
+    await page.waitForSelector('[data-event-type="completed"]');
+    await waitFor('every target confirmed', async () => (await page.locator('.tiles .tile-confirmed').count()) === 10);
+    expect(await headerState().getAttribute('data-state')).toBe('completed');
+    expect(await stillSameDocument()).toBe(true);
+    await screenshot('dashboard-rollout');
+  });
+
+  it('shows a bad change regress and roll back without a reload, with the evidence and the diff', async () => {
+    // Given the page of a change that makes targets fail their health checks
+    const r = await create(
+      makeRolloutRequest({
+        configKey: key,
+        targets: { selector },
+        content: { pool: 64, region: 'eu-west', timeouts: { connectMs: 250, readMs: 500 }, healthy: false },
+        stages: slowStages,
+        health: { intervalSeconds: 0.25, timeoutMs: 1000, maxErrorRate: 0.1, maxLatencyMs: 250, failureThreshold: 2 },
+        description: 'shrink read timeouts',
+      }),
+    );
+    await page.goto(`${base}/rollouts/${r.id}`);
+    await markNoReload();
+    // Then the regression, its evidence and the rollback appear as they happen
+    await page.waitForSelector('[data-event-type="regression_detected"]', { timeout: 60_000 });
+    await page.waitForSelector('[data-event-type="rolled_back"]', { timeout: 60_000 });
+    await page.waitForSelector('.rollout-head [data-testid="state"][data-state="rolled_back"]');
+    expect(await stillSameDocument()).toBe(true);
+    expect(await page.locator('[data-event-type="regression_detected"] .evidence pre').textContent()).toContain('"status": 500');
+    // And the diff shows what changed against version 1
+    expect(await page.locator('[data-testid="diff"] .diff-add').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining('"healthy": false')]),
+    );
+    expect(await page.locator('[data-testid="health-chart-canary"] canvas').count()).toBeGreaterThan(0);
+    await screenshot('dashboard-regression');
+  });
+
+  it('lists rollouts with their stage progress, live, and says when the stream drops', async () => {
+    // Given the list page
+    await page.goto(`${base}/`);
+    await markNoReload();
+    await page.waitForSelector('[data-testid="live"][data-state="live"]');
+    await page.waitForSelector('tr[data-rollout] [data-state="rolled_back"]');
+    // When a rollout starts, it appears and moves without a reload
+    const r = await create(
+      makeRolloutRequest({
+        configKey: `feature-flags-${stack.taskQueue.slice(-6)}`,
+        targets: { selector },
+        content: { newCheckout: true },
+        stages: slowStages.map((s) => ({ ...s, bakeSeconds: 1 })),
+      }),
+    );
+    const row = page.locator(`tr[data-rollout="${r.id}"]`);
+    await row.waitFor();
+    await waitFor(
+      'its canary bar to fill',
+      async () => (await row.locator('[data-testid="stage-progress-canary"] .progress-text').textContent()) === '1 / 1',
+    );
+    await screenshot('dashboard-list');
+    await row.locator('[data-state="completed"]').waitFor({ timeout: 60_000 });
+    expect(await stillSameDocument()).toBe(true);
+
+    // When the API goes away, the page says the stream dropped; when it is back, it is live again
+    await stopServer();
+    await page.waitForSelector('[data-testid="live"][data-state="reconnecting"]');
+    expect(await live().textContent()).toMatch(/disconnected/i);
+    await (globalThis as { restartApi?: () => Promise<void> }).restartApi!();
+    await page.waitForSelector('[data-testid="live"][data-state="live"]', { timeout: 20_000 });
+  });
+});

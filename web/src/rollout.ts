@@ -1,0 +1,447 @@
+/**
+ * One rollout: stage timeline, health charts, per-target map, event log with evidence, config
+ * diff and the control buttons. Kept current from the rollout's event stream; the detail is
+ * re-read (from the read model, not Temporal) when targets may have moved.
+ */
+import type { RolloutAction } from '../../domain/lifecycle';
+import type { RolloutEvent, RolloutSummary } from '../../domain/schemas';
+import { act, ApiError, configContent, getHealth, getRollout, type RolloutDetail, type StageSample } from './api';
+import { StageChart } from './chart';
+import { diffLines, diffStats, prettyJson } from './diff';
+import { dateTime, duration, h, onFrame, replace, time } from './dom';
+import { connect } from './live';
+import { ACTIONS, actionEnabled, stageProgress } from './progress';
+import { progressBar, stagePill, stateBadge } from './widgets';
+
+/** More tiles than this and the map shows a count instead: the page stays fast on large fleets. */
+const MAX_TILES = 600;
+/** Events whose evidence is shown open: the ones a human needs to judge a decision. */
+const OPEN_EVIDENCE = new Set(['regression_detected', 'rollback_started', 'apply_failed', 'failed', 'rollback_attempt']);
+
+const ACTION_LABEL: Record<RolloutAction, string> = { pause: 'Pause', resume: 'Resume', approve: 'Approve', rollback: 'Roll back' };
+
+function eventClass(type: string): string {
+  if (/regression|failed|rolled_back|rollback/.test(type)) return 'ev-bad';
+  if (/paused|approval/.test(type)) return 'ev-hold';
+  if (/completed|approved|resumed/.test(type)) return 'ev-good';
+  return 'ev-info';
+}
+
+function summaryNewer(a: RolloutSummary, b: RolloutSummary): boolean {
+  return b.updatedAt >= a.updatedAt;
+}
+
+export function rolloutPage(root: HTMLElement, id: string, navigate: (path: string) => void): () => void {
+  let detail: RolloutDetail | null = null;
+  let samples: StageSample[] = [];
+  let error = '';
+  let busy = false;
+  let notice = '';
+  const events = new Map<number, RolloutEvent>();
+  const charts = new Map<string, StageChart>();
+  let diffFor: number | null = null;
+
+  const header = h('section', { class: 'card rollout-head' });
+  const stagesEl = h('section', { class: 'card' });
+  const healthGrid = h('div', { class: 'charts' });
+  const healthEl = h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', {}, 'Health per stage')), healthGrid);
+  const targetsEl = h('section', { class: 'card' });
+  const eventsEl = h('section', { class: 'card' });
+  const diffEl = h(
+    'section',
+    { class: 'card' },
+    h('div', { class: 'card-head' }, h('h2', {}, 'Config change')),
+    h('div', { class: 'muted' }, 'Loading…'),
+  );
+
+  replace(
+    root,
+    h(
+      'nav',
+      { class: 'crumbs' },
+      h('a', { href: '/', onclick: (e: Event) => (e.preventDefault(), navigate('/')) }, 'Rollouts'),
+      ' / ',
+      h('span', { class: 'mono' }, id),
+    ),
+    header,
+    stagesEl,
+    healthEl,
+    h('div', { class: 'two-col' }, h('div', {}, targetsEl), h('div', {}, eventsEl)),
+    diffEl,
+  );
+
+  /* ---------- header and actions ---------- */
+
+  async function doAction(action: RolloutAction): Promise<void> {
+    if (!detail) return;
+    if (
+      action === 'rollback' &&
+      !confirm(`Roll back ${detail.configKey} v${detail.version}? Every touched target returns to its previous version.`)
+    )
+      return;
+    busy = true;
+    notice = '';
+    render();
+    try {
+      const s = await act(id, action);
+      if (detail && summaryNewer(detail, s)) detail = { ...detail, ...s };
+    } catch (err) {
+      notice =
+        err instanceof ApiError
+          ? `${ACTION_LABEL[action]} refused: ${err.message}`
+          : `${ACTION_LABEL[action]} failed: ${(err as Error).message}`;
+    }
+    busy = false;
+    render();
+    refresh();
+  }
+
+  function renderHeader(d: RolloutDetail): void {
+    const buttons = ACTIONS.map((a) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: `btn ${a === 'rollback' ? 'btn-danger' : a === 'pause' ? 'btn-warn' : 'btn-primary'}`,
+          'data-action': a,
+          disabled: busy || !actionEnabled(d, a),
+          title: actionEnabled(d, a) ? '' : `Not available while ${d.state.replace('_', ' ')}`,
+          onclick: () => void doAction(a),
+        },
+        ACTION_LABEL[a],
+      ),
+    );
+    replace(
+      header,
+      h(
+        'div',
+        { class: 'head-row' },
+        h(
+          'div',
+          {},
+          h(
+            'h1',
+            {},
+            h('span', { class: 'config-key' }, d.configKey),
+            d.version !== null ? h('span', { class: 'version big' }, `v${d.version}`) : null,
+            stateBadge(d.state),
+          ),
+          h('div', { class: 'muted mono small' }, d.id),
+        ),
+        h('div', { class: 'actions' }, buttons),
+      ),
+      d.reason ? h('div', { class: `reason-line state-${d.state}` }, d.reason) : null,
+      notice ? h('div', { class: 'notice', role: 'alert' }, notice) : null,
+      h(
+        'dl',
+        { class: 'facts' },
+        fact('Targets', `${d.updatedTargets} of ${d.totalTargets} on v${d.version ?? '?'}`),
+        fact('Stage', d.currentStage ?? '—'),
+        fact('On regression', d.onRegression),
+        fact(
+          'Health',
+          `every ${d.health.intervalSeconds}s · ${d.health.failureThreshold} bad interval${d.health.failureThreshold === 1 ? '' : 's'} to fail`,
+        ),
+        fact('Created', dateTime(d.createdAt)),
+        fact('Updated', dateTime(d.updatedAt)),
+        d.description ? fact('Description', d.description) : null,
+      ),
+    );
+  }
+
+  function fact(k: string, v: string): HTMLElement[] {
+    return [h('dt', {}, k), h('dd', {}, v)];
+  }
+
+  /* ---------- stages ---------- */
+
+  function renderStages(d: RolloutDetail): void {
+    const p = stageProgress(d);
+    replace(
+      stagesEl,
+      h('div', { class: 'card-head' }, h('h2', {}, 'Stages')),
+      h(
+        'ol',
+        { class: 'timeline' },
+        d.stages.map((st, i) =>
+          h(
+            'li',
+            {
+              class: `step stage-${st.state}${d.currentStageIndex === i && !['completed', 'rolled_back', 'failed'].includes(d.state) ? ' current' : ''}`,
+              'data-testid': `stage-${st.name}`,
+            },
+            h(
+              'div',
+              { class: 'step-head' },
+              h('span', { class: 'step-dot' }),
+              h('strong', {}, st.name),
+              h('span', { class: 'muted small' }, `${st.percent}%`),
+              stagePill(st.state),
+            ),
+            h(
+              'div',
+              { 'data-testid': `stage-progress-${st.name}` },
+              progressBar(p[i]!.done, p[i]!.total, st.state, `${p[i]!.done} / ${p[i]!.total} targets`),
+            ),
+            h(
+              'div',
+              { class: 'muted small step-meta' },
+              `bake ${st.bakeSeconds}s`,
+              st.approval ? ' · needs approval' : '',
+              st.startedAt ? ` · ${time(st.startedAt)}` : '',
+              st.startedAt ? ` · ${duration(st.startedAt, st.finishedAt)}` : '',
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  /* ---------- health ---------- */
+
+  function renderHealth(d: RolloutDetail): void {
+    const byStage = new Map<string, StageSample[]>();
+    for (const s of samples) byStage.set(s.stage, [...(byStage.get(s.stage) ?? []), s]);
+    if (byStage.size === 0) {
+      if (!healthGrid.querySelector('.empty'))
+        replace(healthGrid, h('div', { class: 'empty' }, 'No health samples yet: probing starts once a stage has applied.'));
+      return;
+    }
+    healthGrid.querySelector('.empty')?.remove();
+    for (const st of d.stages) {
+      const data = byStage.get(st.name);
+      if (!data) continue;
+      let chart = charts.get(st.name);
+      if (!chart) {
+        chart = new StageChart(st.name, d.health);
+        charts.set(st.name, chart);
+        healthGrid.appendChild(chart.el);
+      }
+      chart.set(data);
+    }
+  }
+
+  /* ---------- targets ---------- */
+
+  function renderTargets(d: RolloutDetail): void {
+    const latest = samples.at(-1);
+    const failing = new Map((latest?.failures ?? []).map((f) => [f.targetId, f]));
+    const complete = latest ? latest.failures.length >= latest.failed : false;
+    const ids = Object.keys(d.targets);
+    const counts = { confirmed: 0, assigned: 0, old: 0, restored: 0 };
+    const tiles = ids.slice(0, MAX_TILES).map((tid) => {
+      const t = d.targets[tid]!;
+      const onNew = d.version !== null && t.assignedVersion === d.version;
+      const kind = onNew ? (t.confirmedVersion === d.version ? 'confirmed' : 'assigned') : t.version !== null ? 'restored' : 'old';
+      const fail = failing.get(tid);
+      const probed = onNew && latest !== undefined;
+      const probe = fail
+        ? h('span', { class: 'probe bad' }, `✗ ${fail.status ?? fail.reason}`)
+        : probed && complete
+          ? h('span', { class: 'probe good' }, `✓ ${time(latest.at)}`)
+          : h('span', { class: 'probe muted' }, onNew ? 'probing…' : 'not probed');
+      return h(
+        'div',
+        {
+          class: `tile tile-${kind}${fail ? ' tile-failing' : ''}`,
+          'data-target': tid,
+          title: fail ? `${fail.reason}: ${fail.message}` : tid,
+        },
+        h('div', { class: 'tile-id mono' }, tid),
+        h(
+          'div',
+          { class: 'tile-versions' },
+          h('span', {}, `assigned v${t.assignedVersion ?? 0}`),
+          h('span', {}, `running v${t.confirmedVersion ?? '?'}`),
+        ),
+        probe,
+      );
+    });
+    for (const tid of ids) {
+      const t = d.targets[tid]!;
+      const onNew = d.version !== null && t.assignedVersion === d.version;
+      counts[onNew ? (t.confirmedVersion === d.version ? 'confirmed' : 'assigned') : t.version !== null ? 'restored' : 'old'] += 1;
+    }
+    replace(
+      targetsEl,
+      h(
+        'div',
+        { class: 'card-head' },
+        h('h2', {}, 'Targets'),
+        h(
+          'div',
+          { class: 'legend' },
+          h('span', { class: 'key tile-confirmed' }, `running v${d.version ?? '?'} · ${counts.confirmed}`),
+          h('span', { class: 'key tile-assigned' }, `assigned, not confirmed · ${counts.assigned}`),
+          h('span', { class: 'key tile-restored' }, `restored · ${counts.restored}`),
+          h('span', { class: 'key tile-old' }, `previous version · ${counts.old}`),
+        ),
+      ),
+      h('div', { class: 'tiles' }, tiles),
+      ids.length > MAX_TILES ? h('div', { class: 'muted small' }, `… and ${ids.length - MAX_TILES} more targets`) : null,
+    );
+  }
+
+  /* ---------- events ---------- */
+
+  function renderEvents(): void {
+    const list = [...events.values()].sort((a, b) => b.seq - a.seq);
+    replace(
+      eventsEl,
+      h(
+        'div',
+        { class: 'card-head' },
+        h('h2', {}, 'Event log'),
+        h('span', { class: 'muted small' }, `${list.length} events, newest first`),
+      ),
+      h(
+        'ol',
+        { class: 'events', 'data-testid': 'events' },
+        list.map((e) =>
+          h(
+            'li',
+            { class: `event ${eventClass(e.type)}`, 'data-event-type': e.type, 'data-seq': e.seq },
+            h(
+              'div',
+              { class: 'event-row' },
+              h('span', { class: 'event-time mono' }, time(e.at)),
+              h('span', { class: 'event-type' }, e.type.replace(/_/g, ' ')),
+              e.stage ? h('span', { class: 'event-stage' }, e.stage) : null,
+            ),
+            h('div', { class: 'event-msg' }, e.message),
+            Object.keys(e.detail).length > 0
+              ? h(
+                  'details',
+                  { class: 'evidence', open: OPEN_EVIDENCE.has(e.type) },
+                  h('summary', {}, 'evidence'),
+                  h('pre', {}, JSON.stringify(e.detail, null, 2)),
+                )
+              : null,
+          ),
+        ),
+      ),
+    );
+  }
+
+  /* ---------- config diff ---------- */
+
+  async function loadDiff(d: RolloutDetail): Promise<void> {
+    if (d.version === null || diffFor === d.version) return;
+    diffFor = d.version;
+    const v = d.version;
+    try {
+      const [next, prev] = await Promise.all([
+        configContent(d.configKey, v),
+        v > 1 ? configContent(d.configKey, v - 1) : Promise.resolve(undefined),
+      ]);
+      const lines = diffLines(prettyJson(prev), prettyJson(next));
+      const { added, removed } = diffStats(lines);
+      replace(
+        diffEl,
+        h(
+          'div',
+          { class: 'card-head' },
+          h('h2', {}, 'Config change'),
+          h(
+            'span',
+            { class: 'muted small' },
+            v > 1 ? `v${v - 1} → v${v} · ` : `first version · `,
+            h('span', { class: 'add-count' }, `+${added}`),
+            ' ',
+            h('span', { class: 'del-count' }, `−${removed}`),
+          ),
+        ),
+        h(
+          'table',
+          { class: 'diff', 'data-testid': 'diff' },
+          h(
+            'tbody',
+            {},
+            lines.map((l) =>
+              h(
+                'tr',
+                { class: `diff-${l.op}` },
+                h('td', { class: 'ln' }, l.oldNo ?? ''),
+                h('td', { class: 'ln' }, l.newNo ?? ''),
+                h('td', { class: 'sign' }, l.op === 'add' ? '+' : l.op === 'del' ? '−' : ' '),
+                h('td', { class: 'code' }, l.text),
+              ),
+            ),
+          ),
+        ),
+      );
+    } catch (err) {
+      diffFor = null;
+      replace(
+        diffEl,
+        h('div', { class: 'card-head' }, h('h2', {}, 'Config change')),
+        h('div', { class: 'notice' }, `Could not load the config: ${(err as Error).message}`),
+      );
+    }
+  }
+
+  /* ---------- data ---------- */
+
+  const render = onFrame(() => {
+    if (!detail) {
+      replace(header, h('div', { class: error ? 'notice' : 'muted' }, error || 'Loading…'));
+      return;
+    }
+    renderHeader(detail);
+    renderStages(detail);
+    renderHealth(detail);
+    renderTargets(detail);
+    renderEvents();
+    void loadDiff(detail);
+  });
+
+  async function load(): Promise<void> {
+    try {
+      const [d, hs] = await Promise.all([getRollout(id), getHealth(id)]);
+      if (!detail || summaryNewer(detail, d)) detail = d;
+      else detail = { ...detail, targets: d.targets };
+      for (const e of d.events) events.set(e.seq, e);
+      samples = hs.items;
+      error = '';
+    } catch (err) {
+      error = err instanceof ApiError && err.status === 404 ? `No rollout ${id}.` : `Could not load the rollout: ${(err as Error).message}`;
+    }
+    render();
+  }
+
+  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Targets move with applies and rollbacks; the stream carries counts, the detail the rows. At
+   * most one re-read per 250 ms however busy the stream, and always one after the last event.
+   */
+  function refresh(): void {
+    if (refreshTimer !== undefined) return;
+    refreshTimer = setTimeout(() => {
+      refreshTimer = undefined;
+      void load();
+    }, 250);
+  }
+
+  void load();
+  const ticker = setInterval(render, 5_000);
+  const close = connect(`/v1/rollouts/${encodeURIComponent(id)}/events`, {
+    rollout: (m) => {
+      events.set(m.event.seq, m.event);
+      if (detail && summaryNewer(detail, m.summary)) detail = { ...detail, ...m.summary };
+      render();
+      refresh();
+    },
+    health: (m) => {
+      if (samples.some((s) => s.stage === m.stage && s.at === m.sample.at)) return;
+      samples = [...samples, { stage: m.stage, ...m.sample }];
+      render();
+    },
+    reopened: () => void load(),
+  });
+  return () => {
+    close();
+    clearInterval(ticker);
+    clearTimeout(refreshTimer);
+    for (const c of charts.values()) c.destroy();
+  };
+}
