@@ -306,8 +306,12 @@ describe('usage and connection errors', () => {
 });
 
 const ESC = String.fromCharCode(27);
-const hasScript = spawnSync('script', ['--version']).status === 0;
-(hasScript ? describe : describe.skip)('on a terminal', () => {
+// `script` (util-linux, in Debian's essential bsdutils) gives the watcher a real pseudo-terminal.
+describe('on a terminal', () => {
+  beforeAll(() => {
+    if (spawnSync('script', ['--version']).status !== 0) throw new Error('`script` (util-linux) is needed for the terminal test');
+  });
+
   it('redraws a live display with progress bars and leaves the final state', async () => {
     const key = nextKey();
     const r = await create(changeFile(key, 'pool: 9', 0.5));
