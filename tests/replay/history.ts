@@ -29,5 +29,5 @@ export function historyFromCliJson(json: unknown): History {
   if (!Array.isArray(events)) throw new TypeError('not a history: expected an object with an array of events');
   const loaded = protojson.fromJson(historyType, { events }, { ignoreUnknownFields: true });
   if (!loaded) throw new TypeError('not a history');
-  return loaded as History;
+  return loaded;
 }
