@@ -1,7 +1,8 @@
 /**
  * Event latency to a live client: from the moment the workflow records an event (the event's
  * `at`, the workflow's own clock) to its arrival at a client of `GET /v1/events`, over a run of
- * rollouts on the real stack (Temporal, Redis, worker, API, HTTP targets) in this process.
+ * rollouts on the real stack (Temporal, Redis, worker, API, HTTP targets) in this process. Also
+ * the part from the Redis write (the stream id's time) to the client: what the API adds.
  *
  *   npx tsc -p bench/tsconfig.json && \
  *   TEMPORAL_ADDRESS=127.0.0.1:7233 REDIS_URL=redis://127.0.0.1:6379 node dist/bench/sse-latency.js [--rollouts 24] [--parallel 4]
@@ -79,6 +80,8 @@ async function main(): Promise<void> {
 
     const all: number[] = [];
     const stateChanges: number[] = [];
+    // The stream id's first part is Redis's clock when the event was written: the API's share.
+    const fromRedis: number[] = [];
     const lastState = new Map<string, string>();
     for (const m of sse.messages) {
       if (m.event !== 'rollout') continue;
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
       if (!mine.has(msg.rolloutId)) continue;
       const latency = m.receivedAt - Date.parse(msg.event.at);
       all.push(latency);
+      fromRedis.push(m.receivedAt - Number(m.id?.split('-')[0]));
       const prev = lastState.get(msg.rolloutId);
       if (prev !== msg.summary.state || msg.event.type === 'rollout_started') stateChanges.push(latency);
       lastState.set(msg.rolloutId, msg.summary.state);
@@ -93,6 +97,7 @@ async function main(): Promise<void> {
     console.log(`sse-latency: ${ended.size} rollouts (${parallel} at a time) in ${(wall / 1000).toFixed(1)} s, ${all.length} events`);
     console.log(describe('every rollout event', all));
     console.log(describe('state changes', stateChanges));
+    console.log(describe('Redis write → client', fromRedis));
     console.log('(from the event time the workflow records to arrival at a GET /v1/events client, same host)');
   } finally {
     await stack.stop();

@@ -92,7 +92,8 @@ export class StageChart {
       height: 180,
       series,
       scales: {
-        x: { time: true },
+        // One sample would otherwise stretch the axis over years.
+        x: { time: true, range: (_u, min, max) => (max - min < 1 ? [min - 5, max + 5] : [min, max]) },
         '%': { range: (_u, _min, max) => [0, Math.max(10, Math.ceil((max ?? 0) / 10) * 10, this.t.maxErrorRate * 100 * 1.2)] },
         ms: { range: (_u, _min, max) => [0, Math.max(10, (max ?? 0) * 1.2)] },
       },

@@ -251,8 +251,8 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
         h(
           'div',
           { class: 'tile-versions' },
-          h('span', {}, `assigned v${t.assignedVersion ?? 0}`),
-          h('span', {}, `running v${t.confirmedVersion ?? '?'}`),
+          h('span', {}, 'assigned ', h('b', {}, t.assignedVersion ? `v${t.assignedVersion}` : '—')),
+          h('span', {}, 'running ', h('b', {}, t.confirmedVersion ? `v${t.confirmedVersion}` : '—')),
         ),
         probe,
       );
