@@ -187,6 +187,8 @@ export class EventHub {
       reader.subscribers.add(sub);
       await reader.ready;
       sub.cursor = start === 'now' ? await streamTail(this.redis, key) : start.after;
+      // The client may have gone while Redis answered.
+      if (closed) return;
 
       res.writeHead(200, {
         'Content-Type': 'text/event-stream; charset=utf-8',
@@ -209,6 +211,7 @@ export class EventHub {
       sub.pending = null;
       for (const m of pending) if (compareStreamIds(m.id, sub.cursor) > 0) sub.send(m);
 
+      if (closed) return;
       heartbeat = setInterval(() => {
         if (!closed) res.write(': heartbeat\n\n');
       }, o.heartbeatMs);
