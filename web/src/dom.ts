@@ -1,4 +1,4 @@
-/** A few DOM helpers: enough to build the pages without a framework. */
+/** A few DOM functions: enough to build the pages without a framework. */
 
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
