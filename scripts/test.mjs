@@ -2,7 +2,8 @@
 // and a real Redis shared by the whole run. Extra arguments go to Jest: `npm test -- tests/unit`.
 //
 // Jest's environment: TEMPORAL_ADDRESS, TEMPORAL_CLI (path, or empty when the SDK had to download
-// the server), REDIS_URL, TOLLGATE_WORKFLOW_BUNDLE, TOLLGATE_DIST.
+// the server), REDIS_URL, TOLLGATE_WORKFLOW_BUNDLE, TOLLGATE_DIST, CHROMIUM_PATH (Debian's chromium,
+// installed with apt-get when missing).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,6 +25,7 @@ import {
   spawnTracked,
   startTemporalDevServer,
 } from './lib/setup.mjs';
+import { ensureChromium } from './lib/chromium.mjs';
 
 // Temporal's own warnings would interleave with Jest's report; they go to a file kept after the run.
 const TEMPORAL_LOG = path.join(REPO_ROOT, 'test-artifacts', 'temporal.log');
@@ -69,6 +71,7 @@ async function main() {
   await step('dependencies', ensureDeps);
   await step('build', ensureBuild);
   const cli = await step('Temporal CLI', () => ensureTemporalCli());
+  const chromium = await step('Chromium (browser tests)', () => ensureChromium());
   const redis = await step('Redis', () => ensureRedis());
   cleanup.push(redis.stop);
 
@@ -92,6 +95,7 @@ async function main() {
       REDIS_URL: redis.url,
       TOLLGATE_WORKFLOW_BUNDLE: WORKFLOW_BUNDLE,
       TOLLGATE_DIST: DIST_DIR,
+      CHROMIUM_PATH: chromium ?? '',
     },
   });
   const code = await exitCode(jest);

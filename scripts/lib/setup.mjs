@@ -357,6 +357,12 @@ export async function ensureBuild() {
   if (bundleCode !== 0) fail(`bundling workflows failed (exit code ${bundleCode}) after ${since(t0)}; see the errors above`);
   log('build', `bundled workflows in ${since(t0)}`);
 
+  log('build', 'building the dashboard… (web/build.mjs)');
+  t0 = Date.now();
+  const webCode = await run(process.execPath, [path.join(REPO_ROOT, 'web', 'build.mjs')]);
+  if (webCode !== 0) fail(`building the dashboard failed (exit code ${webCode}) after ${since(t0)}; see the errors above`);
+  log('build', `built the dashboard in ${since(t0)}`);
+
   fs.writeFileSync(stamp, `${want}\n`);
 }
 
