@@ -193,6 +193,15 @@ describe('dashboard', () => {
       expect.arrayContaining([expect.stringContaining('"healthy": false')]),
     );
     expect(await page.locator('[data-testid="health-chart-canary"] canvas').count()).toBeGreaterThan(0);
+    // And the target map catches up: every target assigned and running version 1 again
+    await page.waitForFunction(
+      `(() => {
+        const tiles = [...document.querySelectorAll('[data-target] .tile-versions')];
+        return tiles.length > 0 && tiles.every((el) => /assigned v1\\b/.test(el.textContent) && /running v1\\b/.test(el.textContent));
+      })()`,
+      undefined,
+      { timeout: 15_000 },
+    );
     await screenshot('dashboard-regression');
   });
 
