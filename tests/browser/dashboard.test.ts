@@ -197,7 +197,7 @@ describe('dashboard', () => {
     await page.waitForFunction(
       `(() => {
         const tiles = [...document.querySelectorAll('[data-target] .tile-versions')];
-        return tiles.length > 0 && tiles.every((el) => /assigned v1\\b/.test(el.textContent) && /running v1\\b/.test(el.textContent));
+        return tiles.length > 0 && tiles.every((el) => /assigned v1(?!\\d)/.test(el.textContent) && /running v1(?!\\d)/.test(el.textContent));
       })()`,
       undefined,
       { timeout: 15_000 },
