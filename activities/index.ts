@@ -130,6 +130,25 @@ function heartbeat(details?: unknown): void {
   }
 }
 
+/** How often an activity that talks to targets tells Temporal it is alive. */
+export const HEARTBEAT_EVERY_MS = 1_000;
+
+/**
+ * Heartbeats on a timer while `fn` runs: a heartbeat says the worker is alive, not that a target
+ * answered, so a batch of slow targets is not mistaken for a dead worker, and a dead worker is
+ * noticed within the heartbeat timeout (10 s) whatever the targets do.
+ */
+function keepAlive<I, O>(fn: (input: I) => Promise<O>): (input: I) => Promise<O> {
+  return async (input) => {
+    const timer = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
+    try {
+      return await fn(input);
+    } finally {
+      clearInterval(timer);
+    }
+  };
+}
+
 function cancellationSignal(): AbortSignal {
   try {
     return Context.current().cancellationSignal;
@@ -153,7 +172,7 @@ export function createActivities(deps: ActivityDeps) {
     return cache.get(version);
   }
 
-  return {
+  const activities = {
     /** Allocates the version, stores the content, and fixes the order targets will be updated in. */
     async prepareRollout(input: PrepareInput): Promise<PrepareResult> {
       const { rolloutId, configKey } = input;
@@ -251,7 +270,6 @@ export function createActivities(deps: ActivityDeps) {
             ...(o.status ? { status: o.status } : {}),
             message: o.message ?? 'failed',
           });
-        if (i % 256 === 0) heartbeat();
       });
       const failuresByReason: ProbeSummary['failuresByReason'] = {};
       for (const f of failures) failuresByReason[f.reason] = (failuresByReason[f.reason] ?? 0) + 1;
@@ -349,6 +367,12 @@ export function createActivities(deps: ActivityDeps) {
       if (!summary) throw ApplicationFailure.nonRetryable(`rollout ${rolloutId} not found`, Reason.NotFound);
       return { summary, lastSeq: await store.lastEventSeq(rolloutId), lastRev: await store.lastRev(rolloutId) };
     },
+  };
+  return {
+    ...activities,
+    applyBatch: keepAlive((input: ApplyInput) => activities.applyBatch(input)),
+    probeTargets: keepAlive((input: ProbeInput) => activities.probeTargets(input)),
+    rollbackTargets: keepAlive((input: RollbackInput) => activities.rollbackTargets(input)),
   };
 }
 

@@ -36,7 +36,12 @@ async function main(): Promise<void> {
     console.log(`api stopping (${signal})`);
     (app.locals.eventHub as EventHub).close();
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_TIMEOUT_MS).unref();
+    // Keep-alive clients would hold their sockets open until the force timeout: tell them not to
+    // reuse them, and close each one as soon as its request has been answered.
+    server.on('request', (_req, res: { setHeader(name: string, value: string): unknown }) => res.setHeader('connection', 'close'));
+    const idle = setInterval(() => server.closeIdleConnections(), 100).unref();
     server.close(() => {
+      clearInterval(idle);
       clearTimeout(force);
       void connection.close().finally(() => {
         redis.disconnect();

@@ -4,7 +4,8 @@
  * the Tollgate API and reports the version it loaded.
  *
  * Health follows the config it runs: content with `"healthy": false` makes /health answer 500,
- * and `"latencyMs": N` delays each answer, so a bad change really makes targets sick.
+ * and `"latencyMs": N` delays each answer, so a bad change really makes targets sick. Content
+ * with `"loadable": false` is refused: push targets answer 500, pull targets keep their version.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -130,7 +131,8 @@ export class SimTarget {
         res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"injected fault"}');
         return;
       }
-      if (this.failApplies && (body as { rollback?: boolean }).rollback !== true) {
+      const refused = (body as { content?: { loadable?: unknown } | null }).content?.loadable === false;
+      if ((this.failApplies || refused) && (body as { rollback?: boolean }).rollback !== true) {
         res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"apply failed"}');
         return;
       }
@@ -234,11 +236,13 @@ export class Fleet {
                     : null;
               if (res.status !== 200 && res.status !== 404) await res.text();
               if (!a || a.version === t.version(key)) return;
-              t.load(key, a.version, a.content, a.version < t.version(key));
+              // A config the target cannot load: it keeps what it runs, and says so.
+              const refused = (a.content as { loadable?: unknown } | null)?.loadable === false;
+              if (!refused) t.load(key, a.version, a.content, a.version < t.version(key));
               await fetch(`${this.o.apiUrl}/v1/targets/${t.id}/configs/${key}/status`, {
                 method: 'PUT',
                 headers: { 'content-type': 'application/json' },
-                body: JSON.stringify({ version: a.version }),
+                body: JSON.stringify({ version: t.version(key) }),
               }).catch(() => null);
             }),
           ),

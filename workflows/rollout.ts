@@ -10,6 +10,7 @@ import {
   ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   ContinueAsNew,
   allHandlersFinished,
   condition,
@@ -58,6 +59,10 @@ const waitOutRetry: ActivityOptions['retry'] = {
   nonRetryableErrorTypes: [Reason.StagedInputMissing, Reason.NotFound],
 };
 
+/**
+ * Every activity that talks to targets heartbeats each second, so a worker that dies mid-activity
+ * is noticed within 10 s and the activity runs again elsewhere.
+ */
 const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: waitOutRetry });
 const applying = proxyActivities<Activities>({
   startToCloseTimeout: '5m',
@@ -70,11 +75,11 @@ const applying = proxyActivities<Activities>({
 const probing = proxyActivities<Activities>({
   startToCloseTimeout: '5m',
   scheduleToCloseTimeout: '1h',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: '10s',
   retry: waitOutRetry,
   cancellationType: ActivityCancellationType.TRY_CANCEL,
 });
-const restoring = proxyActivities<Activities>({ startToCloseTimeout: '30m', heartbeatTimeout: '30s', retry: waitOutRetry });
+const restoring = proxyActivities<Activities>({ startToCloseTimeout: '30m', heartbeatTimeout: '10s', retry: waitOutRetry });
 /** An unreachable alert receiver must not keep the config locked: 5 tries over ~30 s, then given up. */
 const alerting = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
@@ -90,6 +95,8 @@ export const Patch = {
   alertOnFailure: 'alert-on-failure',
   /** A bake does not count the time a probe was stuck (an outage): time without health data is not bake time. */
   bakeCountsObservedTime: 'bake-counts-observed-time',
+  /** A regression found at the very end of a bake stops the run there, before the stage completes. */
+  stopAtRegression: 'stop-at-regression',
 } as const;
 
 function now(): string {
@@ -379,6 +386,9 @@ class RolloutRun {
       const live = c.appliedUpTo > 0;
       this.nudged = false;
       if (live) await this.probeOnce();
+      // A regression found by this probe cancelled the run; without a wait left to observe that
+      // cancellation, the bake would end and the next stage (or completion) would be recorded.
+      if (this.rollbackRequest && patched(Patch.stopAtRegression)) throw new CancelledFailure('rollback requested');
       const probeMs = Date.now() - started;
       probed = true;
       const baking = kind === 'bake' && this.s.state === 'running';

@@ -127,7 +127,12 @@ describe('drill 3: Redis unavailable', () => {
           if (req.rollback && !struck) struck = sleep(100).then(outage);
         }),
     );
-    const r = await drill.create(makeRolloutRequest({ configKey: key(), content: { pool: 3, healthy: false }, stages: fastStages(1) }));
+    // Half the fleet in the first stage: push targets among them whatever the plan's order
+    const stages = [
+      { name: 'canary', percent: 50, bakeSeconds: 1, approval: false },
+      { name: 'full', percent: 100, bakeSeconds: 1, approval: false },
+    ];
+    const r = await drill.create(makeRolloutRequest({ configKey: key(), content: { pool: 3, healthy: false }, stages }));
     const { upAt } = await waitFor('Redis to be taken away mid-rollback', async () => struck, 60_000);
     for (const t of fleet.targets) t.applyDelayMs = 0;
     const done = await drill.untilTerminal(r.id, 90_000);
