@@ -16,7 +16,17 @@ import { testEnv, uniqueName, waitFor } from '../helpers/env';
 import { deleteKeys } from '../helpers/stack';
 
 export const TERMINAL = ['completed', 'rolled_back', 'failed'];
+
+/** Every process a drill started and that still runs: killed if the test process ends first. */
+const started = new Set<ChildProcess>();
+process.once('exit', () => started.forEach((c) => c.kill('SIGKILL')));
 const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
+
+function track(child: ChildProcess): ChildProcess {
+  started.add(child);
+  child.once('exit', () => started.delete(child));
+  return child;
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -138,7 +148,7 @@ export class Drill {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const p = new Proc(label, child);
+    const p = new Proc(label, track(child));
     this.procs.push(p);
     return p;
   }
@@ -332,7 +342,7 @@ export class PrivateTemporal {
     if (!this.port) this.port = await freePort();
     const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), '--headless'];
     args.push('--db-filename', join(this.dir, 't.db'), '--log-level', 'warn');
-    this.proc = spawn(this.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = track(spawn(this.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     this.proc.stdout?.on('data', (d: Buffer) => this.output.push(d.toString()));
     this.proc.stderr?.on('data', (d: Buffer) => this.output.push(d.toString()));
     const { Connection } = await import('@temporalio/client');

@@ -26,8 +26,9 @@ let proxy: FaultProxy;
 let drill: Drill;
 let fleet: Fleet;
 const faults = new FaultInjector(SEED, { apply: 0.05, probe: 0.01 });
-const keys = Array.from({ length: KEYS }, (_, i) => `soak-${i}`);
+let keys: string[] = [];
 const violations: string[] = [];
+let refusedWhileClosing = 0;
 
 beforeAll(async () => {
   console.log(`SOAK: seed ${SEED} (TOLLGATE_SOAK_SEED=${SEED} reproduces the injected faults)`);
@@ -35,6 +36,8 @@ beforeAll(async () => {
   proxy = new FaultProxy({ upstream: { host: '127.0.0.1', port: redis.port } });
   await proxy.start();
   drill = new Drill('soak', { redisUrl: `redis://${proxy.url}`, apiRedisUrl: redis.url });
+  // Workflow ids come from config keys: unique per run, so runs on one Temporal server never collide
+  keys = Array.from({ length: KEYS }, (_, i) => `${drill.name}-${i}`);
   await Promise.all([drill.worker(), drill.worker()]);
   await drill.api();
   fleet = new Fleet({
@@ -125,7 +128,16 @@ async function round(n: number, previous: Map<string, number>): Promise<Map<stri
   const created = await mapLimit(keys, 20, async (k) => {
     // Refused per key, so one bad change does not make the shared targets sick for every other key
     const content = bad.has(k) ? { round: n, loadable: false } : { round: n };
-    return { key: k, id: (await drill.create(request(k, content))).id };
+    // The key's previous rollout has recorded its end, but its workflow may still be finishing
+    // (its last write retried after a reset connection): the API refuses with 409 until it closes.
+    for (let attempt = 1; ; attempt++) {
+      const r = await drill.call<{ id: string; error?: { code: string } }>('POST', '/v1/rollouts', request(k, content));
+      if (r.status === 201) return { key: k, id: r.body.id };
+      if (r.status !== 409 || r.body.error?.code !== 'RolloutActive' || attempt >= 30)
+        throw new Error(`POST /v1/rollouts (${k}): HTTP ${r.status} ${JSON.stringify(r.body)}`);
+      refusedWhileClosing++;
+      await sleep(1_000);
+    }
   });
   const done = await mapLimit(created, 20, (c) => drill.untilTerminal(c.id, 240_000));
   const finished = Date.now();
@@ -170,7 +182,8 @@ async function round(n: number, previous: Map<string, number>): Promise<Map<stri
   const states = done.reduce<Record<string, number>>((m, r) => ((m[r.state] = (m[r.state] ?? 0) + 1), m), {});
   console.log(
     `SOAK: round ${n}: ${done.length} rollouts in ${finished - started} ms: ${JSON.stringify(states)}; ` +
-      `faults so far: ${faults.injected.apply} applies, ${faults.injected.probe} probes failed, ${proxy.stats.cut} Redis connections reset`,
+      `faults so far: ${faults.injected.apply} applies, ${faults.injected.probe} probes failed, ${proxy.stats.cut} Redis connections reset; ` +
+      `${refusedWhileClosing} creations refused (409) while the key's previous workflow was closing`,
   );
   return now;
 }
