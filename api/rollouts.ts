@@ -16,7 +16,7 @@ import {
 } from '../domain/schemas';
 import { initialSummary } from '../domain/summary';
 import type { Store } from '../store/store';
-import { controlUpdate, preparedUpdate, statusQuery, workflowIdFor, type RolloutInput } from '../workflows/definitions';
+import { controlUpdate, preparedUpdate, workflowIdFor, type RolloutInput } from '../workflows/definitions';
 import type { ConfigSchemas } from './config-schemas';
 import { HttpError } from './http';
 
@@ -78,7 +78,7 @@ export class RolloutService {
     await store.stageRollout(rolloutId, { content: req.content, targetIds }, STAGED_TTL_SECONDS);
     let handle: WorkflowHandle;
     try {
-      handle = await this.startExclusive(workflowId, () =>
+      handle = await this.startExclusive(req.configKey, () =>
         this.d.client.workflow.start('rolloutWorkflow', {
           taskQueue: this.d.taskQueue,
           workflowId,
@@ -95,7 +95,9 @@ export class RolloutService {
         throw new HttpError(
           409,
           Reason.RolloutActive,
-          `configKey: rollout ${active ?? '(unknown)'} of ${req.configKey} is still active`,
+          active
+            ? `configKey: rollout ${active} of ${req.configKey} is still active`
+            : `configKey: a rollout of ${req.configKey} is starting or finishing; try again in a few seconds`,
           'configKey',
           {
             activeRolloutId: active,
@@ -116,21 +118,18 @@ export class RolloutService {
   }
 
   /**
-   * Starts a workflow under a config's id. If the id is taken by a rollout that has already
-   * ended (recorded its end, not yet closed), waits for it to close and tries once more.
+   * Starts a workflow under a config's id. When the id is taken but the read model shows no active
+   * rollout of the key, the workflow holding it has recorded its end and is closing: wait for it
+   * (bounded) and try once more. Deciding from the read model needs no free worker, unlike a query.
    */
-  private async startExclusive<T>(workflowId: string, start: () => Promise<T>): Promise<T> {
+  private async startExclusive<T>(configKey: string, start: () => Promise<T>): Promise<T> {
     try {
       return await start();
     } catch (err) {
       if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
-      const running = this.d.client.workflow.getHandle(workflowId);
-      const closing = await running
-        .query(statusQuery)
-        .then((s) => isTerminal(s.state))
-        .catch(() => false);
-      if (!closing) throw err;
-      await this.d.client.connection.withDeadline(Date.now() + CLOSING_WAIT_MS, () => running.result()).catch(() => undefined);
+      if ((await this.activeRolloutOf(configKey)) !== null) throw err;
+      const holder = this.d.client.workflow.getHandle(workflowIdFor(configKey));
+      await this.d.client.connection.withDeadline(Date.now() + CLOSING_WAIT_MS, () => holder.result()).catch(() => undefined);
       return start();
     }
   }
@@ -170,9 +169,14 @@ export class RolloutService {
     return ids;
   }
 
+  /** The key's active rollout, from the (small) set of active rollouts. */
   private async activeRolloutOf(configKey: string): Promise<string | null> {
-    const active = await this.d.store.listRollouts({ configKey, limit: 20 });
-    return active.find((r) => !isTerminal(r.state))?.id ?? null;
+    const { store } = this.d;
+    const ids = await store.redis.smembers(store.k.activeRollouts);
+    if (ids.length === 0) return null;
+    const summaries = await store.redis.mget(...ids.map((id) => store.k.rollout(id)));
+    const hit = summaries.findIndex((raw) => raw !== null && (JSON.parse(raw) as RolloutSummary).configKey === configKey);
+    return hit >= 0 ? (ids[hit] ?? null) : null;
   }
 
   async get(rolloutId: string): Promise<RolloutDetail> {
@@ -249,7 +253,7 @@ export class RolloutService {
       );
     }
     try {
-      await this.startExclusive(s.workflowId, () =>
+      await this.startExclusive(s.configKey, () =>
         this.d.client.workflow.start('fastRollbackWorkflow', {
           taskQueue: this.d.taskQueue,
           workflowId: s.workflowId,
