@@ -7,7 +7,7 @@
  * payloads in the workflow history.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ProbeFailure, ProbeSummary } from '../domain/health';
+import type { BaselineSample, ProbeFailure, ProbeSummary } from '../domain/health';
 import { percentile } from '../domain/health';
 import { stableOrder } from '../domain/ordering';
 import { stageTargetCounts } from '../domain/planning';
@@ -30,6 +30,8 @@ export const DEFAULT_DELIVERY: DeliveryPolicy = { timeoutMs: 5_000, attempts: 3,
 export const DEFAULT_CONCURRENCY = 64;
 /** Evidence kept per decision: enough to see the pattern, bounded for the history and the UI. */
 export const MAX_EVIDENCE = 20;
+/** Targets still on the previous version probed as a baseline each interval, at most. */
+export const BASELINE_MAX = 100;
 
 export interface PrepareInput {
   rolloutId: string;
@@ -71,6 +73,10 @@ export interface ProbeInput {
   stage: string;
   upto: number;
   timeoutMs: number;
+  /** Also probe up to as many targets still on the previous version (at most BASELINE_MAX). */
+  baseline?: boolean;
+  /** A target that reports its version and has not confirmed the new one this long after its assignment fails. */
+  confirmWithinMs?: number;
 }
 
 export interface RollbackInput {
@@ -172,6 +178,21 @@ export function createActivities(deps: ActivityDeps) {
     return cache.get(version);
   }
 
+  /** The next targets in plan order, still on the previous version: how the fleet fares without the change. */
+  async function probeBaseline(rolloutId: string, from: number, count: number, timeoutMs: number): Promise<BaselineSample> {
+    const ids = await store.planSlice(rolloutId, from, from + count);
+    const urls = (await store.getTargets(ids)).flatMap((t) => (t?.healthUrl ? [t.healthUrl] : []));
+    const outcomes = await mapLimit(urls, concurrency, (url) => probe(url, timeoutMs));
+    return {
+      total: outcomes.length,
+      failed: outcomes.filter((o) => !o.ok).length,
+      p95LatencyMs: percentile(
+        outcomes.map((o) => o.latencyMs),
+        0.95,
+      ),
+    };
+  }
+
   const activities = {
     /** Allocates the version, stores the content, and fixes the order targets will be updated in. */
     async prepareRollout(input: PrepareInput): Promise<PrepareResult> {
@@ -249,11 +270,24 @@ export function createActivities(deps: ActivityDeps) {
       const failures: ProbeFailure[] = [];
       const latencies: number[] = [];
       let observed = 0;
+      let pending = 0;
+      const now = Date.now();
       await mapLimit(ids, concurrency, async (id, i) => {
         const doc = docs[i];
         const conf = confirmations[i];
         const since = appliedAt[i];
         const reported = conf && since !== null && since !== undefined && conf.at >= since ? conf.version : null;
+        if (conf && reported === null && input.confirmWithinMs !== undefined && since != null) {
+          // It reports versions, but not this one yet: what it answers is the old version's health.
+          if (now - since <= input.confirmWithinMs) return void pending++;
+          observed++;
+          failures.push({
+            targetId: id,
+            reason: 'not_confirmed',
+            message: `has not confirmed version ${version} within ${Math.round(input.confirmWithinMs / 1000)} s`,
+          });
+          return;
+        }
         if (!doc?.healthUrl && reported === null) return;
         observed++;
         if (reported !== null && reported !== version) {
@@ -278,10 +312,14 @@ export function createActivities(deps: ActivityDeps) {
         at: new Date().toISOString(),
         total: observed,
         failed: failures.length,
-        unobserved: ids.length - observed,
+        unobserved: ids.length - observed - pending,
+        ...(input.confirmWithinMs !== undefined ? { pending } : {}),
         p95LatencyMs: percentile(latencies, 0.95),
         failuresByReason,
         failures: failures.slice(0, MAX_EVIDENCE),
+        ...(input.baseline
+          ? { baseline: await probeBaseline(rolloutId, input.upto, Math.min(BASELINE_MAX, Math.max(1, ids.length)), input.timeoutMs) }
+          : {}),
       };
       await store.appendHealthSample(rolloutId, input.stage, sample);
       return sample;

@@ -174,7 +174,7 @@ export function eventLine(rolloutId: string, e: RolloutEvent, st: Style = PLAIN)
     : e.type === 'completed' || e.type === 'stage_completed'
       ? st.green(e.type)
       : e.type;
-  const failing = e.type === 'regression_detected' ? evidence(e) : [];
+  const failing = e.type === 'regression_detected' || e.type === 'health_inconclusive' ? evidence(e) : [];
   const proof = failing.length > 0 ? st.red(` [failing: ${failing.slice(0, 5).join(', ')}${failing.length > 5 ? ', …' : ''}]`) : '';
   return `${isoSeconds(e.at)} rollout ${rolloutId} ${e.stage ?? '-'} ${type} ${e.message}${proof}`;
 }
@@ -247,7 +247,8 @@ export function rolloutDetail(r: RolloutDetail, st: Style = PLAIN, maxEvents = 1
   out.push('', st.bold(`events${r.events.length > shown.length ? ` (last ${shown.length} of ${r.events.length}; --json for all)` : ''}`));
   for (const e of shown) {
     out.push(`  ${clockTime(e.at)} ${e.stage ?? '-'} ${e.type} ${e.message}`);
-    for (const line of e.type === 'regression_detected' ? evidence(e).slice(0, 5) : []) out.push(`    ${st.red(line)}`);
+    for (const line of e.type === 'regression_detected' || e.type === 'health_inconclusive' ? evidence(e).slice(0, 5) : [])
+      out.push(`    ${st.red(line)}`);
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * a regression. Pure and import-free: the workflow bundle runs it, and it is tested by table.
  */
 
-export type ProbeFailureReason = 'http_status' | 'timeout' | 'connection' | 'version_mismatch';
+export type ProbeFailureReason = 'http_status' | 'timeout' | 'connection' | 'version_mismatch' | 'not_confirmed';
 
 export interface ProbeFailure {
   targetId: string;
@@ -20,10 +20,24 @@ export interface ProbeSummary {
   failed: number;
   /** Targets on the new version with no health URL and no reported version. */
   unobserved: number;
+  /**
+   * Targets that report the version they run but have not confirmed the new one yet: their health
+   * is still the old version's, so they are left out of this interval.
+   */
+  pending?: number;
   p95LatencyMs: number | null;
   failuresByReason: Partial<Record<ProbeFailureReason, number>>;
   /** The first few failures, as evidence; never the whole fleet. */
   failures: ProbeFailure[];
+  /** The same interval's probes of targets still on the previous version, when asked for. */
+  baseline?: BaselineSample;
+}
+
+/** Targets not yet on the new version, probed alongside it: the fleet as it was. */
+export interface BaselineSample {
+  total: number;
+  failed: number;
+  p95LatencyMs: number | null;
 }
 
 export interface HealthThresholds {
@@ -32,7 +46,11 @@ export interface HealthThresholds {
   failureThreshold: number;
 }
 
-export type IntervalVerdict = 'healthy' | 'unhealthy' | 'no_data';
+/**
+ * `inconclusive`: the new version looks unhealthy, but the targets still on the previous version
+ * look just as bad, so the change is not what is failing.
+ */
+export type IntervalVerdict = 'healthy' | 'unhealthy' | 'inconclusive' | 'no_data';
 
 export interface IntervalAssessment {
   verdict: IntervalVerdict;
@@ -50,7 +68,35 @@ export function assessInterval(sample: ProbeSummary, t: HealthThresholds): Inter
   if (t.maxLatencyMs !== undefined && sample.p95LatencyMs !== null && sample.p95LatencyMs > t.maxLatencyMs) {
     reasons.push(`p95 latency ${Math.round(sample.p95LatencyMs)} ms exceeds ${t.maxLatencyMs} ms`);
   }
-  return { verdict: reasons.length > 0 ? 'unhealthy' : 'healthy', errorRate, reasons };
+  if (reasons.length === 0) return { verdict: 'healthy', errorRate, reasons };
+  const base = sample.baseline;
+  if (!base || base.total === 0) return { verdict: 'unhealthy', errorRate, reasons };
+
+  // Against the fleet as it was: only what the new version adds counts against it.
+  const baseRate = base.failed / base.total;
+  const attributable: string[] = [];
+  if (errorRate - baseRate > t.maxErrorRate) {
+    attributable.push(
+      `error rate ${formatRatio(errorRate)} exceeds the previous version's ${formatRatio(baseRate)} by more than ${formatRatio(t.maxErrorRate)} (${sample.failed}/${sample.total} failed)`,
+    );
+  }
+  const limit = t.maxLatencyMs;
+  const latencyOver = limit !== undefined && sample.p95LatencyMs !== null && sample.p95LatencyMs > limit;
+  if (latencyOver && (base.p95LatencyMs === null || base.p95LatencyMs <= limit)) {
+    attributable.push(
+      `p95 latency ${Math.round(sample.p95LatencyMs!)} ms exceeds ${t.maxLatencyMs} ms while the previous version's is within it`,
+    );
+  }
+  if (attributable.length > 0) return { verdict: 'unhealthy', errorRate, reasons: attributable };
+  return {
+    verdict: 'inconclusive',
+    errorRate,
+    reasons: [
+      `${reasons.join('; ')}, but targets still on the previous version fail as much (${base.failed}/${base.total} failed${
+        base.p95LatencyMs !== null ? `, p95 ${Math.round(base.p95LatencyMs)} ms` : ''
+      })`,
+    ],
+  };
 }
 
 export interface HealthStreak {
@@ -61,13 +107,22 @@ export interface HealthStreak {
 }
 
 /**
- * Folds one interval into the run of consecutive unhealthy intervals. An interval with no data
- * neither extends nor breaks the run: silence is not evidence of health.
+ * Folds one interval into the run of consecutive unhealthy intervals. An interval with no data, or
+ * an inconclusive one, neither extends nor breaks the run: neither is evidence about the change.
  */
 export function nextHealth(previousStreak: number, sample: ProbeSummary, t: HealthThresholds): HealthStreak {
   const assessment = assessInterval(sample, t);
   const streak = assessment.verdict === 'unhealthy' ? previousStreak + 1 : assessment.verdict === 'healthy' ? 0 : previousStreak;
   return { streak, regressed: streak >= t.failureThreshold, assessment };
+}
+
+/**
+ * Consecutive inconclusive intervals: as many as `failureThreshold` hold the rollout for a human
+ * (the fleet is failing with or without the change; rolling it back would not help).
+ */
+export function nextInconclusive(previous: number, assessment: IntervalAssessment, t: HealthThresholds): { count: number; hold: boolean } {
+  const count = assessment.verdict === 'inconclusive' ? previous + 1 : assessment.verdict === 'healthy' ? 0 : previous;
+  return { count, hold: count >= t.failureThreshold };
 }
 
 /** Nearest-rank percentile; null for no values. */

@@ -154,6 +154,12 @@ export const HealthPolicy = z
     maxErrorRate: z.number().min(0).max(1).default(0),
     maxLatencyMs: z.number().positive().optional(),
     failureThreshold: z.number().int().min(1).max(100).default(2),
+    compareToBaseline: z
+      .boolean()
+      .optional()
+      .describe(
+        'Also probe targets still on the previous version each interval, and count against the change only what it adds. When the rest of the fleet fails as much, the interval is inconclusive; failureThreshold such intervals in a row hold the rollout for a human instead of rolling back.',
+      ),
   })
   .strict()
   .meta({ id: 'HealthPolicy' });
@@ -241,6 +247,7 @@ export const EVENT_TYPES = [
   'health_unmonitored',
   'stage_completed',
   'regression_detected',
+  'health_inconclusive',
   'paused',
   'resumed',
   'rollback_requested',
@@ -354,7 +361,7 @@ export const RolloutPage = z
 
 /* ---------- live events (Server-Sent Events) ---------- */
 
-const ProbeFailureReasonSchema = z.enum(['http_status', 'timeout', 'connection', 'version_mismatch']);
+const ProbeFailureReasonSchema = z.enum(['http_status', 'timeout', 'connection', 'version_mismatch', 'not_confirmed']);
 
 /** One health interval, as the probe activity records it (domain/health.ts `ProbeSummary`). */
 export const HealthSample = z
@@ -363,11 +370,16 @@ export const HealthSample = z
     total: z.number().int(),
     failed: z.number().int(),
     unobserved: z.number().int(),
+    pending: z.number().int().optional().describe('Targets that report their version and have not confirmed the new one yet.'),
     p95LatencyMs: z.number().nullable(),
     failuresByReason: z.partialRecord(ProbeFailureReasonSchema, z.number().int()),
     failures: z
       .array(z.object({ targetId: z.string(), reason: ProbeFailureReasonSchema, status: z.number().int().optional(), message: z.string() }))
       .describe('The first few failures, as evidence.'),
+    baseline: z
+      .object({ total: z.number().int(), failed: z.number().int(), p95LatencyMs: z.number().nullable() })
+      .optional()
+      .describe('The same interval on targets still on the previous version (health.compareToBaseline).'),
   })
   .meta({ id: 'HealthSample' });
 

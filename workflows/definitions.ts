@@ -39,6 +39,12 @@ export interface RolloutCursor {
   approved: boolean;
   /** Held after a regression under the pause policy (so the same regression is not re-reported). */
   heldForRegression: boolean;
+  /** Consecutive inconclusive intervals (health.compareToBaseline only). */
+  inconclusive?: number;
+  /** Held because the whole fleet, not the change, is failing. */
+  heldInconclusive?: boolean;
+  /** Targets that had not confirmed the new version at the last probe. */
+  pending?: number;
   seq: number;
   rev: number;
 }

@@ -24,7 +24,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities, AlertResult, ApplyResult, TargetFailure } from '../activities';
-import { nextHealth, type ProbeSummary } from '../domain/health';
+import { nextHealth, nextInconclusive, type IntervalAssessment, type ProbeSummary } from '../domain/health';
 import { allowedActions, canAct, isTerminal, type RolloutState } from '../domain/lifecycle';
 import { initialSummary } from '../domain/summary';
 import { batches } from '../domain/planning';
@@ -48,6 +48,11 @@ export const APPLY_BATCH_SIZE = 250;
  */
 export const DEFAULT_ROLLBACK: RollbackPolicy = { attempts: 10, maxBackoffSeconds: 15 };
 export const ROLLBACK_INITIAL_BACKOFF_MS = 1_000;
+/**
+ * How long a target that reports its version has to confirm a new one before it counts as failed.
+ * Until then its probes are left out, and the bake does not end.
+ */
+export const CONFIRM_WITHIN_MS = 30_000;
 /** Continue as new past this many history events (Temporal's hard limit is 50k). */
 export const HISTORY_EVENTS_LIMIT = 10_000;
 
@@ -97,6 +102,13 @@ export const Patch = {
   bakeCountsObservedTime: 'bake-counts-observed-time',
   /** A regression found at the very end of a bake stops the run there, before the stage completes. */
   stopAtRegression: 'stop-at-regression',
+  /**
+   * A bake ends only on a settled verdict: while its latest interval is unhealthy (or
+   * inconclusive) it keeps probing until the run of bad intervals breaks or reaches the threshold.
+   * Without it a short bake with one bad interval under a threshold of two passed the stage, and
+   * the next stage started a fresh count.
+   */
+  bakeEndsSettled: 'bake-ends-settled',
 } as const;
 
 function now(): string {
@@ -214,6 +226,8 @@ class RolloutRun {
           this.emit('resumed', `${req.action === 'resume' ? 'resumed' : 'approved'} by ${who.actor}`, who, stage);
         this.c.streak = 0;
         this.c.heldForRegression = false;
+        this.c.inconclusive = 0;
+        this.c.heldInconclusive = false;
         this.setState('running', null);
         break;
       case 'rollback':
@@ -378,7 +392,8 @@ class RolloutRun {
     let probed = false;
     for (;;) {
       const running = this.s.state === 'running';
-      if (kind === 'bake' && running && c.bakeRemainingMs <= 0 && probed) return;
+      if (kind === 'bake' && running && c.bakeRemainingMs <= 0 && probed && (this.verdictSettled() || !patched(Patch.bakeEndsSettled)))
+        return;
       if (kind === 'gate' && running && !c.awaitingApproval) return;
       if (kind === 'hold' && running) return;
 
@@ -392,7 +407,9 @@ class RolloutRun {
       const probeMs = Date.now() - started;
       probed = true;
       const baking = kind === 'bake' && this.s.state === 'running';
-      const wait = (baking ? Math.min(intervalMs, c.bakeRemainingMs) : intervalMs) - (Date.now() - started);
+      // Past its time with an unsettled verdict, a bake keeps probing at the normal interval.
+      const overtime = baking && c.bakeRemainingMs <= 0 && !this.verdictSettled() && patched(Patch.bakeEndsSettled);
+      const wait = (baking && !overtime ? Math.min(intervalMs, c.bakeRemainingMs) : intervalMs) - (Date.now() - started);
       if (!live && !baking) await condition(() => this.nudged);
       else if (wait > 0) await condition(() => this.nudged, wait);
       if (baking && this.s.state === 'running') {
@@ -405,6 +422,11 @@ class RolloutRun {
     }
   }
 
+  /** No run of unhealthy or inconclusive intervals is under way, and every target has shown the new version. */
+  private verdictSettled(): boolean {
+    return this.c.streak === 0 && (this.c.inconclusive ?? 0) === 0 && (this.c.pending ?? 0) === 0;
+  }
+
   private async probeOnce(): Promise<void> {
     const stage = this.s.currentStage ?? 'unknown';
     const sample: ProbeSummary = await probing.probeTargets({
@@ -414,9 +436,13 @@ class RolloutRun {
       stage,
       upto: this.c.appliedUpTo,
       timeoutMs: this.s.health.timeoutMs,
+      ...(this.s.health.compareToBaseline ? { baseline: true } : {}),
+      confirmWithinMs: CONFIRM_WITHIN_MS,
     });
+    this.c.pending = sample.pending ?? 0;
     const verdict = nextHealth(this.c.streak, sample, this.s.health);
     this.c.streak = verdict.streak;
+    if (this.s.health.compareToBaseline) await this.inconclusive(verdict.assessment, sample);
     if (verdict.assessment.verdict === 'no_data' && !this.warnedUnmonitored) {
       this.warnedUnmonitored = true;
       this.emit(
@@ -434,6 +460,23 @@ class RolloutRun {
         sample,
       });
     }
+  }
+
+  /**
+   * The new version fails, but so does the fleet without it: rolling back would not help, and
+   * going on would not be safe. Held for a human, whatever the regression policy.
+   */
+  private async inconclusive(assessment: IntervalAssessment, sample: ProbeSummary): Promise<void> {
+    const next = nextInconclusive(this.c.inconclusive ?? 0, assessment, this.s.health);
+    this.c.inconclusive = next.count;
+    if (!next.hold || this.c.heldInconclusive || this.rollbackRequest) return;
+    const stage = this.s.currentStage ?? undefined;
+    const why = assessment.reasons.join('; ');
+    this.c.heldInconclusive = true;
+    this.emit('health_inconclusive', why, { source: 'health', consecutiveIntervals: next.count, sample, state: this.s.state }, stage);
+    this.setState('paused', `inconclusive: ${why}`);
+    this.emit('paused', 'held for a human: the fleet fails with or without this change; resume to go on, rollback to restore', {}, stage);
+    await this.commit();
   }
 
   /** Applies the regression policy: roll back at once, or hold for a human (once per hold). */

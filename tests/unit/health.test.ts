@@ -1,4 +1,4 @@
-import { assessInterval, nextHealth, percentile, type HealthThresholds, type ProbeSummary } from '../../domain/health';
+import { assessInterval, nextHealth, nextInconclusive, percentile, type HealthThresholds, type ProbeSummary } from '../../domain/health';
 
 function sample(total: number, failed: number, p95LatencyMs: number | null = 10): ProbeSummary {
   return { at: '2026-01-01T00:00:00.000Z', total, failed, unobserved: 0, p95LatencyMs, failuresByReason: {}, failures: [] };
@@ -51,4 +51,45 @@ describe('percentile', () => {
     ['p100 is the max', [1, 9, 3], 1, 9],
   ];
   it.each(cases)('%s', (_name, values, p, expected) => expect(percentile(values, p)).toBe(expected));
+});
+
+function withBaseline(s: ProbeSummary, total: number, failed: number, p95LatencyMs: number | null = 10): ProbeSummary {
+  return { ...s, baseline: { total, failed, p95LatencyMs } };
+}
+
+describe('assessInterval against the fleet as it was (baseline)', () => {
+  const budget: HealthThresholds = { maxErrorRate: 0.1, maxLatencyMs: 500, failureThreshold: 2 };
+  const cases: [string, ProbeSummary, string][] = [
+    ['canary fails, fleet healthy: the change', withBaseline(sample(10, 10), 10, 0), 'unhealthy'],
+    ['canary fails, fleet fails as much: not the change', withBaseline(sample(10, 10), 10, 10), 'inconclusive'],
+    ['canary fails more than the fleet by over the budget', withBaseline(sample(10, 8), 10, 5), 'unhealthy'],
+    ['canary fails more than the fleet, within the budget', withBaseline(sample(10, 5), 10, 5), 'inconclusive'],
+    ['canary slow, fleet fast: the change', withBaseline(sample(10, 0, 900), 10, 0, 20), 'unhealthy'],
+    ['canary slow, fleet as slow: not the change', withBaseline(sample(10, 0, 900), 10, 0, 800), 'inconclusive'],
+    ['canary healthy whatever the fleet does', withBaseline(sample(10, 0), 10, 10), 'healthy'],
+    ['no baseline left (100%): absolute thresholds', withBaseline(sample(10, 10), 0, 0, null), 'unhealthy'],
+  ];
+  it.each(cases)('%s → %s', (_name, s, verdict) => expect(assessInterval(s, budget).verdict).toBe(verdict));
+
+  it('says why an interval is inconclusive, with both sides', () => {
+    expect(assessInterval(withBaseline(sample(4, 4), 8, 8), budget).reasons).toEqual([
+      'error rate 100% exceeds 10% (4/4 failed), but targets still on the previous version fail as much (8/8 failed, p95 10 ms)',
+    ]);
+  });
+});
+
+describe('nextInconclusive', () => {
+  const t: HealthThresholds = { maxErrorRate: 0, failureThreshold: 2 };
+  const inconclusive = withBaseline(sample(2, 2), 2, 2);
+  it.each([
+    ['first inconclusive interval', 0, inconclusive, 1, false],
+    ['second in a row holds', 1, inconclusive, 2, true],
+    ['a healthy interval resets', 1, sample(2, 0), 0, false],
+    ['an unhealthy interval leaves it', 1, sample(2, 2), 1, false],
+  ] as [string, number, ProbeSummary, number, boolean][])('%s', (_n, prev, s, count, hold) => {
+    expect(nextInconclusive(prev, assessInterval(s, t), t)).toEqual({ count, hold });
+  });
+  it('an inconclusive interval neither extends nor breaks the regression streak', () => {
+    expect(nextHealth(1, inconclusive, t)).toMatchObject({ streak: 1, regressed: false });
+  });
 });

@@ -108,6 +108,27 @@ describe('regression', () => {
     expect(config.body).toMatchObject({ stableVersion: 1, latestVersion: 2 });
   });
 
+  it('does not let a short bake pass a stage on an unsettled verdict', async () => {
+    // Given a threshold of two bad intervals and bakes shorter than one interval
+    const { key, fleet, selector } = await given(4, 0);
+    await completeGoodVersion(key, selector, fleet);
+    const r = await create(
+      makeRolloutRequest({
+        configKey: key,
+        targets: { selector },
+        content: { healthy: false },
+        stages: fastStages(0.1),
+        health: { intervalSeconds: 0.5, timeoutMs: 1000, maxErrorRate: 0, failureThreshold: 2 },
+      }),
+    );
+    // Then the canary's bake runs on until the second bad interval, and the change goes no further
+    const done = await untilState(r.id, 'rolled_back', 'completed');
+    expect(done.state).toBe('rolled_back');
+    expect(done.stages.map((s) => s.state)).toEqual(['rolled_back', 'pending', 'pending']);
+    expect(done.events.find((e) => e.type === 'regression_detected')?.detail.consecutiveFailedIntervals).toBe(2);
+    await fleetOn(fleet, key, 1);
+  });
+
   it('treats an apply that keeps failing as a regression', async () => {
     const { key, fleet, selector } = await given(3, 0);
     for (const t of fleet.targets) t.failApplies = true;
@@ -279,5 +300,42 @@ describe('what users of other tools trip over', () => {
     const config = await stack.api<{ stableVersion: number }>('GET', `/v1/configs/${key}`);
     expect(config.body.stableVersion).toBe(1);
     expect((await act(v2.id, 'rollback')).status).toBe(409);
+  });
+});
+
+describe('judged against the fleet as it was (compareToBaseline)', () => {
+  const health = { intervalSeconds: 0.2, timeoutMs: 1000, maxErrorRate: 0, failureThreshold: 2, compareToBaseline: true };
+
+  it('holds instead of rolling back when the whole fleet fails, then goes on when resumed', async () => {
+    const { key, fleet, selector } = await given(6, 0);
+    await completeGoodVersion(key, selector, fleet);
+    const r = await create(
+      makeRolloutRequest({ configKey: key, targets: { selector }, content: { pool: 40, healthy: true }, health, stages: fastStages(3) }),
+    );
+    await waitFor('canary baking', async () => (await get(r.id)).stages[0]!.state === 'baking');
+    // An outage unrelated to the change: every target fails, on either version
+    for (const t of fleet.targets) t.failHealth = true;
+    const held = await untilState(r.id, 'paused', 'rolled_back');
+    expect(held.state).toBe('paused');
+    expect(held.reason).toMatch(/^inconclusive: .*targets still on the previous version fail as much/);
+    const ev = held.events.find((e) => e.type === 'health_inconclusive')!;
+    expect((ev.detail.sample as { baseline: { total: number; failed: number } }).baseline).toMatchObject({ total: 1, failed: 1 });
+    expect(eventTypes(held)).not.toContain('regression_detected');
+    // When the outage ends and a human resumes, the rollout finishes
+    for (const t of fleet.targets) t.failHealth = false;
+    expect((await act(r.id, 'resume')).status).toBe(202);
+    await untilState(r.id, 'completed');
+    await fleetOn(fleet, key, 2);
+  });
+
+  it('still rolls back when only the new version fails', async () => {
+    const { key, fleet, selector } = await given(6, 0);
+    await completeGoodVersion(key, selector, fleet);
+    const r = await create(makeRolloutRequest({ configKey: key, targets: { selector }, content: { healthy: false }, health }));
+    const done = await untilState(r.id, 'rolled_back', 'paused');
+    expect(done.state).toBe('rolled_back');
+    const regression = done.events.find((e) => e.type === 'regression_detected')!;
+    expect(regression.message).toMatch(/exceeds the previous version's 0%/);
+    await fleetOn(fleet, key, 1);
   });
 });

@@ -16,7 +16,14 @@ import { progressBar, stagePill, stateBadge } from './widgets';
 /** More tiles than this and the map shows a count instead: the page stays fast on large fleets. */
 const MAX_TILES = 600;
 /** Events whose evidence is shown open: the ones a human needs to judge a decision. */
-const OPEN_EVIDENCE = new Set(['regression_detected', 'rollback_started', 'apply_failed', 'failed', 'rollback_attempt']);
+const OPEN_EVIDENCE = new Set([
+  'regression_detected',
+  'health_inconclusive',
+  'rollback_started',
+  'apply_failed',
+  'failed',
+  'rollback_attempt',
+]);
 
 const ACTION_LABEL: Record<RolloutAction, string> = { pause: 'Pause', resume: 'Resume', approve: 'Approve', rollback: 'Roll back' };
 
