@@ -6,7 +6,7 @@
 import { Fleet } from '../../sim/fleet';
 import type { RolloutSummary } from '../../domain/schemas';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
-import { Drill, report, sleep, type Proc } from './harness';
+import { Drill, report, sleep, type Proc } from '../helpers/processes';
 
 const drill = new Drill('drill-api');
 let fleet: Fleet;

@@ -7,7 +7,7 @@ import { Fleet } from '../../sim/fleet';
 import { workflowIdFor } from '../../workflows/definitions';
 import { waitFor } from '../helpers/env';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
-import { Drill, checkTargets, report, type Proc } from './harness';
+import { Drill, checkTargets, report, type Proc } from '../helpers/processes';
 
 const drill = new Drill('drill-workers');
 const keys = [0, 1, 2, 3].map((i) => `${drill.name}-k${i}`);

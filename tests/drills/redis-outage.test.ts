@@ -10,7 +10,7 @@ import { Fleet } from '../../sim/fleet';
 import { statusQuery, workflowIdFor } from '../../workflows/definitions';
 import { waitFor } from '../helpers/env';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
-import { Drill, PrivateRedis, checkTargets, report, sleep } from './harness';
+import { Drill, PrivateRedis, checkTargets, report, sleep } from '../helpers/processes';
 
 const OUTAGE_MS = 4_000;
 const redis = new PrivateRedis(true);

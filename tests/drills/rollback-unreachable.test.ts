@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Fleet } from '../../sim/fleet';
 import { waitFor } from '../helpers/env';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
-import { Drill, report } from './harness';
+import { Drill, report } from '../helpers/processes';
 
 interface Alert {
   idempotencyKey: string;

@@ -5,7 +5,7 @@
 import { Fleet } from '../../sim/fleet';
 import { waitFor } from '../helpers/env';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
-import { Drill, PrivateTemporal, checkTargets, report, sleep } from './harness';
+import { Drill, PrivateTemporal, checkTargets, report, sleep } from '../helpers/processes';
 
 let temporal: PrivateTemporal;
 let drill: Drill;

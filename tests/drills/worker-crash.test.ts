@@ -6,7 +6,7 @@
 import { Fleet } from '../../sim/fleet';
 import { waitFor } from '../helpers/env';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
-import { Drill, checkTargets, checkVersions, report, type Proc } from './harness';
+import { Drill, checkTargets, checkVersions, report, type Proc } from '../helpers/processes';
 
 const drill = new Drill('drill-worker');
 const key = `${drill.name}-db`;

@@ -5,7 +5,7 @@
 import { Fleet } from '../../sim/fleet';
 import { waitFor } from '../helpers/env';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
-import { Drill, checkTargets, report } from './harness';
+import { Drill, checkTargets, report } from '../helpers/processes';
 
 const GRACE_MS = 10_000;
 const drill = new Drill('drill-drain', { workerEnv: { TOLLGATE_SHUTDOWN_GRACE_MS: String(GRACE_MS) } });

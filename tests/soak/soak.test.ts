@@ -14,7 +14,7 @@ import { FaultInjector } from '../../sim/faults';
 import { FaultProxy } from '../../sim/fault-proxy';
 import { Fleet } from '../../sim/fleet';
 import { waitFor } from '../helpers/env';
-import { Drill, PrivateRedis, sleep } from '../drills/harness';
+import { Drill, PrivateRedis, sleep } from '../helpers/processes';
 
 const KEYS = 100;
 const SEED = Number(process.env.TOLLGATE_SOAK_SEED ?? Date.now() % 1_000_000);

@@ -1,7 +1,7 @@
 /**
- * What the drills share: the built worker and API as real processes (as `npm run worker` and
- * `npm run api` start them), private Redis and Temporal servers a drill may stop and restart, and
- * the checks every drill ends with. Nothing here stops or flushes a server it did not start.
+ * The built worker and API as real processes (as `npm run worker` and `npm run api` start them),
+ * for the end-to-end test and the drills; private Redis and Temporal servers a drill may stop and
+ * restart, and the checks every drill ends with. Nothing here stops or flushes a server it did not start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,8 +12,8 @@ import type { Redis } from 'ioredis';
 import type { RolloutDetail, RolloutSummary } from '../../domain/schemas';
 import { createRedis } from '../../runtime/redis';
 import type { Fleet } from '../../sim/fleet';
-import { testEnv, uniqueName, waitFor } from '../helpers/env';
-import { deleteKeys } from '../helpers/stack';
+import { testEnv, uniqueName, waitFor } from './env';
+import { deleteKeys } from './stack';
 
 export const TERMINAL = ['completed', 'rolled_back', 'failed'];
 
