@@ -1,5 +1,5 @@
 // `npm run bench`: builds, starts a Temporal dev server (in memory) and uses or starts a Redis,
-// then runs bench/index.ts on them. BENCH_SIZES=100,1000,10000 chooses the fleet sizes.
+// then runs bench/index.ts (fleet sizes: BENCH_SIZES=100,1000,10000) and bench/sse-latency.ts.
 
 import path from 'node:path';
 
@@ -25,11 +25,16 @@ async function main() {
   const temporal = await startTemporalDevServer({ cli, headless: true });
   try {
     log('bench', `Temporal ${temporal.address}, Redis ${redis.url}`);
-    const child = spawnTracked(process.execPath, [path.join(DIST_DIR, 'bench', 'index.js')], {
-      stdio: 'inherit',
-      env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, REDIS_URL: redis.url, TOLLGATE_WORKFLOW_BUNDLE: WORKFLOW_BUNDLE },
-    });
-    return await exitCode(child);
+    const env = { ...process.env, TEMPORAL_ADDRESS: temporal.address, REDIS_URL: redis.url, TOLLGATE_WORKFLOW_BUNDLE: WORKFLOW_BUNDLE };
+    for (const [script, args] of [
+      ['index.js', []],
+      ['sse-latency.js', ['--rollouts', '24', '--parallel', '4']],
+    ]) {
+      const child = spawnTracked(process.execPath, [path.join(DIST_DIR, 'bench', script), ...args], { stdio: 'inherit', env });
+      const code = await exitCode(child);
+      if (code !== 0) return code;
+    }
+    return 0;
   } finally {
     await temporal.stop();
     await redis.stop();
