@@ -279,10 +279,11 @@ describe('GET /v1/rollouts paging', () => {
 
 describe('POST /v1/admin/read-model/rebuild', () => {
   it("restores a running rollout's lost summary from its workflow", async () => {
-    // Given a rollout that is baking, whose summary the read model has lost
+    // Given a running rollout whose summary the read model has lost; held at an approval gate, its
+    // workflow writes nothing until approved, so nothing puts the summary back behind the test
     const { key, selector } = await given();
-    const r = await create(makeRolloutRequest({ configKey: key, targets: { selector }, stages: fastStages(3) }));
-    await waitFor('the rollout to run', async () => (await stack.store.rolloutSummary(r.id))?.state === 'running');
+    const r = await create(makeRolloutRequest({ configKey: key, targets: { selector }, stages: fastStages(3, { canary: true }) }));
+    await waitFor('the approval gate', async () => (await stack.store.rolloutSummary(r.id))?.state === 'awaiting_approval');
     await stack.redis.del(stack.store.k.rollout(r.id));
     expect((await stack.api('GET', `/v1/rollouts/${r.id}`)).status).toBe(404);
     // When the read model is rebuilt
@@ -296,7 +297,7 @@ describe('POST /v1/admin/read-model/rebuild', () => {
     expect(res.body.restored).toBeGreaterThanOrEqual(1);
     const back = await stack.api<RolloutSummary>('GET', `/v1/rollouts/${r.id}`);
     expect(back.status).toBe(200);
-    expect(back.body).toMatchObject({ id: r.id, configKey: key, version: r.version });
+    expect(back.body).toMatchObject({ id: r.id, configKey: key, version: r.version, state: 'awaiting_approval' });
     expect((await stack.api('POST', `/v1/rollouts/${r.id}/rollback`, { actor: 'test' })).status).toBe(202);
     await waitFor('the rollback', async () => (await stack.store.rolloutSummary(r.id))?.state === 'rolled_back');
   });
