@@ -15,7 +15,7 @@ import {
   reportFailure,
   spawnTracked,
   startTemporalDevServer,
-} from './lib/setup.mjs';
+} from './setup/setup.mjs';
 
 async function main() {
   await ensureDeps();

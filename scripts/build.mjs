@@ -4,7 +4,7 @@
 //   node scripts/build.mjs              dependencies and build
 //   node scripts/build.mjs --deps-only  dependencies only (the Dockerfile's cached layer)
 
-import { ensureBuild, ensureDeps, onSignals, reportFailure } from './lib/setup.mjs';
+import { ensureBuild, ensureDeps, onSignals, reportFailure } from './setup/setup.mjs';
 
 // Exiting through process.exit runs the cleanup that stops npm or tsc mid-way.
 onSignals((signal) => process.exit(signal === 'SIGINT' ? 130 : 143));

@@ -1,6 +1,6 @@
 'use strict';
 // Bundles the compiled workflows once at build time, so the worker and the tests load a prebuilt
-// bundle instead of running webpack on every start. Kept apart from scripts/lib/setup.mjs because it
+// bundle instead of running webpack on every start. Kept apart from scripts/setup/setup.mjs because it
 // needs @temporalio/worker, which exists only after the dependencies are installed.
 //
 //   node scripts/bundle-workflows.cjs <dist/workflows/index.js> <dist/workflow-bundle.js>

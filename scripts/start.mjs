@@ -38,7 +38,7 @@ import {
   startTemporalDevServer,
   stopProcess,
   waitForTcp,
-} from './lib/setup.mjs';
+} from './setup/setup.mjs';
 
 const ENTRY_POINTS = {
   worker: path.join(REPO_ROOT, 'dist', 'worker', 'main.js'),

@@ -24,8 +24,8 @@ import {
   since,
   spawnTracked,
   startTemporalDevServer,
-} from './lib/setup.mjs';
-import { ensureChromium } from './lib/chromium.mjs';
+} from './setup/setup.mjs';
+import { ensureChromium } from './setup/chromium.mjs';
 
 // Temporal's own warnings would interleave with Jest's report; they go to a file kept after the run.
 const TEMPORAL_LOG = path.join(REPO_ROOT, 'test-artifacts', 'temporal.log');

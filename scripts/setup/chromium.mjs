@@ -1,5 +1,5 @@
 // Chromium for the browser tests: Debian's `chromium` package, installed with apt-get when it is
-// missing and we may (root). Node built-ins only, like the rest of scripts/lib.
+// missing and we may (root). Node built-ins only, like the rest of scripts/setup.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
