@@ -377,11 +377,6 @@ export class Store {
     return (await this.redis.lrange(this.k.rolloutHealth(rolloutId), 0, -1)).map((raw) => JSON.parse(raw) as unknown);
   }
 
-  /** Newest first. */
-  async listRollouts(filter: { configKey?: string | undefined; state?: string | undefined; limit: number }): Promise<RolloutSummary[]> {
-    return (await this.pageRollouts(filter)).items;
-  }
-
   /**
    * One page of rollouts, newest first, filtered on the read model. The index is scanned in
    * batches from the cursor down to `since`, so a page costs a few round trips however the
