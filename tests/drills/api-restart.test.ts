@@ -3,24 +3,20 @@
  * request answered 201 names a rollout that exists and runs to the end; requests cut off by the
  * restart were never acknowledged.
  */
-import { Fleet } from '../../sim/fleet';
 import type { RolloutSummary } from '../../domain/schemas';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
 import { Drill, report, sleep, type Proc } from '../helpers/processes';
 
 const drill = new Drill('drill-api');
-let fleet: Fleet;
 let api: Proc;
 
 beforeAll(async () => {
   await drill.worker();
   api = await drill.api();
-  fleet = new Fleet({ apiUrl: drill.apiUrl, push: 3, pull: 0, idPrefix: drill.name, labels: { app: 'portal' } });
-  await fleet.start();
+  await drill.fleet({ push: 3, pull: 0, labels: { app: 'portal' } });
 }, 60_000);
 
 afterAll(async () => {
-  await fleet?.stop();
   await drill.stop();
   await drill.dropKeys();
 });

@@ -3,7 +3,7 @@
  * other two carry every rollout to the end.
  */
 import { Client, Connection } from '@temporalio/client';
-import { Fleet } from '../../sim/fleet';
+import type { Fleet } from '../../sim/fleet';
 import { workflowIdFor } from '../../workflows/definitions';
 import { waitFor } from '../helpers/env';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
@@ -18,21 +18,17 @@ let connection: Connection;
 beforeAll(async () => {
   workers = await Promise.all([drill.worker(), drill.worker(), drill.worker()]);
   await drill.api();
-  fleet = new Fleet({
-    apiUrl: drill.apiUrl,
+  fleet = await drill.fleet({
     push: 6,
     pull: 2,
-    idPrefix: drill.name,
     labels: { app: 'portal' },
     configKeys: keys,
     pollMs: 200,
   });
-  await fleet.start();
   connection = await Connection.connect({ address: drill.temporalAddress });
 }, 60_000);
 
 afterAll(async () => {
-  await fleet?.stop();
   await connection?.close();
   await drill.stop();
   await drill.dropKeys();

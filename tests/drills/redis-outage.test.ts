@@ -6,7 +6,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import type { RolloutSummary } from '../../domain/schemas';
-import { Fleet } from '../../sim/fleet';
+import type { Fleet } from '../../sim/fleet';
 import { statusQuery, workflowIdFor } from '../../workflows/definitions';
 import { waitFor } from '../helpers/env';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
@@ -25,22 +25,18 @@ beforeAll(async () => {
   drill = new Drill('drill-redis', { redisUrl: redis.url });
   await drill.worker();
   await drill.api();
-  fleet = new Fleet({
-    apiUrl: drill.apiUrl,
+  fleet = await drill.fleet({
     push: 6,
     pull: 3,
-    idPrefix: drill.name,
     labels: { app: 'portal' },
     configKeys: [key()],
     pollMs: 200,
   });
-  await fleet.start();
   connection = await Connection.connect({ address: drill.temporalAddress });
   client = new Client({ connection });
 }, 60_000);
 
 afterAll(async () => {
-  await fleet?.stop();
   await connection?.close();
   await drill?.stop();
   await redis.stop();

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Fleet } from '../../sim/fleet';
+import type { Fleet } from '../../sim/fleet';
 import { waitFor } from '../helpers/env';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
 import { Drill, report } from '../helpers/processes';
@@ -43,12 +43,10 @@ beforeAll(async () => {
   drill = new Drill('drill-unreachable', { workerEnv: { TOLLGATE_ALERT_WEBHOOK: webhook } });
   await drill.worker();
   await drill.api();
-  fleet = new Fleet({ apiUrl: drill.apiUrl, push: 5, pull: 0, idPrefix: drill.name, labels: { app: 'portal' }, configKeys: [key()] });
-  await fleet.start();
+  fleet = await drill.fleet({ push: 5, pull: 0, labels: { app: 'portal' }, configKeys: [key()] });
 }, 60_000);
 
 afterAll(async () => {
-  await fleet?.stop();
   await drill?.stop();
   await drill?.dropKeys();
   await new Promise((r) => receiver?.close(r));

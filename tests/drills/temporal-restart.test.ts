@@ -2,7 +2,7 @@
  * Drill 2: the Temporal server (dev server, file-backed) stops mid-rollout and comes back on the
  * same address. Worker and API reconnect by themselves; the rollout resumes and completes.
  */
-import { Fleet } from '../../sim/fleet';
+import type { Fleet } from '../../sim/fleet';
 import { waitFor } from '../helpers/env';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
 import { Drill, PrivateTemporal, checkTargets, report, sleep } from '../helpers/processes';
@@ -17,20 +17,16 @@ beforeAll(async () => {
   drill = new Drill('drill-temporal', { temporalAddress: temporal.address });
   await drill.worker();
   await drill.api();
-  fleet = new Fleet({
-    apiUrl: drill.apiUrl,
+  fleet = await drill.fleet({
     push: 5,
     pull: 3,
-    idPrefix: drill.name,
     labels: { app: 'portal' },
     configKeys: [`${drill.name}-db`],
     pollMs: 200,
   });
-  await fleet.start();
 }, 60_000);
 
 afterAll(async () => {
-  await fleet?.stop();
   await drill?.stop();
   await drill?.dropKeys();
   await temporal?.dispose();

@@ -3,7 +3,7 @@
  * A new worker takes over; each rollout finishes with every target on its version, no target ever
  * loaded a version it should not have, and version numbers are 1, 2 with none skipped or reused.
  */
-import { Fleet } from '../../sim/fleet';
+import type { Fleet } from '../../sim/fleet';
 import { waitFor } from '../helpers/env';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
 import { Drill, checkTargets, checkVersions, report, type Proc } from '../helpers/processes';
@@ -16,20 +16,16 @@ let worker: Proc;
 beforeAll(async () => {
   worker = await drill.worker();
   await drill.api();
-  fleet = new Fleet({
-    apiUrl: drill.apiUrl,
+  fleet = await drill.fleet({
     push: 6,
     pull: 4,
-    idPrefix: drill.name,
     labels: { app: 'portal' },
     configKeys: [key],
     pollMs: 100,
   });
-  await fleet.start();
 }, 60_000);
 
 afterAll(async () => {
-  await fleet?.stop();
   await drill.stop();
   await drill.dropKeys();
 });

@@ -2,7 +2,7 @@
  * A stopping worker (SIGTERM) stops taking work and lets the apply in flight finish within
  * TOLLGATE_SHUTDOWN_GRACE_MS: the batch is not cut short, so no target gets it twice.
  */
-import { Fleet } from '../../sim/fleet';
+import type { Fleet } from '../../sim/fleet';
 import { waitFor } from '../helpers/env';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
 import { Drill, checkTargets, report } from '../helpers/processes';
@@ -14,12 +14,10 @@ let fleet: Fleet;
 
 beforeAll(async () => {
   await drill.api();
-  fleet = new Fleet({ apiUrl: drill.apiUrl, push: 4, pull: 0, idPrefix: drill.name, labels: { app: 'portal' } });
-  await fleet.start();
+  fleet = await drill.fleet({ push: 4, pull: 0, labels: { app: 'portal' } });
 }, 60_000);
 
 afterAll(async () => {
-  await fleet?.stop();
   await drill.stop();
   await drill.dropKeys();
 });

@@ -4,7 +4,7 @@
  * everywhere, and bad changes stop at the canary and are rolled back.
  */
 import type { RolloutSummary } from '../../domain/schemas';
-import { Fleet } from '../../sim/fleet';
+import type { Fleet } from '../../sim/fleet';
 import { waitFor } from '../helpers/env';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
 import { Drill } from '../helpers/processes';
@@ -22,20 +22,16 @@ beforeAll(async () => {
   await stack.worker();
   await stack.api();
   await waitFor('the API to be healthy', async () => (await stack.call('GET', '/healthz')).status === 200, 60_000, 200);
-  fleet = new Fleet({
-    apiUrl: stack.apiUrl,
+  fleet = await stack.fleet({
     push: 6,
     pull: 6,
-    idPrefix: stack.name,
     labels: { app: 'portal' },
     configKeys: [`${stack.name}-db`],
     pollMs: 100,
   });
-  await fleet.start();
 }, 90_000);
 
 afterAll(async () => {
-  await fleet?.stop();
   await stack.stop();
   await stack.dropKeys();
 });

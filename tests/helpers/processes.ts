@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { RolloutDetail, RolloutSummary } from '../../domain/schemas';
 import { createRedis } from '../../runtime/redis';
-import type { Fleet } from '../../sim/fleet';
+import { Fleet, type FleetOptions } from '../../sim/fleet';
 import { testEnv, uniqueName, waitFor } from './env';
 import { deleteKeys } from './stack';
 
@@ -112,6 +112,7 @@ export class Drill {
   readonly env = testEnv();
   readonly name: string;
   readonly procs: Proc[] = [];
+  private readonly fleets: Fleet[] = [];
   private readonly cleanups: (() => Promise<void> | void)[] = [];
   apiUrl = '';
   apiPort = 0;
@@ -174,6 +175,14 @@ export class Drill {
     });
     await p.until('api listening');
     return p;
+  }
+
+  /** Starts a fleet registered with the drill's API (ids prefixed with its name); `stop()` stops it. */
+  async fleet(o: Omit<FleetOptions, 'apiUrl' | 'idPrefix'> & { idPrefix?: string }): Promise<Fleet> {
+    const f = new Fleet({ apiUrl: this.apiUrl, idPrefix: this.name, ...o });
+    await f.start();
+    this.fleets.push(f);
+    return f;
   }
 
   async call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
@@ -244,8 +253,9 @@ export class Drill {
     return (await this.rollout(id)).events.at(-1)?.seq ?? 0;
   }
 
-  /** Stops what the drill started (SIGTERM, then SIGKILL), and removes its Redis keys. */
+  /** Stops what the drill started: its fleets, then its processes (SIGTERM, then SIGKILL). */
   async stop(): Promise<void> {
+    await Promise.all(this.fleets.map((f) => f.stop()));
     await Promise.all(
       this.procs.map(async (p) => {
         if (!p.alive) return;

@@ -12,7 +12,7 @@
 import type { RolloutDetail, RolloutEvent } from '../../domain/schemas';
 import { FaultInjector } from '../../sim/faults';
 import { FaultProxy } from '../../sim/fault-proxy';
-import { Fleet } from '../../sim/fleet';
+import type { Fleet } from '../../sim/fleet';
 import { waitFor } from '../helpers/env';
 import { Drill, PrivateRedis, sleep } from '../helpers/processes';
 
@@ -40,8 +40,7 @@ beforeAll(async () => {
   keys = Array.from({ length: KEYS }, (_, i) => `${drill.name}-${i}`);
   await Promise.all([drill.worker(), drill.worker()]);
   await drill.api();
-  fleet = new Fleet({
-    apiUrl: drill.apiUrl,
+  fleet = await drill.fleet({
     push: 16,
     pull: 4,
     idPrefix: 'soak',
@@ -50,13 +49,11 @@ beforeAll(async () => {
     pollMs: 1_000,
     faults,
   });
-  await fleet.start();
   proxy.startChaos({ seed: SEED + 1, everyMs: 500, resetRate: 0.1 });
 }, 60_000);
 
 afterAll(async () => {
   proxy?.calm();
-  await fleet?.stop();
   await drill?.stop();
   await proxy?.stop();
   await redis.stop();
