@@ -100,7 +100,8 @@ export interface FinalizeInput {
   rolloutId: string;
   configKey: string;
   version: number | null;
-  outcome: 'completed' | 'rolled_back' | 'failed';
+  /** `rejected`: review refused it; its version was stored but never reached a target. */
+  outcome: 'completed' | 'rolled_back' | 'failed' | 'rejected';
   previousStableVersion: number | null;
 }
 

@@ -3,7 +3,13 @@ import type { Client } from '@temporalio/client';
 import path from 'node:path';
 import express, { type Express } from 'express';
 import { Reason } from '../domain/reasons';
+import { AuditLog } from '../store/audit';
+import { PolicyStore } from '../store/policies';
 import type { Store } from '../store/store';
+import { TokenStore } from '../store/tokens';
+import { auditTrail } from './audit';
+import { authenticate, type AuthDeps } from './auth';
+import { createOidcVerifier, type OidcOptions } from './oidc';
 import { ConfigSchemas } from './config-schemas';
 import { contract } from './contract';
 import { bind, errorBody, errorHandler } from './http';
@@ -11,6 +17,7 @@ import { openApiDocument } from './openapi';
 import { RolloutService } from './rollouts';
 import { configRoutes } from './routes/configs';
 import { eventRoutes } from './routes/events';
+import { governanceRoutes } from './routes/governance';
 import { rolloutRoutes } from './routes/rollouts';
 import { targetRoutes } from './routes/targets';
 import { EventHub, type SseOptions } from './sse';
@@ -27,6 +34,10 @@ export interface AppDeps {
   sse?: Partial<SseOptions>;
   /** The built dashboard (`node web/build.mjs`); defaults to dist/web. */
   webDir?: string;
+  /** Single sign-on: JWTs from this issuer are accepted beside Tollgate's own tokens. */
+  oidc?: OidcOptions | undefined;
+  /** Audit entries kept (see store/audit.ts for the default). */
+  auditMaxEntries?: number | undefined;
 }
 
 /** dist/web beside the compiled API, or under the repository when running from source. */
@@ -45,13 +56,27 @@ function within<T>(ms: number, p: Promise<T>): Promise<T> {
 export function createApp(deps: AppDeps): Express {
   const log = deps.log ?? ((msg, err) => console.error(msg, err));
   const schemas = new ConfigSchemas();
-  const rollouts = new RolloutService({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue, schemas });
+  const { redis, prefix } = deps.store;
+  const tokens = new TokenStore(redis, prefix);
+  const policies = new PolicyStore(redis, prefix);
+  const audit = new AuditLog(redis, prefix, deps.auditMaxEntries);
+  const auth: AuthDeps = {
+    tokens,
+    oidc: deps.oidc ? createOidcVerifier(deps.oidc) : undefined,
+    targetLabels: async (id) => (await deps.store.getTarget(id))?.labels ?? null,
+  };
+  const rollouts = new RolloutService({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue, schemas, policies });
   const hub = new EventHub(deps.store.redis, deps.sse);
   const app = express();
   // server.ts ends the live streams on shutdown, so they do not hold the server open.
   app.locals.eventHub = hub;
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // `bind` reads these: the route's access is checked there, against the caller found below.
+  app.locals.auth = auth;
+  // First, so that refusals by anything after it (401, 403) are on the record too.
+  app.use(auditTrail(audit, log));
+  app.use('/v1', authenticate(auth));
   app.use(express.json({ limit: deps.maxBody ?? '1mb' }));
 
   const health = express.Router();
@@ -82,6 +107,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(configRoutes(deps.store, schemas));
   app.use(eventRoutes({ store: deps.store, hub, client: deps.client, taskQueue: deps.taskQueue }));
   app.use(rolloutRoutes(rollouts));
+  app.use(governanceRoutes({ tokens, policies, audit }));
   app.use(webRoutes(deps.webDir ?? defaultWebDir()));
 
   app.use((req, res) => {

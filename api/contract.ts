@@ -23,7 +23,8 @@ import {
   Target,
   TargetInput,
 } from '../domain/schemas';
-import { ROLLOUT_ACTIONS } from '../domain/lifecycle';
+import { AuditPage, AuditQuery, CreatedToken, CreateTokenRequest, Principal, TokenId, TokenInfo, type Access } from '../domain/access';
+import { RolloutPolicy, StoredPolicy } from '../domain/policy';
 
 export interface Route {
   method: 'get' | 'put' | 'post' | 'delete';
@@ -38,6 +39,8 @@ export interface Route {
   responses: Record<number, z.ZodType | null>;
   /** The 200 response is a stream of Server-Sent Events whose `data` lines match its schema. */
   eventStream?: true;
+  /** Who may call it: checked by `bind` before anything else (domain/access.ts). */
+  access: Access;
 }
 
 const TargetParams = z.object({ targetId: Id });
@@ -47,11 +50,24 @@ const Items = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) 
 
 export const ControlBody = z
   .object({
-    actor: z.string().max(200).optional().describe('Who acts; recorded in the timeline.'),
-    reason: z.string().max(1000).optional(),
+    reason: z.string().max(1000).optional().describe('Recorded in the timeline beside the actor (the token’s name).'),
   })
   .strict()
   .meta({ id: 'ControlRequest' });
+
+export const ReviewBody = z
+  .object({
+    decision: z.enum(['approve', 'reject']),
+    comment: z.string().max(2000).optional(),
+  })
+  .strict()
+  .meta({ id: 'ReviewRequest' });
+export type ReviewBody = z.infer<typeof ReviewBody>;
+
+const VIEWER: Access = { role: 'viewer' };
+const DEPLOYER: Access = { role: 'deployer' };
+const APPROVER: Access = { role: 'approver' };
+const ADMIN: Access = { role: 'admin' };
 
 /** A Redis stream id, `<ms>-<seq>`: what the `id:` line of each event carries. */
 const StreamId = z.string().regex(/^\d{1,20}-\d{1,20}$/, 'must be an event id as sent in the stream, like 1764057600000-0');
@@ -84,12 +100,14 @@ export const Health = z.object({ status: z.enum(['ok', 'unavailable']), checks: 
 export const contract = {
   health: {
     method: 'get',
+    access: { role: 'public' },
     path: '/healthz',
     summary: 'Ready when Temporal and Redis answer',
     responses: { 200: Health, 503: Health },
   },
   putTarget: {
     method: 'put',
+    access: DEPLOYER,
     path: '/v1/targets/:targetId',
     summary: 'Register or update a target',
     params: TargetParams,
@@ -98,6 +116,7 @@ export const contract = {
   },
   listTargets: {
     method: 'get',
+    access: VIEWER,
     path: '/v1/targets',
     summary: 'List targets, optionally by label selector (k=v,k2=v2)',
     query: z.object({ selector: SelectorQuery.optional() }).strict(),
@@ -105,6 +124,7 @@ export const contract = {
   },
   getTarget: {
     method: 'get',
+    access: VIEWER,
     path: '/v1/targets/:targetId',
     summary: 'One target',
     params: TargetParams,
@@ -112,6 +132,7 @@ export const contract = {
   },
   deleteTarget: {
     method: 'delete',
+    access: ADMIN,
     path: '/v1/targets/:targetId',
     summary: 'Remove a target (refused while an active rollout includes it)',
     params: TargetParams,
@@ -119,6 +140,7 @@ export const contract = {
   },
   getAssignment: {
     method: 'get',
+    access: { role: 'viewer', agent: 'targetId' },
     path: '/v1/targets/:targetId/configs/:configKey',
     summary: 'What this target should run now (pull delivery)',
     params: TargetParams.merge(ConfigParams),
@@ -126,6 +148,7 @@ export const contract = {
   },
   reportStatus: {
     method: 'put',
+    access: { role: 'deployer', agent: 'targetId' },
     path: '/v1/targets/:targetId/configs/:configKey/status',
     summary: 'A target reports the version it runs',
     params: TargetParams.merge(ConfigParams),
@@ -134,12 +157,14 @@ export const contract = {
   },
   listConfigs: {
     method: 'get',
+    access: VIEWER,
     path: '/v1/configs',
     summary: 'Config keys with their versions',
     responses: { 200: Items(ConfigSummary) },
   },
   getConfig: {
     method: 'get',
+    access: VIEWER,
     path: '/v1/configs/:configKey',
     summary: "A config's versions and which is stable",
     params: ConfigParams,
@@ -147,6 +172,7 @@ export const contract = {
   },
   getConfigVersion: {
     method: 'get',
+    access: VIEWER,
     path: '/v1/configs/:configKey/versions/:version',
     summary: 'The content of one version',
     params: ConfigParams.extend({ version: z.coerce.number().int().positive() }),
@@ -154,6 +180,7 @@ export const contract = {
   },
   putConfigSchema: {
     method: 'put',
+    access: ADMIN,
     path: '/v1/configs/:configKey/schema',
     summary: 'Set the JSON Schema (draft 2020-12) every later rollout of this key must satisfy',
     params: ConfigParams,
@@ -162,6 +189,7 @@ export const contract = {
   },
   getConfigSchema: {
     method: 'get',
+    access: VIEWER,
     path: '/v1/configs/:configKey/schema',
     summary: "The config key's JSON Schema",
     params: ConfigParams,
@@ -169,6 +197,7 @@ export const contract = {
   },
   createRollout: {
     method: 'post',
+    access: { role: 'deployer', elevated: { emergency: 'admin' } },
     path: '/v1/rollouts',
     summary: 'Start a staged rollout of a config change',
     body: CreateRolloutRequest,
@@ -176,6 +205,7 @@ export const contract = {
   },
   listRollouts: {
     method: 'get',
+    access: VIEWER,
     path: '/v1/rollouts',
     summary: 'Rollouts, newest first',
     query: ListRolloutsQuery,
@@ -183,21 +213,60 @@ export const contract = {
   },
   getRollout: {
     method: 'get',
+    access: VIEWER,
     path: '/v1/rollouts/:rolloutId',
     summary: 'A rollout with its stages, per-target versions and timeline',
     params: RolloutParams,
     responses: { 200: RolloutDetail, 404: ErrorBody },
   },
-  controlRollout: {
+  pauseRollout: {
     method: 'post',
-    path: '/v1/rollouts/:rolloutId/:action',
-    summary: 'pause | resume | approve | rollback',
-    params: RolloutParams.extend({ action: z.enum(ROLLOUT_ACTIONS) }),
+    path: '/v1/rollouts/:rolloutId/pause',
+    access: DEPLOYER,
+    summary: 'Hold the rollout before its next batch; health is still watched',
+    params: RolloutParams,
     body: ControlBody.optional(),
     responses: { 202: RolloutSummary, 404: ErrorBody, 409: ErrorBody },
   },
+  resumeRollout: {
+    method: 'post',
+    path: '/v1/rollouts/:rolloutId/resume',
+    access: DEPLOYER,
+    summary: 'Go on after a pause or a hold (an approval gate needs approve)',
+    params: RolloutParams,
+    body: ControlBody.optional(),
+    responses: { 202: RolloutSummary, 404: ErrorBody, 409: ErrorBody },
+  },
+  approveRollout: {
+    method: 'post',
+    path: '/v1/rollouts/:rolloutId/approve',
+    access: APPROVER,
+    summary: 'Approve a stage gate (four eyes under a policy with approvals), or go on after a hold',
+    params: RolloutParams,
+    body: ControlBody.optional(),
+    responses: { 202: RolloutSummary, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+  },
+  rollbackRollout: {
+    method: 'post',
+    path: '/v1/rollouts/:rolloutId/rollback',
+    access: DEPLOYER,
+    summary: 'Restore every touched target to its previous version (also a completed rollout, while newest)',
+    params: RolloutParams,
+    body: ControlBody.optional(),
+    responses: { 202: RolloutSummary, 404: ErrorBody, 409: ErrorBody },
+  },
+  reviewRollout: {
+    method: 'post',
+    path: '/v1/rollouts/:rolloutId/review',
+    access: APPROVER,
+    summary: 'Approve or reject a rollout pending review (never your own)',
+    params: RolloutParams,
+    body: ReviewBody,
+    responses: { 202: RolloutSummary, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+  },
   rolloutHealth: {
     method: 'get',
+    access: VIEWER,
     path: '/v1/rollouts/:rolloutId/health',
     summary: "A rollout's health samples per stage, oldest first (bounded history)",
     params: RolloutParams,
@@ -205,6 +274,7 @@ export const contract = {
   },
   streamEvents: {
     method: 'get',
+    access: VIEWER,
     path: '/v1/events',
     summary: "Every rollout's events and health samples, live (Server-Sent Events)",
     headers: ResumeHeaders,
@@ -214,6 +284,7 @@ export const contract = {
   },
   streamRolloutEvents: {
     method: 'get',
+    access: VIEWER,
     path: '/v1/rollouts/:rolloutId/events',
     summary: "One rollout's events and health samples, live (Server-Sent Events)",
     params: RolloutParams,
@@ -233,10 +304,88 @@ export const contract = {
   },
   rebuildReadModel: {
     method: 'post',
+    access: ADMIN,
     path: '/v1/admin/read-model/rebuild',
     summary: 'Rewrite the read model of every running rollout from its workflow',
     responses: { 202: RebuildReport },
   },
+  whoami: {
+    method: 'get',
+    path: '/v1/me',
+    access: { role: 'viewer', agent: 'always' },
+    summary: 'Who the token in use belongs to',
+    responses: { 200: Principal },
+  },
+  createToken: {
+    method: 'post',
+    path: '/v1/tokens',
+    access: ADMIN,
+    summary: 'Create an API token; its secret is in this answer only',
+    body: CreateTokenRequest,
+    responses: { 201: CreatedToken, 400: ErrorBody, 409: ErrorBody },
+  },
+  listTokens: {
+    method: 'get',
+    path: '/v1/tokens',
+    access: ADMIN,
+    summary: 'Every token, without secrets',
+    responses: { 200: Items(TokenInfo) },
+  },
+  revokeToken: {
+    method: 'delete',
+    path: '/v1/tokens/:tokenId',
+    access: ADMIN,
+    summary: 'Revoke a token at once, on every API instance',
+    params: z.object({ tokenId: TokenId }),
+    responses: { 200: TokenInfo, 404: ErrorBody },
+  },
+  getDefaultPolicy: {
+    method: 'get',
+    path: '/v1/policy',
+    access: VIEWER,
+    summary: 'The rollout policy of config keys without their own',
+    responses: { 200: StoredPolicy },
+  },
+  putDefaultPolicy: {
+    method: 'put',
+    path: '/v1/policy',
+    access: ADMIN,
+    summary: 'Set the default rollout policy (a new version; running rollouts keep theirs)',
+    body: RolloutPolicy,
+    responses: { 200: StoredPolicy, 400: ErrorBody },
+  },
+  getConfigPolicy: {
+    method: 'get',
+    path: '/v1/configs/:configKey/policy',
+    access: VIEWER,
+    summary: "A config key's own rollout policy",
+    params: ConfigParams,
+    responses: { 200: StoredPolicy, 404: ErrorBody },
+  },
+  putConfigPolicy: {
+    method: 'put',
+    path: '/v1/configs/:configKey/policy',
+    access: ADMIN,
+    summary: "Set a config key's own rollout policy (a new version; running rollouts keep theirs)",
+    params: ConfigParams,
+    body: RolloutPolicy,
+    responses: { 200: StoredPolicy, 400: ErrorBody },
+  },
+  listAudit: {
+    method: 'get',
+    path: '/v1/audit',
+    access: APPROVER,
+    summary: 'The audit log, newest first: every change and every refused request',
+    query: AuditQuery,
+    responses: { 200: AuditPage, 400: ErrorBody },
+  },
 } as const satisfies Record<string, Route>;
 
 export type Contract = typeof contract;
+export type RouteName = keyof Contract;
+
+const names = new Map<Route, RouteName>((Object.entries(contract) as [RouteName, Route][]).map(([name, route]) => [route, name]));
+/** The operation name of a contract route (also its OpenAPI operationId and its audit action). */
+export function routeName(route: Route): RouteName | undefined {
+  return names.get(route);
+}

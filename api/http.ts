@@ -6,19 +6,11 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import { Reason } from '../domain/reasons';
 import type { ErrorBody } from '../domain/schemas';
-import type { Route } from './contract';
+import { authorizeInput, authorizeRole, type AuthDeps } from './auth';
+import { routeName, type Route } from './contract';
+import { HttpError } from './errors';
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
+export { HttpError } from './errors';
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 export interface RouteInput<R extends Route> {
@@ -52,12 +44,16 @@ export function bind<R extends Route>(
 ): void {
   router[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {
     try {
+      res.locals.action = routeName(route);
+      authorizeRole(route, res);
       const input = {
         params: route.params ? parse(route.params, req.params, 'path') : undefined,
         query: route.query ? parse(route.query, req.query ?? {}, 'query') : undefined,
         body: route.body ? parse(route.body, req.body, 'body') : undefined,
         headers: route.headers ? parse(route.headers, req.headers, 'header') : undefined,
       } as RouteInput<R>;
+      res.locals.input = input;
+      await authorizeInput(req.app.locals.auth as AuthDeps, route, res, input.params, input.body);
       const reply = await handler(input, req, res);
       if (!reply || res.headersSent) return;
       if (reply.body === undefined) res.status(reply.status).end();

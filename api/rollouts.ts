@@ -16,8 +16,10 @@ import {
 } from '../domain/schemas';
 import { initialSummary } from '../domain/summary';
 import type { Store } from '../store/store';
-import { controlUpdate, preparedUpdate, workflowIdFor, type RolloutInput } from '../workflows/definitions';
+import type { PolicyStore } from '../store/policies';
+import { controlUpdate, preparedUpdate, reviewUpdate, workflowIdFor, type RolloutInput } from '../workflows/definitions';
 import type { ConfigSchemas } from './config-schemas';
+import type { ReviewBody } from './contract';
 import { HttpError } from './http';
 
 /** How long staged input waits for its workflow before it expires (the workflow reads it at once). */
@@ -42,6 +44,28 @@ export interface RolloutServiceDeps {
   client: Client;
   taskQueue: string;
   schemas: ConfigSchemas;
+  policies: PolicyStore;
+}
+
+/** Who acts on a rollout, as the API authenticated them, and why. */
+export interface Actor {
+  actor: string;
+  reason?: string | undefined;
+}
+
+function fourEyes(message: string): HttpError {
+  return new HttpError(403, Reason.FourEyes, message, 'rolloutId');
+}
+
+/** The innermost message of a Temporal failure chain: the workflow's own words. */
+function failureMessage(err: unknown): string {
+  let e = err as { cause?: unknown; message?: string } | undefined;
+  let message = e?.message ?? 'refused';
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (e.message) message = e.message;
+    e = e.cause as typeof e;
+  }
+  return message;
 }
 
 function failureType(err: unknown): string | undefined {
@@ -56,10 +80,13 @@ function failureType(err: unknown): string | undefined {
 export class RolloutService {
   constructor(private readonly d: RolloutServiceDeps) {}
 
-  async create(req: CreateRolloutRequest, actor: string | undefined): Promise<RolloutSummary> {
+  async create(req: CreateRolloutRequest, submittedBy: string): Promise<RolloutSummary> {
     const { store, schemas } = this.d;
     const schema = await store.getConfigSchema(req.configKey);
     if (schema) schemas.check(req.configKey, schema, req.content);
+    // The rollout keeps the policy it starts under; an emergency skips review (never validation).
+    const policy = await this.d.policies.effective(req.configKey);
+    const requiredApprovals = req.emergency ? 0 : policy.approvals;
 
     const targetIds = await this.resolveTargets(req);
     const rolloutId = newRolloutId();
@@ -71,8 +98,11 @@ export class RolloutService {
       health: req.health,
       onRegression: req.onRegression,
       rollback: req.rollback,
-      description: req.description ?? (actor ? `submitted by ${actor}` : undefined),
+      description: req.description,
       createdAt: new Date().toISOString(),
+      submittedBy,
+      ...(requiredApprovals > 0 ? { requiredApprovals } : {}),
+      ...(req.emergency ? { emergency: { reason: req.emergency.reason } } : {}),
     };
 
     await store.stageRollout(rolloutId, { content: req.content, targetIds }, STAGED_TTL_SECONDS);
@@ -206,39 +236,64 @@ export class RolloutService {
     return canFastRollback(s.state, s.version, latest) ? { ...s, allowedActions: ['rollback'] } : s;
   }
 
-  async act(
-    rolloutId: string,
-    action: RolloutAction,
-    who: { actor?: string | undefined; reason?: string | undefined },
-  ): Promise<RolloutSummary> {
+  async act(rolloutId: string, action: RolloutAction, who: Actor): Promise<RolloutSummary> {
     const s = await this.summary(rolloutId);
     if (s.state === 'completed' && action === 'rollback') return this.fastRollback(s, who);
     if (isTerminal(s.state)) {
       throw new HttpError(409, Reason.InvalidState, `cannot ${action} a rollout that is ${s.state}`, 'action', { state: s.state });
     }
-    const handle = this.d.client.workflow.getHandle(s.workflowId);
     try {
-      return await this.d.client.connection.withDeadline(Date.now() + CONTROL_WAIT_MS, () =>
-        handle.executeUpdate(controlUpdate, { args: [{ rolloutId, action, ...who }] }),
+      return await this.update(s, () =>
+        this.d.client.workflow.getHandle(s.workflowId).executeUpdate(controlUpdate, { args: [{ rolloutId, action, ...who }] }),
       );
     } catch (err) {
-      const type = failureType(err);
-      if (type === Reason.InvalidState || type === Reason.NotFound) {
+      // The workflow ended between the read and the update: a completed rollout still takes the fast track.
+      if (err instanceof HttpError && err.code === Reason.InvalidState && action === 'rollback') {
         const now = await this.summary(rolloutId);
-        if (now.state === 'completed' && action === 'rollback') return this.fastRollback(now, who);
-        throw new HttpError(409, Reason.InvalidState, `cannot ${action} a rollout that is ${now.state}`, 'action', { state: now.state });
+        if (now.state === 'completed') return this.fastRollback(now, who);
       }
-      if ((err as Error).name === 'WorkflowNotFoundError') {
-        const now = await this.summary(rolloutId);
-        if (now.state === 'completed' && action === 'rollback') return this.fastRollback(now, who);
-        throw new HttpError(409, Reason.InvalidState, `cannot ${action} a rollout that is ${now.state}`, 'action', { state: now.state });
+      throw err;
+    }
+  }
+
+  /** Records a reviewer's decision on a rollout pending review. Never the submitter's own. */
+  async review(rolloutId: string, by: string, body: ReviewBody): Promise<RolloutSummary> {
+    const s = await this.summary(rolloutId);
+    if (s.state !== 'pending_review') {
+      throw new HttpError(409, Reason.InvalidState, `rollout ${rolloutId} is ${s.state}, not pending review`, 'rolloutId', {
+        state: s.state,
+      });
+    }
+    if (s.submittedBy === by) throw fourEyes(`${by} submitted rollout ${rolloutId} and may not review it`);
+    return this.update(s, () =>
+      this.d.client.workflow
+        .getHandle(s.workflowId)
+        .executeUpdate(reviewUpdate, { args: [{ rolloutId, by, decision: body.decision, comment: body.comment }] }),
+    );
+  }
+
+  /**
+   * Sends an update to a rollout's workflow within CONTROL_WAIT_MS and maps the workflow's
+   * refusals (by reason code) to API errors; the state named is the one read after the refusal.
+   */
+  private async update(s: RolloutSummary, send: () => Promise<RolloutSummary>): Promise<RolloutSummary> {
+    try {
+      return await this.d.client.connection.withDeadline(Date.now() + CONTROL_WAIT_MS, send);
+    } catch (err) {
+      const type = failureType(err);
+      if (type === Reason.FourEyes) throw fourEyes(failureMessage(err));
+      if (type === Reason.InvalidState || type === Reason.NotFound || (err as Error).name === 'WorkflowNotFoundError') {
+        const now = await this.summary(s.id);
+        throw new HttpError(409, Reason.InvalidState, `${failureMessage(err)} (rollout ${s.id} is ${now.state})`, 'rolloutId', {
+          state: now.state,
+        });
       }
       throw err;
     }
   }
 
   /** Rolls a completed rollout back at once, while its version is still the config's newest. */
-  private async fastRollback(s: RolloutSummary, who: { actor?: string | undefined; reason?: string | undefined }): Promise<RolloutSummary> {
+  private async fastRollback(s: RolloutSummary, who: Actor): Promise<RolloutSummary> {
     const latest = await this.d.store.latestVersion(s.configKey);
     if (!canFastRollback(s.state, s.version, latest)) {
       throw new HttpError(

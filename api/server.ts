@@ -3,9 +3,10 @@
  * connections, lets in-flight requests finish (up to 10 s), then closes its clients.
  */
 import { Client, Connection } from '@temporalio/client';
-import { loadEnv, temporalConnectionOptions } from '../runtime/config';
+import { loadEnv, oidcOptions, temporalConnectionOptions } from '../runtime/config';
 import { createRedis } from '../runtime/redis';
 import { Store } from '../store/store';
+import { TokenStore } from '../store/tokens';
 import { createApp } from './app';
 import type { EventHub } from './sse';
 
@@ -17,11 +18,21 @@ async function main(): Promise<void> {
   const redis = createRedis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
   const connection = await Connection.connect({ ...temporalConnectionOptions(env), connectTimeout: 10_000 });
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const oidc = oidcOptions(env);
+  const bootstrap = await new TokenStore(redis, env.TOLLGATE_REDIS_PREFIX).ensureAdmin(env.TOLLGATE_ADMIN_TOKEN);
+  if (bootstrap.generated) {
+    // Printed this once only: Tollgate keeps nothing but its hash.
+    console.log(`admin token (shown once, keep it): ${bootstrap.generated}`);
+    console.log(`  more tokens: curl -X POST -H 'authorization: Bearer <admin token>' -H 'content-type: application/json' \\`);
+    console.log(`    -d '{"name":"alice","role":"deployer"}' http://localhost:${env.PORT}/v1/tokens   (or: tollgate token create)`);
+  }
   const app = createApp({
     store: new Store(redis, env.TOLLGATE_REDIS_PREFIX),
     client,
     taskQueue: env.TOLLGATE_TASK_QUEUE,
     maxBody: env.TOLLGATE_MAX_BODY,
+    oidc,
+    auditMaxEntries: env.TOLLGATE_AUDIT_MAX_ENTRIES,
   });
   const server = app.listen(env.PORT, env.HOST, () => {
     const addr = server.address();

@@ -3,7 +3,17 @@
  * Pure and free of imports so the workflow bundle, the API and the CLI share one definition.
  */
 
-export const ROLLOUT_STATES = ['running', 'paused', 'awaiting_approval', 'rolling_back', 'rolled_back', 'completed', 'failed'] as const;
+export const ROLLOUT_STATES = [
+  'pending_review',
+  'running',
+  'paused',
+  'awaiting_approval',
+  'rolling_back',
+  'rolled_back',
+  'completed',
+  'failed',
+  'rejected',
+] as const;
 export type RolloutState = (typeof ROLLOUT_STATES)[number];
 
 export const STAGE_STATES = ['pending', 'applying', 'baking', 'completed', 'skipped', 'rolled_back'] as const;
@@ -12,7 +22,7 @@ export type StageState = (typeof STAGE_STATES)[number];
 export const ROLLOUT_ACTIONS = ['pause', 'resume', 'approve', 'rollback'] as const;
 export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
 
-const TERMINAL: ReadonlySet<RolloutState> = new Set(['rolled_back', 'completed', 'failed']);
+const TERMINAL: ReadonlySet<RolloutState> = new Set(['rolled_back', 'completed', 'failed', 'rejected']);
 
 export function isTerminal(state: RolloutState): boolean {
   return TERMINAL.has(state);
@@ -20,18 +30,22 @@ export function isTerminal(state: RolloutState): boolean {
 
 /**
  * Which actions a state accepts while the rollout's workflow is running.
- * `resume` and `approve` are interchangeable on a rollout held for a human: whichever button the
- * human presses, the rollout moves on (a held rollout that ignores "promote" is a known trap).
+ * `approve` also resumes a rollout held for a human (a held rollout that ignores "promote" is a
+ * known trap), but `resume` does not open an approval gate: approving takes the approver role,
+ * and under a policy with approvals, someone other than the submitter.
+ * A rollout pending review takes reviews (`POST .../review`), not actions.
  * Rollback of a completed rollout is a separate fast track, decided by `canFastRollback`.
  */
 const ALLOWED: Record<RolloutState, readonly RolloutAction[]> = {
+  pending_review: [],
   running: ['pause', 'rollback'],
   paused: ['resume', 'approve', 'rollback'],
-  awaiting_approval: ['approve', 'resume', 'rollback'],
+  awaiting_approval: ['approve', 'rollback'],
   rolling_back: [],
   rolled_back: [],
   completed: [],
   failed: [],
+  rejected: [],
 };
 
 export function allowedActions(state: RolloutState): readonly RolloutAction[] {

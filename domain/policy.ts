@@ -26,3 +26,15 @@ export const SHIPPED_DEFAULT_POLICY: RolloutPolicy = RolloutPolicy.parse({});
 export function effectivePolicy(defaults: Partial<RolloutPolicy> | null, own: Partial<RolloutPolicy> | null): RolloutPolicy {
   return RolloutPolicy.parse({ ...SHIPPED_DEFAULT_POLICY, ...(defaults ?? {}), ...(own ?? {}) });
 }
+
+/** A policy as stored: every change is a new version, with who made it. */
+export const StoredPolicy = z
+  .object({
+    scope: z.string().describe('`*` for the default, else the config key.'),
+    version: z.number().int().nonnegative().describe('Increases with every change; 0: never set (the shipped default).'),
+    updatedAt: z.iso.datetime().nullable(),
+    updatedBy: z.string().nullable(),
+    policy: RolloutPolicy,
+  })
+  .meta({ id: 'StoredPolicy' });
+export type StoredPolicy = z.infer<typeof StoredPolicy>;

@@ -17,5 +17,14 @@ export const Reason = {
   NotNewest: 'NotNewest',
   StagedInputMissing: 'StagedInputMissing',
   Unavailable: 'Unavailable',
+  // Governance codes are lower case: clients match them exactly, as the security contract says.
+  /** No token, or an unknown, revoked or expired one: 401. */
+  Unauthenticated: 'unauthenticated',
+  /** A known caller whose role does not reach the route (or the field, or the target): 403. */
+  Forbidden: 'forbidden',
+  /** A submitter reviewing or approving their own rollout: 403. */
+  FourEyes: 'four_eyes',
+  /** Emergency requested without a usable reason, and other refusals of the emergency path. */
+  EmergencyRefused: 'emergency_refused',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

@@ -127,9 +127,10 @@ export const DEFAULT_STAGES: Stage[] = [
 ];
 
 export const MAX_STAGES = 20;
+/** At least one stage here; two or more unless the rollout is an emergency (CreateRolloutRequest). */
 export const Stages = z
   .array(Stage)
-  .min(2, 'at least two stages: a single 100% stage is not a staged rollout')
+  .min(1)
   .max(MAX_STAGES)
   .superRefine((stages, ctx) => {
     stages.forEach((s, i) => {
@@ -182,6 +183,12 @@ export type RollbackPolicy = z.infer<typeof RollbackPolicy>;
 export const OnRegression = z.enum(['rollback', 'pause']);
 export type OnRegression = z.infer<typeof OnRegression>;
 
+export const Emergency = z
+  .object({ reason: z.string().trim().min(10, 'an emergency needs a reason of at least 10 characters').max(1000) })
+  .strict()
+  .meta({ id: 'Emergency' });
+export type Emergency = z.infer<typeof Emergency>;
+
 export const MAX_TARGETS_PER_ROLLOUT = 10_000;
 export const TargetSelection = z.union([
   z
@@ -210,8 +217,16 @@ export const CreateRolloutRequest = z
     onRegression: OnRegression.default('rollback'),
     rollback: RollbackPolicy.default(RollbackPolicy.parse({})),
     description: z.string().max(1000).optional(),
+    emergency: Emergency.optional().describe(
+      'Admins only: skip review and the staging minimums (never schema validation, never health checks). Flagged everywhere.',
+    ),
   })
   .strict()
+  .superRefine((r, ctx) => {
+    if (!r.emergency && r.stages.length < 2) {
+      ctx.addIssue({ code: 'custom', path: ['stages'], message: 'at least two stages: a single 100% stage is not a staged rollout' });
+    }
+  })
   .meta({ id: 'CreateRolloutRequest' });
 export type CreateRolloutRequest = z.infer<typeof CreateRolloutRequest>;
 
@@ -236,6 +251,9 @@ export const StageStatus = z
 export type StageStatus = z.infer<typeof StageStatus>;
 
 export const EVENT_TYPES = [
+  'review_requested',
+  'reviewed',
+  'rejected',
   'rollout_started',
   'stage_started',
   'stage_skipped',
@@ -273,6 +291,16 @@ export const RolloutEvent = z
   .meta({ id: 'RolloutEvent' });
 export type RolloutEvent = z.infer<typeof RolloutEvent>;
 
+export const Review = z
+  .object({
+    by: z.string(),
+    decision: z.enum(['approve', 'reject']),
+    comment: z.string().optional(),
+    at: Timestamp,
+  })
+  .meta({ id: 'Review' });
+export type Review = z.infer<typeof Review>;
+
 /** What the workflow knows of itself; kept in the read model and returned by the status query. */
 export const RolloutSummary = z
   .object({
@@ -291,6 +319,19 @@ export const RolloutSummary = z
     health: HealthPolicy,
     rollback: RollbackPolicy.optional().describe('Absent on rollouts created before the policy existed: the defaults apply.'),
     description: z.string().optional(),
+    submittedBy: z.string().optional().describe('The token (or single-sign-on subject) that submitted it.'),
+    emergency: z.boolean().optional().describe('Started on the emergency path: no review, no staging minimums.'),
+    emergencyReason: z.string().optional(),
+    requiredApprovals: z
+      .number()
+      .int()
+      .optional()
+      .describe('Distinct approvals (never the submitter) needed before it starts and at each approval gate.'),
+    reviews: z.array(Review).optional().describe('Review decisions, oldest first; a reviewer’s repeated approval counts once.'),
+    approvals: z
+      .array(z.object({ stage: z.string(), by: z.string(), at: Timestamp }))
+      .optional()
+      .describe('Who approved which stage gate.'),
     allowedActions: z.array(RolloutActionSchema),
     createdAt: Timestamp,
     updatedAt: Timestamp,

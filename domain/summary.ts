@@ -11,16 +11,27 @@ export interface NewRollout {
   rollback?: RollbackPolicy | undefined;
   description?: string | undefined;
   createdAt: string;
+  /** Who submitted it (the token's name); absent on rollouts from before authentication. */
+  submittedBy?: string | undefined;
+  /** Distinct approvals needed before it starts and at each approval gate (0 or absent: none). */
+  requiredApprovals?: number | undefined;
+  emergency?: { reason: string } | undefined;
+}
+
+/** Where a new rollout starts: waiting for its reviewers, or running. */
+export function initialState(r: NewRollout): 'pending_review' | 'running' {
+  return (r.requiredApprovals ?? 0) > 0 && !r.emergency ? 'pending_review' : 'running';
 }
 
 export function initialSummary(r: NewRollout, workflowId: string): RolloutSummary {
+  const state = initialState(r);
   return {
     id: r.rolloutId,
     configKey: r.configKey,
     version: null,
     previousStableVersion: null,
-    state: 'running',
-    reason: null,
+    state,
+    reason: state === 'pending_review' ? `waiting for ${r.requiredApprovals} approvals` : null,
     currentStage: null,
     currentStageIndex: null,
     stages: r.stages.map((s) => ({ ...s, targets: 0, state: 'pending', startedAt: null, finishedAt: null })),
@@ -30,7 +41,10 @@ export function initialSummary(r: NewRollout, workflowId: string): RolloutSummar
     health: r.health,
     ...(r.rollback !== undefined ? { rollback: r.rollback } : {}),
     ...(r.description !== undefined ? { description: r.description } : {}),
-    allowedActions: [...allowedActions('running')],
+    ...(r.submittedBy !== undefined ? { submittedBy: r.submittedBy } : {}),
+    ...(r.emergency ? { emergency: true, emergencyReason: r.emergency.reason } : {}),
+    ...(r.requiredApprovals ? { requiredApprovals: r.requiredApprovals, reviews: [], approvals: [] } : {}),
+    allowedActions: [...allowedActions(state)],
     createdAt: r.createdAt,
     updatedAt: r.createdAt,
     workflowId,

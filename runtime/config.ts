@@ -37,10 +37,33 @@ export const Env = z.object({
     .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
     .or(z.literal('').transform(() => undefined))
     .optional(),
+  /** API: the bootstrap admin token's secret. Unset: the first start generates one and prints it once. */
+  TOLLGATE_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').max(512).optional(),
+  /** API: single sign-on. With an issuer, JWTs it signs are accepted beside Tollgate's tokens. */
+  TOLLGATE_OIDC_ISSUER: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
+  TOLLGATE_OIDC_AUDIENCE: z.string().min(1).optional(),
+  /** The JWT claim that carries the Tollgate role (viewer, deployer, approver, admin). */
+  TOLLGATE_OIDC_ROLE_CLAIM: z.string().min(1).default('tollgate_role'),
+  /** Where the issuer's keys are; discovered from the issuer when unset. */
+  TOLLGATE_OIDC_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
+  /** API: audit entries kept in Redis (the oldest are trimmed past it). */
+  TOLLGATE_AUDIT_MAX_ENTRIES: z.coerce.number().int().min(1_000).max(100_000_000).default(200_000),
   /** How long a stopping worker lets in-flight activities finish (ms). */
   TOLLGATE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
 });
 export type Env = z.infer<typeof Env>;
+
+/** Single-sign-on options, when an issuer is configured (it then needs an audience too). */
+export function oidcOptions(env: Env) {
+  if (!env.TOLLGATE_OIDC_ISSUER) return undefined;
+  if (!env.TOLLGATE_OIDC_AUDIENCE) throw new Error('invalid configuration:\n  TOLLGATE_OIDC_AUDIENCE: required with TOLLGATE_OIDC_ISSUER');
+  return {
+    issuer: env.TOLLGATE_OIDC_ISSUER,
+    audience: env.TOLLGATE_OIDC_AUDIENCE,
+    roleClaim: env.TOLLGATE_OIDC_ROLE_CLAIM,
+    jwksUrl: env.TOLLGATE_OIDC_JWKS_URL,
+  };
+}
 
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = Env.safeParse(source);

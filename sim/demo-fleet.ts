@@ -8,6 +8,7 @@ async function main(): Promise<void> {
   const apiUrl = process.env.TOLLGATE_URL ?? 'http://localhost:3000';
   const fleet = new Fleet({
     apiUrl,
+    token: process.env.TOLLGATE_TOKEN,
     push: Number(process.env.FLEET_PUSH ?? 6),
     pull: Number(process.env.FLEET_PULL ?? 4),
     idPrefix: process.env.FLEET_PREFIX ?? 'web',

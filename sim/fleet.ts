@@ -158,6 +158,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 export interface FleetOptions {
   apiUrl: string;
+  /** Bearer token for Tollgate's API: registering needs deployer; pulling needs an agent (or deployer) token. */
+  token?: string | undefined;
   /** How many targets of each kind. */
   push: number;
   pull: number;
@@ -188,6 +190,10 @@ export class Fleet {
       );
   }
 
+  private auth(): Record<string, string> {
+    return this.o.token ? { authorization: `Bearer ${this.o.token}` } : {};
+  }
+
   get ids(): string[] {
     return this.targets.map((t) => t.id);
   }
@@ -208,7 +214,7 @@ export class Fleet {
       };
       const res = await fetch(`${this.o.apiUrl}/v1/targets/${t.id}`, {
         method: 'PUT',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...this.auth() },
         body: JSON.stringify(body),
       });
       if (res.status !== 200) throw new Error(`registering ${t.id}: HTTP ${res.status} ${await res.text()}`);
@@ -226,7 +232,7 @@ export class Fleet {
           .filter((t) => t.delivery === 'pull' && !t.unreachable)
           .flatMap((t) =>
             (this.o.configKeys ?? []).map(async (key) => {
-              const res = await fetch(`${this.o.apiUrl}/v1/targets/${t.id}/configs/${key}`).catch(() => null);
+              const res = await fetch(`${this.o.apiUrl}/v1/targets/${t.id}/configs/${key}`, { headers: this.auth() }).catch(() => null);
               if (!res) return;
               const a =
                 res.status === 200
@@ -241,7 +247,7 @@ export class Fleet {
               if (!refused) t.load(key, a.version, a.content, a.version < t.version(key));
               await fetch(`${this.o.apiUrl}/v1/targets/${t.id}/configs/${key}/status`, {
                 method: 'PUT',
-                headers: { 'content-type': 'application/json' },
+                headers: { 'content-type': 'application/json', ...this.auth() },
                 body: JSON.stringify({ version: t.version(key) }),
               }).catch(() => null);
             }),

@@ -38,6 +38,21 @@ export function keys(prefix: string) {
     rolloutHealth: (id: string) => k(`rollout:${id}:health`),
     /** The rollout's live stream (Redis Stream): its events and health samples. */
     rolloutStream: (id: string) => k(`rollout:${id}:stream`),
+
+    /** tokenId → TokenRecord (JSON). */
+    tokens: k('tokens'),
+    /** sha256 of a token's secret → tokenId: the only way from a secret to its record. */
+    tokenHashes: k('tokens:hashes'),
+    /** token name → tokenId: names are unique for good, so the audit log's actors stay unambiguous. */
+    tokenNames: k('tokens:names'),
+    /** The audit log (Redis Stream), append-only. */
+    audit: k('audit'),
+    /** Policy documents: `default` or a config key → StoredPolicy (JSON). */
+    policies: k('policies'),
+    /** scope → the last version number given out. */
+    policyVersions: k('policies:versions'),
+    /** Every version of one scope's policy, newest first (bounded). */
+    policyHistory: (scope: string) => k(`policies:${scope}:history`),
   };
 }
 export type Keys = ReturnType<typeof keys>;

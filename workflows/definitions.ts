@@ -22,7 +22,7 @@ export interface RolloutInput extends NewRollout {
   resume?: RolloutCursor;
 }
 
-export type RolloutPhase = 'prepare' | 'gate' | 'apply' | 'bake' | 'done';
+export type RolloutPhase = 'prepare' | 'review' | 'gate' | 'apply' | 'bake' | 'done';
 
 /** Everything a rollout run needs to carry on from where it stopped. Small by design. */
 export interface RolloutCursor {
@@ -37,6 +37,8 @@ export interface RolloutCursor {
   streak: number;
   awaitingApproval: boolean;
   approved: boolean;
+  /** Who has approved the current approval gate so far (four eyes: distinct, never the submitter). */
+  gateApprovers?: string[];
   /** Held after a regression under the pause policy (so the same regression is not re-reported). */
   heldForRegression: boolean;
   /** Consecutive inconclusive intervals (health.compareToBaseline only). */
@@ -52,8 +54,16 @@ export interface RolloutCursor {
 export interface ControlRequest {
   rolloutId: string;
   action: RolloutAction;
+  /** The caller's token name; absent only in histories from before authentication. */
   actor?: string | undefined;
   reason?: string | undefined;
+}
+
+export interface ReviewRequest {
+  rolloutId: string;
+  by: string;
+  decision: 'approve' | 'reject';
+  comment?: string | undefined;
 }
 
 export interface FastRollbackInput {
@@ -64,6 +74,8 @@ export interface FastRollbackInput {
 
 /** pause | resume | approve | rollback. Rejected (validator) when the state does not allow it. */
 export const controlUpdate = defineUpdate<RolloutSummary, [ControlRequest]>('control');
+/** approve | reject a rollout pending review. Rejected (validator) for the submitter, or when not pending. */
+export const reviewUpdate = defineUpdate<RolloutSummary, [ReviewRequest]>('review');
 /** Completes once the rollout has its version and plan (or has ended). */
 export const preparedUpdate = defineUpdate<RolloutSummary, []>('prepared');
 export const statusQuery = defineQuery<RolloutSummary>('status');

@@ -23,7 +23,7 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { Activities, AlertResult, ApplyResult, TargetFailure } from '../activities';
+import type { Activities, AlertResult, ApplyResult, FinalizeInput, TargetFailure } from '../activities';
 import { nextHealth, nextInconclusive, type IntervalAssessment, type ProbeSummary } from '../domain/health';
 import { allowedActions, canAct, isTerminal, type RolloutState } from '../domain/lifecycle';
 import { initialSummary } from '../domain/summary';
@@ -33,9 +33,11 @@ import type { RollbackPolicy, RolloutEvent, RolloutEventType, RolloutSummary } f
 import {
   controlUpdate,
   preparedUpdate,
+  reviewUpdate,
   statusQuery,
   type ControlRequest,
   type FastRollbackInput,
+  type ReviewRequest,
   type RolloutCursor,
   type RolloutInput,
 } from './definitions';
@@ -159,6 +161,7 @@ class RolloutRun {
   installHandlers(): void {
     setHandler(statusQuery, () => this.s);
     setHandler(controlUpdate, (req) => this.control(req), { validator: (req: ControlRequest) => this.validate(req) });
+    setHandler(reviewUpdate, (req) => this.review(req), { validator: (req: ReviewRequest) => this.validateReview(req) });
     setHandler(preparedUpdate, async () => {
       await condition(() => this.s.version !== null || isTerminal(this.s.state));
       return this.s;
@@ -205,6 +208,50 @@ class RolloutRun {
     if (!canAct(this.s.state, req.action) || this.rollbackRequest) {
       throw ApplicationFailure.nonRetryable(`cannot ${req.action} a rollout that is ${this.s.state}`, Reason.InvalidState);
     }
+    if (req.action === 'approve' && this.c.awaitingApproval && this.fourEyes() && req.actor === this.s.submittedBy) {
+      throw ApplicationFailure.nonRetryable(`${req.actor} submitted this rollout and may not approve its gates`, Reason.FourEyes);
+    }
+  }
+
+  /** Whether approvals must come from people other than the submitter (the policy asks for approvals). */
+  private fourEyes(): boolean {
+    return (this.s.requiredApprovals ?? 0) > 0;
+  }
+
+  private validateReview(req: ReviewRequest): void {
+    if (req.rolloutId !== this.s.id) {
+      throw ApplicationFailure.nonRetryable(`this workflow runs rollout ${this.s.id}, not ${req.rolloutId}`, Reason.NotFound);
+    }
+    if (this.s.state !== 'pending_review') {
+      throw ApplicationFailure.nonRetryable(`cannot review a rollout that is ${this.s.state}`, Reason.InvalidState);
+    }
+    if (req.by === this.s.submittedBy) {
+      throw ApplicationFailure.nonRetryable(`${req.by} submitted this rollout and may not review it`, Reason.FourEyes);
+    }
+  }
+
+  /**
+   * Records a review. A reject ends the rollout; approvals start it once enough distinct
+   * reviewers have approved (a reviewer's repeated approval counts once).
+   */
+  private async review(req: ReviewRequest): Promise<RolloutSummary> {
+    const reviews = (this.s.reviews ??= []);
+    const entry = { by: req.by, decision: req.decision, ...(req.comment ? { comment: req.comment } : {}), at: now() };
+    const detail = { actor: req.by, decision: req.decision, ...(req.comment ? { comment: req.comment } : {}) };
+    if (req.decision === 'reject') {
+      reviews.push(entry);
+      this.setState('rejected', `rejected by ${req.by}${req.comment ? `: ${req.comment}` : ''}`);
+      this.emit('rejected', `rejected by ${req.by}${req.comment ? `: ${req.comment}` : ''}; no target was touched`, detail);
+    } else if (!reviews.some((r) => r.by === req.by && r.decision === 'approve')) {
+      reviews.push(entry);
+      const approvers = approvalCount(reviews);
+      const required = this.s.requiredApprovals ?? 1;
+      this.emit('reviewed', `approved by ${req.by} (${approvers} of ${required})`, { ...detail, approvals: approvers, required });
+      if (approvers >= required) this.setState('running', null);
+      else this.setState('pending_review', `waiting for ${required - approvers} more approvals`);
+    }
+    await this.commit();
+    return this.s;
   }
 
   private async control(req: ControlRequest): Promise<RolloutSummary> {
@@ -217,6 +264,10 @@ class RolloutRun {
         break;
       case 'resume':
       case 'approve':
+        if (this.c.awaitingApproval && req.action === 'approve' && this.fourEyes() && !this.gateApproved(who.actor, stage)) {
+          await this.commit();
+          return this.s;
+        }
         if (this.c.awaitingApproval) {
           this.c.awaitingApproval = false;
           this.c.approved = true;
@@ -240,6 +291,31 @@ class RolloutRun {
     if (req.action === 'rollback')
       await condition(() => this.s.state !== 'running' && this.s.state !== 'paused' && this.s.state !== 'awaiting_approval');
     return this.s;
+  }
+
+  /**
+   * Counts one approval of the current gate under four eyes: true once enough distinct people
+   * (never the submitter; the validator refuses them) have approved it.
+   */
+  private gateApproved(actor: string, stage: string | undefined): boolean {
+    const approvers = (this.c.gateApprovers ??= []);
+    if (!approvers.includes(actor)) {
+      approvers.push(actor);
+      (this.s.approvals ??= []).push({ stage: stage ?? '', by: actor, at: now() });
+    }
+    const required = this.s.requiredApprovals ?? 1;
+    if (approvers.length >= required) {
+      this.c.gateApprovers = [];
+      return true;
+    }
+    this.emit(
+      'approved',
+      `approved by ${actor} (${approvers.length} of ${required}); waiting for more`,
+      { actor, approvals: approvers.length, required },
+      stage,
+    );
+    this.setState('awaiting_approval', `stage ${stage ?? ''} needs ${required - approvers.length} more approvals`);
+    return false;
   }
 
   private requestRollback(reason: string, detail: Record<string, unknown>): void {
@@ -287,13 +363,32 @@ class RolloutRun {
       this.s.previousStableVersion = p.previousStableVersion;
       this.s.stages.forEach((st, i) => (st.targets = p.stageTargets[i] ?? 0));
       c.stageTargets = p.stageTargets;
+      if (this.s.state === 'pending_review') {
+        c.phase = 'review';
+        const required = this.s.requiredApprovals ?? 0;
+        this.emit('review_requested', `version ${p.version} of ${this.s.configKey} waits for ${required} approvals before it starts`, {
+          version: p.version,
+          totalTargets: p.totalTargets,
+          required,
+          submittedBy: this.s.submittedBy,
+        });
+      } else {
+        c.phase = 'gate';
+        this.emitStarted();
+      }
+      await this.commit();
+    }
+
+    if (c.phase === 'review') {
+      // Held here, no target touched, the config key still held by this workflow's id.
+      await condition(() => this.s.state !== 'pending_review');
+      if (this.s.state === 'rejected') {
+        c.phase = 'done';
+        await this.finalize('rejected');
+        return;
+      }
       c.phase = 'gate';
-      this.emit('rollout_started', `version ${p.version} of ${this.s.configKey} to ${p.totalTargets} targets`, {
-        version: p.version,
-        totalTargets: p.totalTargets,
-        stageTargets: p.stageTargets,
-        previousStableVersion: p.previousStableVersion,
-      });
+      this.emitStarted();
       await this.commit();
     }
 
@@ -379,6 +474,22 @@ class RolloutRun {
     this.setState('completed', null);
     this.emit('completed', `version ${this.s.version} runs on all ${this.s.totalTargets} targets`, { version: this.s.version });
     await this.finalize('completed');
+  }
+
+  private emitStarted(): void {
+    const s = this.s;
+    this.emit(
+      'rollout_started',
+      `version ${s.version} of ${s.configKey} to ${s.totalTargets} targets${s.emergency ? ' (EMERGENCY)' : ''}`,
+      {
+        version: s.version,
+        totalTargets: s.totalTargets,
+        stageTargets: this.c.stageTargets,
+        previousStableVersion: s.previousStableVersion,
+        ...(s.submittedBy ? { submittedBy: s.submittedBy } : {}),
+        ...(s.emergency ? { emergency: true, emergencyReason: s.emergencyReason } : {}),
+      },
+    );
   }
 
   /**
@@ -543,7 +654,7 @@ class RolloutRun {
     }
   }
 
-  private async finalize(outcome: 'completed' | 'rolled_back' | 'failed', unrestored: TargetFailure[] = []): Promise<void> {
+  private async finalize(outcome: FinalizeInput['outcome'], unrestored: TargetFailure[] = []): Promise<void> {
     await bookkeeping.finalizeRollout({
       rolloutId: this.s.id,
       configKey: this.s.configKey,
@@ -585,6 +696,11 @@ class RolloutRun {
     await this.commit();
     if (this.input) await continueAsNew<typeof rolloutWorkflow>({ ...this.input, resume: this.c });
   }
+}
+
+/** Distinct reviewers who approved. */
+function approvalCount(reviews: readonly { by: string; decision: string }[]): number {
+  return new Set(reviews.filter((r) => r.decision === 'approve').map((r) => r.by)).size;
 }
 
 function summarizeApply(r: ApplyResult): Record<string, unknown> {

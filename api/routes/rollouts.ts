@@ -1,25 +1,50 @@
-/** Rollouts: start one, read its state and timeline, and steer it. */
-import { Router } from 'express';
+/** Rollouts: start one, read its state and timeline, steer it, and review it. */
+import { Router, type Response } from 'express';
+import type { RolloutAction } from '../../domain/lifecycle';
+import { auditRefs } from '../audit';
+import { principalOf } from '../auth';
 import { contract } from '../contract';
 import { bind } from '../http';
 import type { RolloutService } from '../rollouts';
 
-const ACTOR_HEADER = 'x-tollgate-actor';
+/** The authenticated caller's name: `bind` has already refused anyone without a role here. */
+function actorOf(res: Response): string {
+  return principalOf(res)?.name ?? 'unknown';
+}
 
 export function rolloutRoutes(rollouts: RolloutService): Router {
   const r = Router();
 
-  bind(r, contract.createRollout, async ({ body }, req) => ({ status: 201, body: await rollouts.create(body, req.get(ACTOR_HEADER)) }));
+  bind(r, contract.createRollout, async ({ body }, _req, res) => {
+    const created = await rollouts.create(body, actorOf(res));
+    auditRefs(res, { rolloutId: created.id, configKey: created.configKey, ...(created.emergency ? { emergency: true } : {}) });
+    return { status: 201, body: created };
+  });
 
   bind(r, contract.listRollouts, async ({ query }) => ({ status: 200, body: await rollouts.page(query) }));
 
   bind(r, contract.getRollout, async ({ params }) => ({ status: 200, body: await rollouts.get(params.rolloutId) }));
 
-  bind(r, contract.controlRollout, async ({ params, body }, req) => {
-    const actor = body?.actor ?? req.get(ACTOR_HEADER);
-    const summary = await rollouts.act(params.rolloutId, params.action, { actor, reason: body?.reason });
-    return { status: 202, body: summary };
-  });
+  const actions: [
+    RolloutAction,
+    typeof contract.pauseRollout | typeof contract.resumeRollout | typeof contract.approveRollout | typeof contract.rollbackRollout,
+  ][] = [
+    ['pause', contract.pauseRollout],
+    ['resume', contract.resumeRollout],
+    ['approve', contract.approveRollout],
+    ['rollback', contract.rollbackRollout],
+  ];
+  for (const [action, route] of actions) {
+    bind(r, route, async ({ params, body }, _req, res) => ({
+      status: 202,
+      body: await rollouts.act(params.rolloutId, action, { actor: actorOf(res), reason: body?.reason }),
+    }));
+  }
+
+  bind(r, contract.reviewRollout, async ({ params, body }, _req, res) => ({
+    status: 202,
+    body: await rollouts.review(params.rolloutId, actorOf(res), body),
+  }));
 
   return r;
 }

@@ -47,3 +47,8 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** A fresh secret for a test's bootstrap admin token (TOLLGATE_ADMIN_TOKEN). */
+export function testToken(): string {
+  return `tg_test_${randomBytes(24).toString('base64url')}`;
+}

@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import type { RolloutDetail, RolloutSummary } from '../../domain/schemas';
 import { createRedis } from '../../runtime/redis';
 import { Fleet, type FleetOptions } from '../../sim/fleet';
-import { testEnv, uniqueName, waitFor } from './env';
+import { testEnv, testToken, uniqueName, waitFor } from './env';
 import { deleteKeys } from './stack';
 
 export const TERMINAL = ['completed', 'rolled_back', 'failed'];
@@ -116,6 +116,8 @@ export class Drill {
   private readonly cleanups: (() => Promise<void> | void)[] = [];
   apiUrl = '';
   apiPort = 0;
+  /** The drill's admin token: every API process it starts bootstraps with it, and `call` sends it. */
+  readonly adminToken = testToken();
   private redis?: Redis;
   temporalAddress: string;
   redisUrl: string;
@@ -170,6 +172,7 @@ export class Drill {
     const p = this.spawn(`api#${this.procs.length}`, 'api/server.js', {
       PORT: String(this.apiPort),
       HOST: '127.0.0.1',
+      TOLLGATE_ADMIN_TOKEN: this.adminToken,
       REDIS_URL: this.apiRedisUrl,
       ...extra,
     });
@@ -179,7 +182,7 @@ export class Drill {
 
   /** Starts a fleet registered with the drill's API (ids prefixed with its name); `stop()` stops it. */
   async fleet(o: Omit<FleetOptions, 'apiUrl' | 'idPrefix'> & { idPrefix?: string }): Promise<Fleet> {
-    const f = new Fleet({ apiUrl: this.apiUrl, idPrefix: this.name, ...o });
+    const f = new Fleet({ apiUrl: this.apiUrl, idPrefix: this.name, token: this.adminToken, ...o });
     await f.start();
     this.fleets.push(f);
     return f;
@@ -188,7 +191,7 @@ export class Drill {
   async call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.apiUrl}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${this.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();

@@ -12,17 +12,29 @@ import { createRedis } from '../../runtime/redis';
 import { Store } from '../../store/store';
 import { Fleet, type FleetOptions } from '../../sim/fleet';
 import { createWorker } from '../../worker/create-worker';
-import { testEnv, uniqueName } from './env';
+import { testEnv, testToken, uniqueName } from './env';
+import type { Role, TargetScope } from '../../domain/access';
+import { TokenStore } from '../../store/tokens';
+
+/** Per call: another token than the stack's admin token, or none at all (null). */
+export interface CallOptions {
+  token?: string | null;
+  headers?: Record<string, string>;
+}
 
 export interface Stack {
   client: Client;
+  /** The stack's bootstrap admin token; `api` sends it unless told otherwise. */
+  adminToken: string;
   store: Store;
   redis: Redis;
   taskQueue: string;
   apiUrl: string;
   worker: Worker;
   fleet(o: Omit<FleetOptions, 'apiUrl'>): Promise<Fleet>;
-  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  api<T = unknown>(method: string, path: string, body?: unknown, opts?: CallOptions): Promise<{ status: number; body: T }>;
+  /** Creates a token with the admin token and returns its secret. */
+  token(name: string, role: Role, targets?: TargetScope): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -48,6 +60,8 @@ export async function startStack(name = 'stack'): Promise<Stack> {
   const taskQueue = uniqueName(name);
   const redis = createRedis(env.redisUrl);
   const store = new Store(redis, `${taskQueue}:`);
+  const adminToken = testToken();
+  await new TokenStore(redis, store.prefix).ensureAdmin(adminToken);
   const connection = await Connection.connect({ address: env.temporalAddress });
   const client = new Client({ connection });
   const native = await NativeConnection.connect({ address: env.temporalAddress });
@@ -67,27 +81,38 @@ export async function startStack(name = 'stack'): Promise<Stack> {
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const fleets: Fleet[] = [];
 
-  return {
+  const stack: Stack = {
     client,
+    adminToken,
     store,
     redis,
     taskQueue,
     apiUrl,
     worker,
     async fleet(o) {
-      const f = new Fleet({ apiUrl, ...o });
+      const f = new Fleet({ apiUrl, token: adminToken, ...o });
       await f.start();
       fleets.push(f);
       return f;
     },
-    async api<T>(method: string, path: string, body?: unknown) {
+    async api<T>(method: string, path: string, body?: unknown, opts: CallOptions = {}) {
+      const token = opts.token === undefined ? adminToken : opts.token;
       const res = await fetch(`${apiUrl}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...opts.headers,
+        },
         ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       });
       const text = await res.text();
       return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+    },
+    async token(name, role, targets) {
+      const r = await stack.api<{ token: string }>('POST', '/v1/tokens', { name, role, ...(targets ? { targets } : {}) });
+      if (r.status !== 201) throw new Error(`POST /v1/tokens: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body.token;
     },
     async stop() {
       await Promise.all(fleets.map((f) => f.stop()));
@@ -101,4 +126,5 @@ export async function startStack(name = 'stack'): Promise<Stack> {
       redis.disconnect();
     },
   };
+  return stack;
 }

@@ -11,13 +11,15 @@ import {
 
 describe('canAct', () => {
   const allowed: Record<RolloutState, RolloutAction[]> = {
+    pending_review: [],
     running: ['pause', 'rollback'],
     paused: ['resume', 'approve', 'rollback'],
-    awaiting_approval: ['approve', 'resume', 'rollback'],
+    awaiting_approval: ['approve', 'rollback'],
     rolling_back: [],
     rolled_back: [],
     completed: [],
     failed: [],
+    rejected: [],
   };
   const cases = ROLLOUT_STATES.flatMap((state) =>
     ROLLOUT_ACTIONS.map((action) => [state, action, allowed[state].includes(action)] as const),
@@ -29,7 +31,7 @@ describe('canAct', () => {
 });
 
 describe('isTerminal', () => {
-  it.each(ROLLOUT_STATES.map((s) => [s, ['completed', 'rolled_back', 'failed'].includes(s)] as const))('%s → %s', (s, t) =>
+  it.each(ROLLOUT_STATES.map((s) => [s, ['completed', 'rolled_back', 'failed', 'rejected'].includes(s)] as const))('%s → %s', (s, t) =>
     expect(isTerminal(s)).toBe(t),
   );
 });

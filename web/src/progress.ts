@@ -32,6 +32,7 @@ export function actionEnabled(s: Pick<RolloutSummary, 'allowedActions'>, action:
 }
 
 export const STATE_LABEL: Record<RolloutState, string> = {
+  pending_review: 'Pending review',
   running: 'Running',
   paused: 'Paused',
   awaiting_approval: 'Awaiting approval',
@@ -39,4 +40,5 @@ export const STATE_LABEL: Record<RolloutState, string> = {
   rolled_back: 'Rolled back',
   completed: 'Completed',
   failed: 'Failed',
+  rejected: 'Rejected',
 };

@@ -1,0 +1,102 @@
+/**
+ * Authentication and authorisation: the one place that decides who may call what. Every `/v1`
+ * request must carry a valid bearer token (or an OIDC JWT when single sign-on is configured);
+ * each contract route declares its `Access`, and `authorize` checks it for `bind`.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { elevatedFieldsDenied, roleAllows, scopeIncludes, type Principal } from '../domain/access';
+import { Reason } from '../domain/reasons';
+import type { Labels } from '../domain/schemas';
+import type { TokenStore } from '../store/tokens';
+import type { Route } from './contract';
+import { HttpError } from './errors';
+import { looksLikeJwt, type OidcVerifier } from './oidc';
+
+/** Longest Authorization header value looked at; anything longer is refused unread. */
+export const MAX_BEARER_LENGTH = 8_192;
+
+export interface AuthDeps {
+  tokens: TokenStore;
+  oidc?: OidcVerifier | undefined;
+  /** A target's labels, for agent tokens scoped by selector (null: no such target). */
+  targetLabels(targetId: string): Promise<Labels | null>;
+}
+
+export function principalOf(res: Response): Principal | undefined {
+  return res.locals.principal as Principal | undefined;
+}
+
+function unauthenticated(message: string): HttpError {
+  return new HttpError(401, Reason.Unauthenticated, message, 'authorization');
+}
+
+async function identify(deps: AuthDeps, header: string | undefined): Promise<Principal> {
+  if (!header) throw unauthenticated('authorization: send Authorization: Bearer <token>');
+  if (header.length > MAX_BEARER_LENGTH) throw unauthenticated('authorization: header too long');
+  const match = /^Bearer +(\S+)\s*$/i.exec(header);
+  if (!match) throw unauthenticated('authorization: must be "Bearer <token>"');
+  const bearer = match[1]!;
+  if (deps.oidc && looksLikeJwt(bearer)) {
+    const r = await deps.oidc(bearer);
+    if (!r.ok) throw unauthenticated(r.message);
+    return r.principal;
+  }
+  const principal = await deps.tokens.verify(bearer);
+  if (!principal) throw unauthenticated('authorization: unknown, revoked or expired token');
+  return principal;
+}
+
+/** Mounted on `/v1`: resolves the caller or answers 401; the route's own check follows in `bind`. */
+export function authenticate(deps: AuthDeps): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    identify(deps, req.get('authorization')).then(
+      (principal) => {
+        res.locals.principal = principal;
+        next();
+      },
+      (err: unknown) => next(err),
+    );
+  };
+}
+
+/** Role check, before the request is even parsed: a caller without the role learns nothing more. */
+export function authorizeRole(route: Route, res: Response): void {
+  if (route.access.role === 'public') return;
+  const principal = principalOf(res);
+  if (!principal) throw unauthenticated('authorization: send Authorization: Bearer <token>');
+  if (!roleAllows(principal.role, route.access)) {
+    const needed = principal.role === 'agent' ? 'a human role' : `role ${route.access.role} or higher`;
+    throw new HttpError(
+      403,
+      Reason.Forbidden,
+      `${principal.name} (${principal.role}) may not do this: it needs ${needed}`,
+      'authorization',
+      {
+        role: principal.role,
+        required: route.access.role,
+      },
+    );
+  }
+}
+
+/** Checks that need the parsed request: an agent's target scope, fields that need a higher role. */
+export async function authorizeInput(deps: AuthDeps, route: Route, res: Response, params: unknown, body: unknown): Promise<void> {
+  const principal = principalOf(res);
+  if (!principal) return;
+  const denied = elevatedFieldsDenied(principal.role, route.access, body);
+  if (denied.length > 0) {
+    const field = denied[0]!;
+    throw new HttpError(403, Reason.Forbidden, `${field}: needs role ${route.access.elevated?.[field]}`, field, {
+      role: principal.role,
+      required: route.access.elevated?.[field],
+    });
+  }
+  if (principal.role === 'agent' && route.access.agent === 'targetId') {
+    const targetId = (params as Record<string, string> | undefined)?.targetId ?? '';
+    const scope = principal.targets;
+    const labels = scope && 'selector' in scope ? await deps.targetLabels(targetId) : null;
+    if (!scope || !scopeIncludes(scope, targetId, labels)) {
+      throw new HttpError(403, Reason.Forbidden, `targetId: ${targetId} is outside this agent token's scope`, 'targetId');
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/** Governance: who the caller is, API tokens, rollout policy, and the audit log. */
+import { Router } from 'express';
+import { Reason } from '../../domain/reasons';
+import type { AuditLog } from '../../store/audit';
+import { DEFAULT_SCOPE, type PolicyStore } from '../../store/policies';
+import type { TokenStore } from '../../store/tokens';
+import { SHIPPED_DEFAULT_POLICY, type StoredPolicy } from '../../domain/policy';
+import { auditRefs } from '../audit';
+import { principalOf } from '../auth';
+import { contract } from '../contract';
+import { bind, HttpError } from '../http';
+
+export interface GovernanceDeps {
+  tokens: TokenStore;
+  policies: PolicyStore;
+  audit: AuditLog;
+}
+
+/** The default policy before any admin has set one. */
+const SHIPPED: StoredPolicy = { scope: DEFAULT_SCOPE, version: 0, updatedAt: null, updatedBy: null, policy: SHIPPED_DEFAULT_POLICY };
+
+export function governanceRoutes({ tokens, policies, audit }: GovernanceDeps): Router {
+  const r = Router();
+  const actor = (res: Parameters<typeof principalOf>[0]) => principalOf(res)?.name ?? 'unknown';
+
+  bind(r, contract.whoami, async (_input, _req, res) => ({ status: 200, body: principalOf(res) }));
+
+  bind(r, contract.createToken, async ({ body }, _req, res) => {
+    const result = await tokens.create(body, actor(res));
+    if (!result.ok) throw new HttpError(409, Reason.Conflict, `name: a token named ${body.name} exists (names are never reused)`, 'name');
+    return { status: 201, body: result.created };
+  });
+
+  bind(r, contract.listTokens, async () => ({ status: 200, body: { items: await tokens.list() } }));
+
+  bind(r, contract.revokeToken, async ({ params }, _req, res) => {
+    const revoked = await tokens.revoke(params.tokenId, actor(res));
+    if (!revoked) throw new HttpError(404, Reason.NotFound, `tokenId: no token ${params.tokenId}`, 'tokenId');
+    return { status: 200, body: revoked };
+  });
+
+  bind(r, contract.getDefaultPolicy, async () => ({ status: 200, body: (await policies.get(DEFAULT_SCOPE)) ?? SHIPPED }));
+
+  bind(r, contract.putDefaultPolicy, async ({ body }, _req, res) => ({
+    status: 200,
+    body: await policies.put(DEFAULT_SCOPE, body, actor(res)),
+  }));
+
+  bind(r, contract.getConfigPolicy, async ({ params }) => {
+    const own = await policies.get(params.configKey);
+    if (!own)
+      throw new HttpError(
+        404,
+        Reason.NotFound,
+        `configKey: ${params.configKey} has no policy of its own (the default applies)`,
+        'configKey',
+      );
+    return { status: 200, body: own };
+  });
+
+  bind(r, contract.putConfigPolicy, async ({ params, body }, _req, res) => {
+    auditRefs(res, { configKey: params.configKey });
+    return { status: 200, body: await policies.put(params.configKey, body, actor(res)) };
+  });
+
+  bind(r, contract.listAudit, async ({ query }) => ({ status: 200, body: await audit.page(query) }));
+
+  return r;
+}
