@@ -79,24 +79,33 @@ export function authorizeRole(route: Route, res: Response): void {
   }
 }
 
-/** Checks that need the parsed request: an agent's target scope, fields that need a higher role. */
-export async function authorizeInput(deps: AuthDeps, route: Route, res: Response, params: unknown, body: unknown): Promise<void> {
+/** Fields of the body that need a higher role than the route's (e.g. `emergency`). */
+export function authorizeFields(route: Route, res: Response, body: unknown): void {
   const principal = principalOf(res);
   if (!principal) return;
-  const denied = elevatedFieldsDenied(principal.role, route.access, body);
-  if (denied.length > 0) {
-    const field = denied[0]!;
-    throw new HttpError(403, Reason.Forbidden, `${field}: needs role ${route.access.elevated?.[field]}`, field, {
+  const field = elevatedFieldsDenied(principal.role, route.access, body)[0];
+  if (field === undefined) return;
+  const needed = route.access.elevated?.[field];
+  throw new HttpError(
+    403,
+    Reason.Forbidden,
+    `${field}: ${principal.name} (${principal.role}) may not set it: it needs role ${needed}`,
+    field,
+    {
       role: principal.role,
-      required: route.access.elevated?.[field],
-    });
-  }
-  if (principal.role === 'agent' && route.access.agent === 'targetId') {
-    const targetId = (params as Record<string, string> | undefined)?.targetId ?? '';
-    const scope = principal.targets;
-    const labels = scope && 'selector' in scope ? await deps.targetLabels(targetId) : null;
-    if (!scope || !scopeIncludes(scope, targetId, labels)) {
-      throw new HttpError(403, Reason.Forbidden, `targetId: ${targetId} is outside this agent token's scope`, 'targetId');
-    }
+      required: needed,
+    },
+  );
+}
+
+/** An agent reaches only the targets in its token's scope; the target id comes from the validated path. */
+export async function authorizeTarget(deps: AuthDeps, route: Route, res: Response, params: unknown): Promise<void> {
+  const principal = principalOf(res);
+  if (principal?.role !== 'agent' || route.access.agent !== 'targetId') return;
+  const targetId = (params as { targetId?: string } | undefined)?.targetId ?? '';
+  const scope = principal.targets;
+  const labels = scope && 'selector' in scope ? await deps.targetLabels(targetId) : null;
+  if (!scope || !scopeIncludes(scope, targetId, labels)) {
+    throw new HttpError(403, Reason.Forbidden, `targetId: ${targetId} is outside this agent token's scope`, 'targetId');
   }
 }

@@ -6,7 +6,7 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import { Reason } from '../domain/reasons';
 import type { ErrorBody } from '../domain/schemas';
-import { authorizeInput, authorizeRole, type AuthDeps } from './auth';
+import { authorizeFields, authorizeRole, authorizeTarget, type AuthDeps } from './auth';
 import { routeName, type Route } from './contract';
 import { HttpError } from './errors';
 
@@ -45,15 +45,21 @@ export function bind<R extends Route>(
   router[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {
     try {
       res.locals.action = routeName(route);
+      // Valid path ids are kept for the audit entry even when the caller is refused below.
+      const params = route.params?.safeParse(req.params);
+      res.locals.input = { params: params?.success ? params.data : undefined };
+      const auth = req.app.locals.auth as AuthDeps;
+      // Who may call comes before what they sent: a caller without the role learns nothing more.
       authorizeRole(route, res);
       const input = {
         params: route.params ? parse(route.params, req.params, 'path') : undefined,
-        query: route.query ? parse(route.query, req.query ?? {}, 'query') : undefined,
-        body: route.body ? parse(route.body, req.body, 'body') : undefined,
-        headers: route.headers ? parse(route.headers, req.headers, 'header') : undefined,
       } as RouteInput<R>;
+      await authorizeTarget(auth, route, res, input.params);
+      input.query = (route.query ? parse(route.query, req.query ?? {}, 'query') : undefined) as RouteInput<R>['query'];
+      input.body = (route.body ? parse(route.body, req.body, 'body') : undefined) as RouteInput<R>['body'];
+      input.headers = (route.headers ? parse(route.headers, req.headers, 'header') : undefined) as RouteInput<R>['headers'];
       res.locals.input = input;
-      await authorizeInput(req.app.locals.auth as AuthDeps, route, res, input.params, input.body);
+      authorizeFields(route, res, input.body);
       const reply = await handler(input, req, res);
       if (!reply || res.headersSent) return;
       if (reply.body === undefined) res.status(reply.status).end();

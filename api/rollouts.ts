@@ -284,9 +284,7 @@ export class RolloutService {
       if (type === Reason.FourEyes) throw fourEyes(failureMessage(err));
       if (type === Reason.InvalidState || type === Reason.NotFound || (err as Error).name === 'WorkflowNotFoundError') {
         const now = await this.summary(s.id);
-        throw new HttpError(409, Reason.InvalidState, `${failureMessage(err)} (rollout ${s.id} is ${now.state})`, 'rolloutId', {
-          state: now.state,
-        });
+        throw new HttpError(409, Reason.InvalidState, failureMessage(err), 'action', { state: now.state });
       }
       throw err;
     }

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createApp } from '../api/app';
+import { TokenStore } from '../store/tokens';
 import type { RolloutDetail, RolloutSummary } from '../domain/schemas';
 import { createRedis } from '../runtime/redis';
 import { Store } from '../store/store';
@@ -74,6 +75,8 @@ async function main(): Promise<void> {
     shutdownGraceMs: 1_000,
   });
   const running = worker.run();
+  const adminToken = `tg_bench_${randomBytes(24).toString('base64url')}`;
+  await new TokenStore(redis, store.prefix).ensureAdmin(adminToken);
   const app = createApp({ store, client, taskQueue: prefix, log: () => undefined });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
@@ -81,7 +84,7 @@ async function main(): Promise<void> {
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${api}${path}`, {
       method,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
     if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const stack = await startStack('bench');
   try {
     await stack.fleet({ push: 20, pull: 0, idPrefix: 'bench', labels: { app: 'bench' } });
-    const sse = await openSse(`${stack.apiUrl}/v1/events`);
+    const sse = await openSse(`${stack.apiUrl}/v1/events`, { authorization: `Bearer ${stack.adminToken}` });
     if (sse.status !== 200) throw new Error(`GET /v1/events answered ${sse.status}`);
     await sse.until('the stream to open', () => sse.comments.includes('connected'), 10_000);
 

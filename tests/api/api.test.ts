@@ -45,7 +45,10 @@ describe('health and documentation', () => {
       expect.arrayContaining([
         '/v1/rollouts',
         '/v1/rollouts/{rolloutId}',
-        '/v1/rollouts/{rolloutId}/{action}',
+        '/v1/rollouts/{rolloutId}/pause',
+        '/v1/rollouts/{rolloutId}/review',
+        '/v1/tokens',
+        '/v1/audit',
         '/v1/targets/{targetId}',
         '/v1/configs/{configKey}/schema',
       ]),
@@ -262,12 +265,12 @@ describe('creating rollouts', () => {
 });
 
 describe('steering rollouts', () => {
-  it('404 for an unknown rollout, 400 for an unknown action', async () => {
+  it('404 for an unknown rollout and for an unknown action', async () => {
     expect((await stack.api<Err>('POST', '/v1/rollouts/nope/pause')).status).toBe(404);
     expect((await stack.api<Err>('GET', '/v1/rollouts/nope')).status).toBe(404);
     const bad = await stack.api<Err>('POST', '/v1/rollouts/nope/explode');
-    expect(bad.status).toBe(400);
-    expect(bad.body.error.field).toBe('action');
+    expect(bad.status).toBe(404);
+    expect(bad.body.error.code).toBe('NotFound');
   });
 
   it('409 when the state does not allow the action', async () => {

@@ -30,7 +30,7 @@ afterAll(async () => {
 type Err = { error: { code: string; message: string; field?: string } };
 
 async function sse(path: string, headers: Record<string, string> = {}, base = stack.apiUrl): Promise<SseStream> {
-  const s = await openSse(`${base}${path}`, headers);
+  const s = await openSse(`${base}${path}`, { authorization: `Bearer ${stack.adminToken}`, ...headers });
   streams.push(s);
   return s;
 }
@@ -186,7 +186,7 @@ describe('stream limits', () => {
     expect((JSON.parse(await third.text()) as Err).error.code).toBe('Unavailable');
     a.close();
     await waitFor('a free slot', async () => {
-      const s = await openSse(`${base}/v1/events`);
+      const s = await openSse(`${base}/v1/events`, { authorization: `Bearer ${stack.adminToken}` });
       s.close();
       return s.status === 200;
     });
@@ -298,7 +298,7 @@ describe('POST /v1/admin/read-model/rebuild', () => {
     const back = await stack.api<RolloutSummary>('GET', `/v1/rollouts/${r.id}`);
     expect(back.status).toBe(200);
     expect(back.body).toMatchObject({ id: r.id, configKey: key, version: r.version, state: 'awaiting_approval' });
-    expect((await stack.api('POST', `/v1/rollouts/${r.id}/rollback`, { actor: 'test' })).status).toBe(202);
+    expect((await stack.api('POST', `/v1/rollouts/${r.id}/rollback`, { reason: 'test' })).status).toBe(202);
     await waitFor('the rollback', async () => (await stack.store.rolloutSummary(r.id))?.state === 'rolled_back');
   });
 });

@@ -47,7 +47,7 @@ function untilState(id: string, ...states: string[]): Promise<RolloutDetail> {
 }
 
 async function act(id: string, action: string): Promise<{ status: number; body: unknown }> {
-  return stack.api('POST', `/v1/rollouts/${id}/${action}`, { actor: 'test', reason: `test ${action}` });
+  return stack.api('POST', `/v1/rollouts/${id}/${action}`, { reason: `test ${action}` });
 }
 
 /** Every target runs `version` (pull targets once they have polled). */
@@ -204,13 +204,17 @@ describe('human control', () => {
     await fleetOn(fleet, key, 1);
   });
 
-  it('moves on from a held rollout whichever of resume or approve the human presses', async () => {
+  it('opens an approval gate only on approve, and moves on from a held rollout whichever of resume or approve the human presses', async () => {
     const { key, selector } = await given(4, 0);
     const r = await create(makeRolloutRequest({ configKey: key, targets: { selector }, stages: fastStages(0.2, { partial: true }) }));
     await untilState(r.id, 'awaiting_approval');
-    expect((await act(r.id, 'resume')).status).toBe(202);
+    // Resuming is a deployer's action; opening a gate takes an approver.
+    const resumed = await act(r.id, 'resume');
+    expect(resumed).toMatchObject({ status: 409, body: { error: { code: 'InvalidState' } } });
+    expect((await get(r.id)).state).toBe('awaiting_approval');
+    expect((await act(r.id, 'approve')).status).toBe(202);
     const later = await untilState(r.id, 'completed');
-    expect(later.events.find((e) => e.type === 'approved')?.message).toMatch(/resumed \(counts as approval\)/);
+    expect(later.events.find((e) => e.type === 'approved')?.message).toBe('approved by admin');
 
     const r2 = await create(makeRolloutRequest({ configKey: key, targets: { selector }, stages: fastStages(3) }));
     await untilState(r2.id, 'running');
@@ -231,7 +235,7 @@ describe('human control', () => {
     const res = await act(r.id, 'rollback');
     expect(res.status).toBe(202);
     const done = await untilState(r.id, 'rolled_back');
-    expect(done.events.find((e) => e.type === 'rollback_requested')?.detail).toMatchObject({ actor: 'test' });
+    expect(done.events.find((e) => e.type === 'rollback_requested')?.detail).toMatchObject({ actor: 'admin' });
     await fleetOn(fleet, key, 1);
     expect((await act(r.id, 'rollback')).status).toBe(409);
   });
@@ -296,7 +300,7 @@ describe('what users of other tools trip over', () => {
     await fleetOn(fleet, key, 1);
     const startedBefore = eventTypes(v2).filter((t) => t === 'stage_started').length;
     expect(eventTypes(done).filter((t) => t === 'stage_started')).toHaveLength(startedBefore);
-    expect(done.events.find((e) => e.type === 'rollback_started')?.detail).toMatchObject({ fastTrack: true, actor: 'test' });
+    expect(done.events.find((e) => e.type === 'rollback_started')?.detail).toMatchObject({ fastTrack: true, actor: 'admin' });
     const config = await stack.api<{ stableVersion: number }>('GET', `/v1/configs/${key}`);
     expect(config.body.stableVersion).toBe(1);
     expect((await act(v2.id, 'rollback')).status).toBe(409);
