@@ -14,6 +14,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 
 import {
@@ -248,7 +249,13 @@ async function runAll() {
 
   const env = baseEnv({ temporalAddress, redisUrl: redis.url, port });
   startService('worker', workerEntry, env, WORKER_STOP_GRACE_MS);
-  startService('api', apiEntry, env, API_STOP_GRACE_MS);
+  const apiChild = startService('api', apiEntry, env, API_STOP_GRACE_MS);
+  // The API prints a generated admin token once, on the first start against a fresh Redis.
+  let adminToken = null;
+  readline.createInterface({ input: apiChild.stdout, crlfDelay: Infinity }).on('line', (line) => {
+    const match = /^admin token \(shown once, keep it\): (\S+)$/.exec(line);
+    if (match) adminToken = match[1];
+  });
   await waitForHealthz(port, HEALTHZ_TIMEOUT_MS);
 
   const api = `http://localhost:${port}`;
@@ -261,6 +268,17 @@ async function runAll() {
     ...(temporalUi ? [['Temporal UI', temporalUi]] : []),
     ['Temporal', `${temporalAddress} (namespace ${env.TEMPORAL_NAMESPACE})`],
     ['Redis', redactUrl(redis.url)],
+    '',
+    ...(adminToken
+      ? [
+          ['Admin token', `${adminToken}`],
+          '  shown this once: Tollgate keeps only its hash. Sign in to the dashboard with it;',
+          '  for the CLI: export TOLLGATE_TOKEN=<it>. More tokens, one per person and role:',
+          '  tollgate token create --name alice --role deployer',
+        ]
+      : process.env.TOLLGATE_ADMIN_TOKEN
+        ? [['Admin token', 'from TOLLGATE_ADMIN_TOKEN']]
+        : [['Admin token', 'printed at the first start (or set TOLLGATE_ADMIN_TOKEN)']]),
     '',
     'Ctrl-C to stop',
   ]);

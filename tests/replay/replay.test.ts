@@ -11,7 +11,16 @@ import { historyFromCliJson } from './history';
 
 const DIR = join(__dirname, '..', 'fixtures', 'histories');
 /** The paths a rollout can take; each must have a recorded history. */
-const REQUIRED = ['happy', 'rollback', 'pause-resume', 'approval', 'fast-track-rollback', 'rollback-failed-alert'];
+const REQUIRED = [
+  'happy',
+  'rollback',
+  'pause-resume',
+  'approval',
+  'fast-track-rollback',
+  'rollback-failed-alert',
+  'review-approved',
+  'review-rejected',
+];
 
 beforeAll(() => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
