@@ -31,7 +31,7 @@ export function initialSummary(r: NewRollout, workflowId: string): RolloutSummar
     version: null,
     previousStableVersion: null,
     state,
-    reason: state === 'pending_review' ? `waiting for ${r.requiredApprovals} approvals` : null,
+    reason: state === 'pending_review' ? `waiting for ${pluralApprovals(r.requiredApprovals ?? 0)}` : null,
     currentStage: null,
     currentStageIndex: null,
     stages: r.stages.map((s) => ({ ...s, targets: 0, state: 'pending', startedAt: null, finishedAt: null })),
@@ -49,4 +49,9 @@ export function initialSummary(r: NewRollout, workflowId: string): RolloutSummar
     updatedAt: r.createdAt,
     workflowId,
   };
+}
+
+/** "1 approval", "2 more approvals": for reasons and event messages. */
+export function pluralApprovals(n: number, more = false): string {
+  return `${n}${more ? ' more' : ''} approval${n === 1 ? '' : 's'}`;
 }

@@ -26,7 +26,7 @@ import {
 import type { Activities, AlertResult, ApplyResult, FinalizeInput, TargetFailure } from '../activities';
 import { nextHealth, nextInconclusive, type IntervalAssessment, type ProbeSummary } from '../domain/health';
 import { allowedActions, canAct, isTerminal, type RolloutState } from '../domain/lifecycle';
-import { initialSummary } from '../domain/summary';
+import { initialSummary, pluralApprovals } from '../domain/summary';
 import { batches } from '../domain/planning';
 import { Reason } from '../domain/reasons';
 import type { RollbackPolicy, RolloutEvent, RolloutEventType, RolloutSummary } from '../domain/schemas';
@@ -248,7 +248,7 @@ class RolloutRun {
       const required = this.s.requiredApprovals ?? 1;
       this.emit('reviewed', `approved by ${req.by} (${approvers} of ${required})`, { ...detail, approvals: approvers, required });
       if (approvers >= required) this.setState('running', null);
-      else this.setState('pending_review', `waiting for ${required - approvers} more approvals`);
+      else this.setState('pending_review', `waiting for ${pluralApprovals(required - approvers, true)}`);
     }
     await this.commit();
     return this.s;
@@ -314,7 +314,7 @@ class RolloutRun {
       { actor, approvals: approvers.length, required },
       stage,
     );
-    this.setState('awaiting_approval', `stage ${stage ?? ''} needs ${required - approvers.length} more approvals`);
+    this.setState('awaiting_approval', `stage ${stage ?? ''} needs ${pluralApprovals(required - approvers.length, true)}`);
     return false;
   }
 
@@ -366,12 +366,16 @@ class RolloutRun {
       if (this.s.state === 'pending_review') {
         c.phase = 'review';
         const required = this.s.requiredApprovals ?? 0;
-        this.emit('review_requested', `version ${p.version} of ${this.s.configKey} waits for ${required} approvals before it starts`, {
-          version: p.version,
-          totalTargets: p.totalTargets,
-          required,
-          submittedBy: this.s.submittedBy,
-        });
+        this.emit(
+          'review_requested',
+          `version ${p.version} of ${this.s.configKey} waits for ${pluralApprovals(required)} before it starts`,
+          {
+            version: p.version,
+            totalTargets: p.totalTargets,
+            required,
+            submittedBy: this.s.submittedBy,
+          },
+        );
       } else {
         c.phase = 'gate';
         this.emitStarted();
