@@ -71,7 +71,10 @@ export const AbsoluteFreezeWindow = z
   })
   .strict()
   .refine((window) => Date.parse(window.to) > Date.parse(window.from), { path: ['to'], message: 'must be after from' })
-  .meta({ id: 'AbsoluteFreezeWindow', example: { from: '2026-12-23T00:00:00Z', to: '2027-01-04T08:00:00+01:00', reason: 'year-end freeze' } });
+  .meta({
+    id: 'AbsoluteFreezeWindow',
+    example: { from: '2026-12-23T00:00:00Z', to: '2027-01-04T08:00:00+01:00', reason: 'year-end freeze' },
+  });
 export type AbsoluteFreezeWindow = z.infer<typeof AbsoluteFreezeWindow>;
 
 export const RecurringFreezeWindow = z

@@ -169,7 +169,11 @@ export const Stages = z
       const prev = stages[i - 1];
       const next = stages[i + 1];
       if (prev && prev.wave === stage.wave && stage.percent <= prev.percent) {
-        ctx.addIssue({ code: 'custom', path: [i, 'percent'], message: `stage percents must strictly increase within wave "${stage.wave}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'percent'],
+          message: `stage percents must strictly increase within wave "${stage.wave}"`,
+        });
       }
       if (prev && prev.wave !== stage.wave && stages.slice(0, i).some((earlier) => earlier.wave === stage.wave)) {
         ctx.addIssue({ code: 'custom', path: [i, 'wave'], message: `the stages of wave "${stage.wave}" must be consecutive` });

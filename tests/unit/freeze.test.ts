@@ -6,7 +6,12 @@ import type { FreezeWindow } from '../../domain/policy';
 // on Sunday 25 October (01:00Z). CET is UTC+1, CEST UTC+2.
 const AMS = 'Europe/Amsterdam';
 const weekend: FreezeWindow = { cron: '0 16 * * 5', durationMinutes: 3840, timezone: AMS, reason: 'weekend' };
-const nightly = (cron: string, durationMinutes: number, timezone = AMS): FreezeWindow => ({ cron, durationMinutes, timezone, reason: 'nightly' });
+const nightly = (cron: string, durationMinutes: number, timezone = AMS): FreezeWindow => ({
+  cron,
+  durationMinutes,
+  timezone,
+  reason: 'nightly',
+});
 const dates = (from: string, to: string, reason = 'dates'): FreezeWindow => ({ from, to, reason });
 
 /** What activeFreeze says, as one comparable line: "frozen until <ISO> (<reason>)" or "open". */
@@ -33,27 +38,87 @@ describe('activeFreeze', () => {
     ['fall-back weekend: Monday 07:30 CET', [weekend], '2026-10-26T06:30:00.000Z', 'frozen until 2026-10-26T07:00:00.000Z (weekend)'],
     ['fall-back weekend: Monday 08:00 CET', [weekend], '2026-10-26T07:00:00.000Z', 'open'],
     // 02:30 does not exist on 29 March: the window starts when the clocks jump, at 03:00 CEST.
-    ['02:30 for an hour, the day before spring forward', [nightly('30 2 * * *', 60)], '2026-03-28T01:45:00.000Z', 'frozen until 2026-03-28T02:30:00.000Z (nightly)'],
+    [
+      '02:30 for an hour, the day before spring forward',
+      [nightly('30 2 * * *', 60)],
+      '2026-03-28T01:45:00.000Z',
+      'frozen until 2026-03-28T02:30:00.000Z (nightly)',
+    ],
     ['02:30 on spring-forward night: 01:59 CET, just before the jump', [nightly('30 2 * * *', 60)], '2026-03-29T00:59:59.000Z', 'open'],
-    ['02:30 on spring-forward night: starts at the jump, ends 03:30 CEST', [nightly('30 2 * * *', 60)], '2026-03-29T01:00:00.000Z', 'frozen until 2026-03-29T01:30:00.000Z (nightly)'],
+    [
+      '02:30 on spring-forward night: starts at the jump, ends 03:30 CEST',
+      [nightly('30 2 * * *', 60)],
+      '2026-03-29T01:00:00.000Z',
+      'frozen until 2026-03-29T01:30:00.000Z (nightly)',
+    ],
     ['02:30 on spring-forward night: 03:30 CEST', [nightly('30 2 * * *', 60)], '2026-03-29T01:30:00.000Z', 'open'],
-    ['02:15 for 30 min lies wholly in the skipped hour: no freeze that night', [nightly('15 2 * * *', 30)], '2026-03-29T01:00:00.000Z', 'open'],
+    [
+      '02:15 for 30 min lies wholly in the skipped hour: no freeze that night',
+      [nightly('15 2 * * *', 30)],
+      '2026-03-29T01:00:00.000Z',
+      'open',
+    ],
     // 02:30 happens twice on 25 October: the window starts at the first and runs to 03:30 CET.
-    ['02:30 on fall-back night: first 02:30 (CEST)', [nightly('30 2 * * *', 60)], '2026-10-25T00:30:00.000Z', 'frozen until 2026-10-25T02:30:00.000Z (nightly)'],
-    ['02:30 on fall-back night: second 02:45 (CET)', [nightly('30 2 * * *', 60)], '2026-10-25T01:45:00.000Z', 'frozen until 2026-10-25T02:30:00.000Z (nightly)'],
+    [
+      '02:30 on fall-back night: first 02:30 (CEST)',
+      [nightly('30 2 * * *', 60)],
+      '2026-10-25T00:30:00.000Z',
+      'frozen until 2026-10-25T02:30:00.000Z (nightly)',
+    ],
+    [
+      '02:30 on fall-back night: second 02:45 (CET)',
+      [nightly('30 2 * * *', 60)],
+      '2026-10-25T01:45:00.000Z',
+      'frozen until 2026-10-25T02:30:00.000Z (nightly)',
+    ],
     ['02:30 on fall-back night: first 02:29 (CEST)', [nightly('30 2 * * *', 60)], '2026-10-25T00:29:00.000Z', 'open'],
-    ['01:00 to 04:00 spans the repeated hour: four real hours', [nightly('0 1 * * *', 180)], '2026-10-24T23:00:00.000Z', 'frozen until 2026-10-25T03:00:00.000Z (nightly)'],
+    [
+      '01:00 to 04:00 spans the repeated hour: four real hours',
+      [nightly('0 1 * * *', 180)],
+      '2026-10-24T23:00:00.000Z',
+      'frozen until 2026-10-25T03:00:00.000Z (nightly)',
+    ],
     // Ending at 02:30 on fall-back night ends at the second 02:30, covering the first pass whole.
-    ['ends in the repeated hour: at its second occurrence', [nightly('0 0 * * *', 150)], '2026-10-25T00:45:00.000Z', 'frozen until 2026-10-25T01:30:00.000Z (nightly)'],
+    [
+      'ends in the repeated hour: at its second occurrence',
+      [nightly('0 0 * * *', 150)],
+      '2026-10-25T00:45:00.000Z',
+      'frozen until 2026-10-25T01:30:00.000Z (nightly)',
+    ],
     // Other zones: New York springs forward on 8 March 2026 at 02:00 EST (07:00Z).
-    ['New York: 02:30 on spring-forward night starts at 03:00 EDT', [nightly('30 2 * * *', 60, 'America/New_York')], '2026-03-08T07:00:00.000Z', 'frozen until 2026-03-08T07:30:00.000Z (nightly)'],
+    [
+      'New York: 02:30 on spring-forward night starts at 03:00 EDT',
+      [nightly('30 2 * * *', 60, 'America/New_York')],
+      '2026-03-08T07:00:00.000Z',
+      'frozen until 2026-03-08T07:30:00.000Z (nightly)',
+    ],
     // Lord Howe moves its clocks by half an hour: 02:00 → 02:30 on 4 October 2026 (15:30Z).
-    ['Lord Howe: 02:15 for 30 min keeps its last quarter, 02:30 to 02:45', [nightly('15 2 * * *', 30, 'Australia/Lord_Howe')], '2026-10-03T15:30:00.000Z', 'frozen until 2026-10-03T15:45:00.000Z (nightly)'],
-    ['UTC never changes its clocks', [nightly('30 2 * * *', 60, 'UTC')], '2026-03-29T02:59:59.999Z', 'frozen until 2026-03-29T03:30:00.000Z (nightly)'],
+    [
+      'Lord Howe: 02:15 for 30 min keeps its last quarter, 02:30 to 02:45',
+      [nightly('15 2 * * *', 30, 'Australia/Lord_Howe')],
+      '2026-10-03T15:30:00.000Z',
+      'frozen until 2026-10-03T15:45:00.000Z (nightly)',
+    ],
+    [
+      'UTC never changes its clocks',
+      [nightly('30 2 * * *', 60, 'UTC')],
+      '2026-03-29T02:59:59.999Z',
+      'frozen until 2026-03-29T03:30:00.000Z (nightly)',
+    ],
     // Dates.
-    ['dates: from is inclusive', [dates('2026-12-23T00:00:00Z', '2027-01-04T07:00:00Z')], '2026-12-23T00:00:00.000Z', 'frozen until 2027-01-04T07:00:00.000Z (dates)'],
+    [
+      'dates: from is inclusive',
+      [dates('2026-12-23T00:00:00Z', '2027-01-04T07:00:00Z')],
+      '2026-12-23T00:00:00.000Z',
+      'frozen until 2027-01-04T07:00:00.000Z (dates)',
+    ],
     ['dates: to is exclusive', [dates('2026-12-23T00:00:00Z', '2027-01-04T07:00:00Z')], '2027-01-04T07:00:00.000Z', 'open'],
-    ['dates: offsets are honoured', [dates('2026-12-23T00:00:00+01:00', '2026-12-24T00:00:00+01:00')], '2026-12-22T23:30:00.000Z', 'frozen until 2026-12-23T23:00:00.000Z (dates)'],
+    [
+      'dates: offsets are honoured',
+      [dates('2026-12-23T00:00:00+01:00', '2026-12-24T00:00:00+01:00')],
+      '2026-12-22T23:30:00.000Z',
+      'frozen until 2026-12-23T23:00:00.000Z (dates)',
+    ],
     // Overlapping and touching windows are one freeze.
     [
       'overlapping: year-end dates run into the New Year weekend',
@@ -89,7 +154,12 @@ describe('activeFreeze', () => {
       '2026-05-01T10:30:00.000Z',
       'frozen until 2026-05-01T12:00:00.000Z (long)',
     ],
-    ['a recurring window that overlaps itself', [nightly('0 0,6 * * *', 8 * 60, 'UTC')], '2026-05-01T03:00:00.000Z', 'frozen until 2026-05-01T14:00:00.000Z (nightly)'],
+    [
+      'a recurring window that overlaps itself',
+      [nightly('0 0,6 * * *', 8 * 60, 'UTC')],
+      '2026-05-01T03:00:00.000Z',
+      'frozen until 2026-05-01T14:00:00.000Z (nightly)',
+    ],
   ];
   it.each(cases)('%s', (_name, windows, now, expected) => {
     expect(freezeAt(windows, now)).toBe(expected);
@@ -115,10 +185,25 @@ describe('nextFreezeChange', () => {
     ['during the weekend: when it ends', [weekend], '2026-06-06T10:00:00.000Z', '2026-06-08T06:00:00.000Z'],
     ['as the weekend ends: the next one', [weekend], '2026-06-08T06:00:00.000Z', '2026-06-12T14:00:00.000Z'],
     ['into the spring-forward weekend: Friday 16:00 CET', [weekend], '2026-03-25T10:00:00.000Z', '2026-03-27T15:00:00.000Z'],
-    ['02:30 on spring-forward night: when the clocks jump', [nightly('30 2 * * *', 60)], '2026-03-28T12:00:00.000Z', '2026-03-29T01:00:00.000Z'],
-    ['a window wholly in the skipped hour is passed over', [nightly('15 2 * * *', 30)], '2026-03-28T12:00:00.000Z', '2026-03-30T00:15:00.000Z'],
+    [
+      '02:30 on spring-forward night: when the clocks jump',
+      [nightly('30 2 * * *', 60)],
+      '2026-03-28T12:00:00.000Z',
+      '2026-03-29T01:00:00.000Z',
+    ],
+    [
+      'a window wholly in the skipped hour is passed over',
+      [nightly('15 2 * * *', 30)],
+      '2026-03-28T12:00:00.000Z',
+      '2026-03-30T00:15:00.000Z',
+    ],
     ['02:30 on fall-back night: the first 02:30', [nightly('30 2 * * *', 60)], '2026-10-24T12:00:00.000Z', '2026-10-25T00:30:00.000Z'],
-    ['after the first 02:30 on fall-back night: not the second one', [nightly('30 2 * * *', 60)], '2026-10-25T02:30:00.000Z', '2026-10-26T01:30:00.000Z'],
+    [
+      'after the first 02:30 on fall-back night: not the second one',
+      [nightly('30 2 * * *', 60)],
+      '2026-10-25T02:30:00.000Z',
+      '2026-10-26T01:30:00.000Z',
+    ],
     ['dates ahead', [dates('2026-12-23T00:00:00Z', '2027-01-04T07:00:00Z')], '2026-12-01T00:00:00.000Z', '2026-12-23T00:00:00.000Z'],
     ['dates past: never', [dates('2026-12-23T00:00:00Z', '2027-01-04T07:00:00Z')], '2027-02-01T00:00:00.000Z', null],
     [
@@ -127,7 +212,12 @@ describe('nextFreezeChange', () => {
       '2026-06-03T10:00:00.000Z',
       '2026-06-04T00:00:00.000Z',
     ],
-    ['the end of a merged freeze', [weekend, dates('2026-06-08T06:00:00Z', '2026-06-08T09:00:00Z')], '2026-06-07T00:00:00.000Z', '2026-06-08T09:00:00.000Z'],
+    [
+      'the end of a merged freeze',
+      [weekend, dates('2026-06-08T06:00:00Z', '2026-06-08T09:00:00Z')],
+      '2026-06-07T00:00:00.000Z',
+      '2026-06-08T09:00:00.000Z',
+    ],
   ];
   it.each(cases)('%s', (_name, windows, now, expected) => {
     expect(nextFreezeChange(windows, new Date(now))?.toISOString() ?? null).toBe(expected);
@@ -177,9 +267,11 @@ describe('freeze properties', () => {
     timezone: fc.constantFrom(...zones),
     reason: fc.constant('recurring'),
   });
-  const absolute = fc
-    .tuple(instant, fc.integer({ min: 1, max: 30 * 24 * 60 }))
-    .map(([from, minutes]) => ({ from: from.toISOString(), to: new Date(from.getTime() + minutes * 60_000).toISOString(), reason: 'dates' }));
+  const absolute = fc.tuple(instant, fc.integer({ min: 1, max: 30 * 24 * 60 })).map(([from, minutes]) => ({
+    from: from.toISOString(),
+    to: new Date(from.getTime() + minutes * 60_000).toISOString(),
+    reason: 'dates',
+  }));
   const windows = fc.array(fc.oneof(recurring, absolute), { maxLength: 4 });
   const fraction = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
   const between = (from: Date, to: Date, f: number) => new Date(from.getTime() + Math.floor((to.getTime() - from.getTime()) * f));
@@ -189,10 +281,10 @@ describe('freeze properties', () => {
       fc.property(windows, instant, fraction, (ws, now, f) => {
         const freeze = activeFreeze(ws, now);
         fc.pre(freeze !== null);
-        expect(freeze!.endsAt.getTime()).toBeGreaterThan(now.getTime());
-        expect(activeFreeze(ws, between(now, freeze!.endsAt, f))).not.toBeNull();
-        expect(activeFreeze(ws, freeze!.endsAt)).toBeNull();
-        expect(nextFreezeChange(ws, now)).toEqual(freeze!.endsAt);
+        expect(freeze.endsAt.getTime()).toBeGreaterThan(now.getTime());
+        expect(activeFreeze(ws, between(now, freeze.endsAt, f))).not.toBeNull();
+        expect(activeFreeze(ws, freeze.endsAt)).toBeNull();
+        expect(nextFreezeChange(ws, now)).toEqual(freeze.endsAt);
       }),
       { numRuns: 150 },
     );
