@@ -12,6 +12,10 @@
  * - a time that happens twice (fall back, 02:30 on the night 03:00 becomes 02:00) starts a window
  *   at its first occurrence and ends one at its second, so the window covers all of it.
  * Windows that overlap or touch are one freeze, which ends when the last of them ends.
+ *
+ * Zone rules come from the runtime's ICU data: replayed on a Node whose data changed a zone's rules,
+ * workflow code calling this could decide differently. Asking through a local activity records the
+ * answer in the history instead.
  */
 import { Cron } from 'croner';
 import type { AbsoluteFreezeWindow, FreezeWindow, RecurringFreezeWindow } from './policy';
