@@ -20,7 +20,17 @@ module.exports = tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts', 'domain/lifecycle.ts', 'domain/health.ts', 'domain/planning.ts', 'domain/summary.ts', 'domain/reasons.ts'],
+    files: [
+      'workflows/**/*.ts',
+      'domain/lifecycle.ts',
+      'domain/health.ts',
+      'domain/planning.ts',
+      'domain/summary.ts',
+      'domain/reasons.ts',
+      'domain/waves.ts',
+      'domain/freeze.ts',
+      'domain/policy-check.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -24,7 +24,7 @@ import {
   TargetInput,
 } from '../domain/schemas';
 import { AuditPage, AuditQuery, CreatedToken, CreateTokenRequest, Principal, TokenId, TokenInfo, type Access } from '../domain/access';
-import { RolloutPolicy, StoredPolicy } from '../domain/policy';
+import { RolloutPolicyDocument, StoredPolicy } from '../domain/policy';
 
 export interface Route {
   method: 'get' | 'put' | 'post' | 'delete';
@@ -351,7 +351,7 @@ export const contract = {
     path: '/v1/policy',
     access: ADMIN,
     summary: 'Set the default rollout policy (a new version; running rollouts keep theirs)',
-    body: RolloutPolicy,
+    body: RolloutPolicyDocument,
     responses: { 200: StoredPolicy, 400: ErrorBody },
   },
   getConfigPolicy: {
@@ -368,7 +368,7 @@ export const contract = {
     access: ADMIN,
     summary: "Set a config key's own rollout policy (a new version; running rollouts keep theirs)",
     params: ConfigParams,
-    body: RolloutPolicy,
+    body: RolloutPolicyDocument,
     responses: { 200: StoredPolicy, 400: ErrorBody },
   },
   listAudit: {

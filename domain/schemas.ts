@@ -106,9 +106,15 @@ export const ConfigSchemaDocument = z
 
 /* ---------- rollouts: the request ---------- */
 
+/** A stage's or a policy wave's name: policies name them (approval gates, waves), so both share one form. */
+export const StageName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be 1-64 letters, digits, spaces, ".", "_" or "-"');
+
 export const Stage = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be 1-64 letters, digits, spaces, ".", "_" or "-"'),
+    name: StageName,
+    wave: StageName.optional().describe(
+      "The wave of the key's policy this stage covers. With waves, percent counts within the wave, and each wave's last stage is 100.",
+    ),
     percent: z.number().gt(0).max(100),
     bakeSeconds: z
       .number()
@@ -133,19 +139,54 @@ export const Stages = z
   .min(1)
   .max(MAX_STAGES)
   .superRefine((stages, ctx) => {
-    stages.forEach((s, i) => {
-      const prev = stages[i - 1];
-      if (prev && s.percent <= prev.percent) {
-        ctx.addIssue({ code: 'custom', path: [i, 'percent'], message: 'stage percents must strictly increase' });
-      }
-      if (stages.findIndex((o) => o.name === s.name) !== i) {
-        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate stage name "${s.name}"` });
+    stages.forEach((stage, i) => {
+      if (stages.findIndex((other) => other.name === stage.name) !== i) {
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate stage name "${stage.name}"` });
       }
     });
-    const last = stages[stages.length - 1];
-    if (last && last.percent !== 100) {
-      ctx.addIssue({ code: 'custom', path: [stages.length - 1, 'percent'], message: 'the last stage must be 100' });
+    const withWave = stages.filter((stage) => stage.wave !== undefined).length;
+    if (withWave === 0) {
+      stages.forEach((stage, i) => {
+        const prev = stages[i - 1];
+        if (prev && stage.percent <= prev.percent) {
+          ctx.addIssue({ code: 'custom', path: [i, 'percent'], message: 'stage percents must strictly increase' });
+        }
+      });
+      const last = stages[stages.length - 1];
+      if (last && last.percent !== 100) {
+        ctx.addIssue({ code: 'custom', path: [stages.length - 1, 'percent'], message: 'the last stage must be 100' });
+      }
+      return;
     }
+    if (withWave < stages.length) {
+      const i = stages.findIndex((stage) => stage.wave === undefined);
+      ctx.addIssue({ code: 'custom', path: [i, 'wave'], message: 'either every stage names a wave or none does' });
+      return;
+    }
+    // Percents count within a wave, and a wave must be complete before the next one starts: each
+    // wave's stages are consecutive, increase, and end at 100. Whether the waves come in the
+    // policy's order is the policy check's to say (domain/waves.ts); the schema does not know it.
+    stages.forEach((stage, i) => {
+      const prev = stages[i - 1];
+      const next = stages[i + 1];
+      if (prev && prev.wave === stage.wave && stage.percent <= prev.percent) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'percent'],
+          message: `stage percents must strictly increase within wave "${stage.wave}"`,
+        });
+      }
+      if (prev && prev.wave !== stage.wave && stages.slice(0, i).some((earlier) => earlier.wave === stage.wave)) {
+        ctx.addIssue({ code: 'custom', path: [i, 'wave'], message: `the stages of wave "${stage.wave}" must be consecutive` });
+      }
+      if ((!next || next.wave !== stage.wave) && stage.percent !== 100) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'percent'],
+          message: `the last stage of wave "${stage.wave}" must be 100: a wave completes before the next one starts`,
+        });
+      }
+    });
   });
 
 export const HealthPolicy = z

@@ -3,7 +3,7 @@
  * version number and is kept in a bounded history; a rollout copies the policy it starts under.
  */
 import type { Redis } from 'ioredis';
-import { effectivePolicy, type RolloutPolicy, type StoredPolicy } from '../domain/policy';
+import { effectivePolicy, type RolloutPolicy, type RolloutPolicyDocument, type StoredPolicy } from '../domain/policy';
 import { keys, type Keys } from './keys';
 
 /** The default policy's scope; `*` cannot be a config key, so the two never collide. */
@@ -36,7 +36,7 @@ export class PolicyStore {
   }
 
   /** Stores the next version of a scope's policy, atomically: concurrent writers each get their own version. */
-  async put(scope: string, policy: RolloutPolicy, by: string, now = new Date()): Promise<StoredPolicy> {
+  async put(scope: string, policy: RolloutPolicyDocument, by: string, now = new Date()): Promise<StoredPolicy> {
     const rest = JSON.stringify({ scope, updatedAt: now.toISOString(), updatedBy: by, policy });
     const raw = (await this.redis.eval(
       PUT_POLICY,

@@ -63,6 +63,64 @@ describe('CreateRolloutRequest', () => {
       },
       /^stages\[0\]\.bakeSeconds/,
     ],
+    [
+      'waves: percents count within each wave',
+      {
+        ...base,
+        stages: [
+          { name: 'staging', wave: 'staging', percent: 100, bakeSeconds: 60 },
+          { name: 'canary', wave: 'prod', percent: 5, bakeSeconds: 60 },
+          { name: 'prod', wave: 'prod', percent: 100, bakeSeconds: 0 },
+        ],
+      },
+      'ok',
+    ],
+    [
+      'waves: every stage or none names a wave',
+      {
+        ...base,
+        stages: [
+          { name: 'staging', wave: 'staging', percent: 100, bakeSeconds: 60 },
+          { name: 'prod', percent: 100, bakeSeconds: 0 },
+        ],
+      },
+      /^stages\[1\]\.wave: either every stage names a wave or none does/,
+    ],
+    [
+      'waves: percents increase within a wave',
+      {
+        ...base,
+        stages: [
+          { name: 'a', wave: 'prod', percent: 50, bakeSeconds: 60 },
+          { name: 'b', wave: 'prod', percent: 40, bakeSeconds: 60 },
+          { name: 'c', wave: 'prod', percent: 100, bakeSeconds: 60 },
+        ],
+      },
+      /^stages\[1\]\.percent: stage percents must strictly increase within wave "prod"/,
+    ],
+    [
+      'waves: each wave ends at 100',
+      {
+        ...base,
+        stages: [
+          { name: 'a', wave: 'staging', percent: 50, bakeSeconds: 60 },
+          { name: 'b', wave: 'prod', percent: 100, bakeSeconds: 60 },
+        ],
+      },
+      /^stages\[0\]\.percent: the last stage of wave "staging" must be 100/,
+    ],
+    [
+      "waves: a wave's stages are consecutive",
+      {
+        ...base,
+        stages: [
+          { name: 'a', wave: 'staging', percent: 100, bakeSeconds: 60 },
+          { name: 'b', wave: 'prod', percent: 100, bakeSeconds: 60 },
+          { name: 'c', wave: 'staging', percent: 100, bakeSeconds: 60 },
+        ],
+      },
+      /^stages\[2\]\.wave: the stages of wave "staging" must be consecutive/,
+    ],
     ['error rate above 1', { ...base, health: { maxErrorRate: 1.5 } }, /^health\.maxErrorRate/],
     ['fractional seconds allowed', { ...base, health: { intervalSeconds: 0.25 } }, 'ok'],
     ['unknown policy', { ...base, onRegression: 'ignore' }, /^onRegression/],
