@@ -105,7 +105,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(targetRoutes(deps.store));
   app.use(configRoutes(deps.store, schemas));
-  app.use(eventRoutes({ store: deps.store, hub, client: deps.client, taskQueue: deps.taskQueue }));
+  app.use(eventRoutes({ store: deps.store, hub, client: deps.client, taskQueue: deps.taskQueue, auth }));
   app.use(rolloutRoutes(rollouts));
   app.use(governanceRoutes({ tokens, policies, audit }));
   app.use(webRoutes(deps.webDir ?? defaultWebDir()));

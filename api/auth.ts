@@ -46,6 +46,15 @@ async function identify(deps: AuthDeps, header: string | undefined): Promise<Pri
   return principal;
 }
 
+/**
+ * Whether a caller admitted earlier is still admitted: a live event stream asks at every
+ * heartbeat, so a revoked or expired token's streams end within one heartbeat.
+ */
+export async function stillAdmitted(deps: AuthDeps, principal: Principal, now = new Date()): Promise<boolean> {
+  if (principal.expiresAt && Date.parse(principal.expiresAt) <= now.getTime()) return false;
+  return principal.via === 'oidc' || deps.tokens.isActive(principal.id, now);
+}
+
 /** Mounted on `/v1`: resolves the caller or answers 401; the route's own check follows in `bind`. */
 export function authenticate(deps: AuthDeps): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {

@@ -150,10 +150,11 @@ export class EventHub {
   }
 
   /**
-   * Streams `key` to the response until the client goes away. Resolves once the stream is set up
-   * (headers sent, backlog written); errors before that reach the caller as HTTP errors.
+   * Streams `key` to the response until the client goes away, or until `admitted` (asked at each
+   * heartbeat) says the caller no longer is. Resolves once the stream is set up (headers sent,
+   * backlog written); errors before that reach the caller as HTTP errors.
    */
-  async serve(req: Request, res: Response, key: string, start: StreamStart): Promise<void> {
+  async serve(req: Request, res: Response, key: string, start: StreamStart, admitted?: () => Promise<boolean>): Promise<void> {
     const o = this.options;
     if (this.clients >= o.maxClients) {
       res.setHeader('Retry-After', String(Math.ceil(o.retryMs / 1000)));
@@ -213,7 +214,13 @@ export class EventHub {
 
       if (closed) return;
       heartbeat = setInterval(() => {
-        if (!closed) res.write(': heartbeat\n\n');
+        if (closed) return;
+        res.write(': heartbeat\n\n');
+        // A caller whose token was revoked since the stream opened loses it here.
+        admitted?.().then(
+          (ok) => ok || res.end(),
+          () => undefined,
+        );
       }, o.heartbeatMs);
       heartbeat.unref();
       req.socket.setKeepAlive(true);

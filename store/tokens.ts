@@ -114,6 +114,14 @@ export class TokenStore {
     };
   }
 
+  /** Whether a token still admits its caller (not revoked, not expired): for streams that outlive a request. */
+  async isActive(id: string, now = new Date()): Promise<boolean> {
+    const raw = await this.redis.hget(this.k.tokens, id);
+    if (!raw) return false;
+    const record = JSON.parse(raw) as TokenRecord;
+    return !record.revokedAt && (!record.expiresAt || Date.parse(record.expiresAt) > now.getTime());
+  }
+
   /**
    * The bootstrap admin token. With a secret from the environment, it becomes (or stays) the
    * `admin` token's secret. Without one, the first start generates a secret and returns it, once:

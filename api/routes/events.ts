@@ -1,6 +1,7 @@
 /** Live events (Server-Sent Events), health history, and the read-model rebuild. */
 import type { Client } from '@temporalio/client';
-import { Router } from 'express';
+import { Router, type Response } from 'express';
+import { principalOf, stillAdmitted, type AuthDeps } from '../auth';
 import { Reason } from '../../domain/reasons';
 import type { Store } from '../../store/store';
 import { STREAM_START } from '../../store/events';
@@ -16,7 +17,7 @@ function startOf(header: string | undefined, query: string | undefined, replay =
   return replay ? { after: STREAM_START } : 'now';
 }
 
-export function eventRoutes(deps: { store: Store; hub: EventHub; client: Client; taskQueue: string }): Router {
+export function eventRoutes(deps: { store: Store; hub: EventHub; client: Client; taskQueue: string; auth: AuthDeps }): Router {
   const { store, hub } = deps;
   const r = Router();
 
@@ -26,14 +27,20 @@ export function eventRoutes(deps: { store: Store; hub: EventHub; client: Client;
     }
   }
 
+  /** Asked at each heartbeat: a stream ends once its caller's token is revoked or expires. */
+  const admission = (res: Response) => {
+    const principal = principalOf(res);
+    return () => (principal ? stillAdmitted(deps.auth, principal) : Promise.resolve(false));
+  };
+
   bind(r, contract.streamEvents, async ({ headers, query }, req, res) => {
-    await hub.serve(req, res, store.k.events, startOf(headers['last-event-id'], query.lastEventId));
+    await hub.serve(req, res, store.k.events, startOf(headers['last-event-id'], query.lastEventId), admission(res));
   });
 
   bind(r, contract.streamRolloutEvents, async ({ params, headers, query }, req, res) => {
     await mustExist(params.rolloutId);
     const start = startOf(headers['last-event-id'], query.lastEventId, query.replay);
-    await hub.serve(req, res, store.k.rolloutStream(params.rolloutId), start);
+    await hub.serve(req, res, store.k.rolloutStream(params.rolloutId), start, admission(res));
   });
 
   bind(r, contract.rolloutHealth, async ({ params }) => {

@@ -12,6 +12,7 @@ import type { AuditEntry, Role } from '../../domain/access';
 import type { RolloutDetail, RolloutSummary } from '../../domain/schemas';
 import { TokenStore } from '../../store/tokens';
 import { testToken, waitFor } from '../helpers/env';
+import { openSse } from '../helpers/sse';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
 import { startStack, type Stack } from '../helpers/stack';
 
@@ -188,6 +189,35 @@ describe('tokens', () => {
       expect((await stack.api('DELETE', `/v1/tokens/${created.body.id}`)).status).toBe(200);
       expect((await onSecond()).status).toBe(401);
       expect((await as(created.body.token, 'GET', '/v1/rollouts')).status).toBe(401);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('ends a live event stream within a heartbeat of its token being revoked', async () => {
+    const quick = createApp({
+      store: stack.store,
+      client: stack.client,
+      taskQueue: stack.taskQueue,
+      log: () => undefined,
+      sse: { heartbeatMs: 100 },
+    });
+    const server: Server = await new Promise((resolve) => {
+      const s = quick.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const created = await stack.api<{ id: string; token: string }>('POST', '/v1/tokens', { name: 'watcher', role: 'viewer' });
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/events`;
+      const stream = await openSse(url, { authorization: `Bearer ${created.body.token}` });
+      expect(stream.status).toBe(200);
+      await stream.until('a heartbeat', () => stream.comments.includes('heartbeat'), 5_000);
+      let ended = false;
+      void stream.ended.then(() => (ended = true));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(ended).toBe(false);
+      expect((await stack.api('DELETE', `/v1/tokens/${created.body.id}`)).status).toBe(200);
+      await waitFor('the stream to end', async () => ended, 5_000);
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

@@ -18,6 +18,8 @@ export interface SseStream {
   close(): void;
   /** The body when the status is not 200. */
   text(): Promise<string>;
+  /** Resolves when the server ends the stream (or close() aborts it). */
+  ended: Promise<void>;
 }
 
 export async function openSse(url: string, headers: Record<string, string> = {}): Promise<SseStream> {
@@ -28,8 +30,9 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   const waiters = new Set<() => void>();
   const notify = () => waiters.forEach((w) => w());
 
+  let ended: Promise<void> = Promise.resolve();
   if (res.status === 200 && res.body) {
-    void (async () => {
+    ended = (async () => {
       const decoder = new TextDecoder();
       let buf = '';
       let cur: { id?: string; event?: string; data: string[] } = { data: [] };
@@ -91,5 +94,6 @@ export async function openSse(url: string, headers: Record<string, string> = {})
       abort.abort();
     },
     text: () => res.text(),
+    ended,
   };
 }
