@@ -38,11 +38,13 @@ export interface Route {
   responses: Record<number, z.ZodType | null>;
   /** The 200 response is a stream of Server-Sent Events whose `data` lines match its schema. */
   eventStream?: true;
+  /** Never rate-limited (api/limits.ts): load balancers and orchestrators must always get an answer. */
+  unlimited?: true;
 }
 
 const TargetParams = z.object({ targetId: Id });
 const ConfigParams = z.object({ configKey: Id });
-const RolloutParams = z.object({ rolloutId: z.string().min(1).max(200) });
+const RolloutParams = z.object({ rolloutId: Id });
 const Items = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
 
 export const ControlBody = z
@@ -86,7 +88,8 @@ export const contract = {
     method: 'get',
     path: '/healthz',
     summary: 'Ready when Temporal and Redis answer',
-    responses: { 200: Health, 503: Health },
+    responses: { 200: Health, 503: Health, 400: ErrorBody },
+    unlimited: true,
   },
   putTarget: {
     method: 'put',
@@ -94,7 +97,7 @@ export const contract = {
     summary: 'Register or update a target',
     params: TargetParams,
     body: TargetInput,
-    responses: { 200: Target, 400: ErrorBody },
+    responses: { 200: Target, 400: ErrorBody, 422: ErrorBody },
   },
   listTargets: {
     method: 'get',
