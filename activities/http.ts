@@ -154,7 +154,9 @@ export class TargetHttp {
       req.on('socket', (socket: Socket) => {
         // IP literals skip the lookup: check the address actually connected to as well.
         socket.once('connect', () => {
-          const v = socket.remoteAddress ? addressVerdict(socket.remoteAddress, this.options.policy, allowedByName(target.hostname, this.options.policy)) : { ok: true as const };
+          const v = socket.remoteAddress
+            ? addressVerdict(socket.remoteAddress, this.options.policy, allowedByName(target.hostname, this.options.policy))
+            : { ok: true as const };
           if (!v.ok) req.destroy(new RefusedError(`refused: connected to ${v.reason}`));
         });
       });

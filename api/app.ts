@@ -122,7 +122,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(webRoutes(deps.webDir ?? defaultWebDir()));
 
   app.use((req, res) => {
-    res.status(404).json(errorBody(Reason.NotFound, `no route ${req.method} ${req.path.slice(0, 200)}`, undefined, undefined, requestIdOf(res)));
+    res
+      .status(404)
+      .json(errorBody(Reason.NotFound, `no route ${req.method} ${req.path.slice(0, 200)}`, undefined, undefined, requestIdOf(res)));
   });
   app.use(errorHandler(log));
   return app;

@@ -198,13 +198,10 @@ export function verifyJsonShape(bounds: JsonBounds) {
     const shape = measureJsonText(body, bounds);
     if (shape.ok) return;
     if (shape.limit === 'depth') {
-      throw new HttpError(
-        413,
-        Reason.JsonTooDeep,
-        `body: nested deeper than ${bounds.maxDepth} levels (TOLLGATE_MAX_JSON_DEPTH)`,
-        'body',
-        { limit: bounds.maxDepth, offset: shape.at },
-      );
+      throw new HttpError(413, Reason.JsonTooDeep, `body: nested deeper than ${bounds.maxDepth} levels (TOLLGATE_MAX_JSON_DEPTH)`, 'body', {
+        limit: bounds.maxDepth,
+        offset: shape.at,
+      });
     }
     throw new HttpError(
       413,

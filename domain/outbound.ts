@@ -126,8 +126,7 @@ function embeddedV4(address: ipaddr.IPv6): ipaddr.IPv4 | null {
   if (range === 'rfc6052') return new ipaddr.IPv4(bytes.slice(12, 16));
   if (range === '6to4') return new ipaddr.IPv4(bytes.slice(2, 6));
   // IPv4-compatible (::a.b.c.d, deprecated but still routed by some stacks).
-  if (bytes.slice(0, 12).every((b) => b === 0) && !bytes.slice(12, 14).every((b) => b === 0))
-    return new ipaddr.IPv4(bytes.slice(12, 16));
+  if (bytes.slice(0, 12).every((b) => b === 0) && !bytes.slice(12, 14).every((b) => b === 0)) return new ipaddr.IPv4(bytes.slice(12, 16));
   return null;
 }
 
@@ -155,7 +154,8 @@ export function addressVerdict(ip: string, policy: OutboundPolicy, nameAllowed: 
   const why = refusedRange(address);
   if (why) return { ok: false, reason: `${ip} is ${why}` };
   if (nameAllowed || isOpen(policy)) return OK;
-  const comparable = address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() ? (address as ipaddr.IPv6).toIPv4Address() : address;
+  const comparable =
+    address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() ? (address as ipaddr.IPv6).toIPv4Address() : address;
   const inList = policy.allowCidrs.some(([net, bits]) => net.kind() === comparable.kind() && comparable.match(net, bits));
   return inList ? OK : { ok: false, reason: `${ip} is not in TOLLGATE_TARGET_ALLOW` };
 }

@@ -35,6 +35,8 @@ export interface ApiInit {
   headers?: Record<string, string>;
   /** Sent as it is, with the headers above only (no JSON content type is added). */
   rawBody?: string | Uint8Array;
+  /** Give up after this long (a request that should have been refused may have opened a stream). */
+  timeoutMs?: number;
 }
 
 export interface ApiResponse<T> {
@@ -47,6 +49,14 @@ export interface StackOptions {
   /** Overrides of the app's dependencies (limits, target policy, CORS). */
   app?: Partial<Omit<AppDeps, 'store' | 'client' | 'taskQueue'>>;
   listener?: Partial<ListenerLimits>;
+}
+
+/**
+ * Headers every test request carries: `api()` and the flood in tests/api/hostile.test.ts send
+ * these, so what every request needs (a token, say) is added here once.
+ */
+export function requestHeaders(): Record<string, string> {
+  return {};
 }
 
 /**
@@ -112,9 +122,10 @@ export async function startStack(name = 'stack', options: StackOptions = {}): Pr
       const json = body !== undefined && init.rawBody === undefined;
       const res = await fetch(`${apiUrl}${path}`, {
         method,
-        headers: { ...(json ? { 'content-type': 'application/json' } : {}), ...init.headers },
+        headers: { ...requestHeaders(), ...(json ? { 'content-type': 'application/json' } : {}), ...init.headers },
         ...(json ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
         ...(init.rawBody !== undefined ? { body: init.rawBody } : {}),
+        ...(init.timeoutMs !== undefined ? { signal: AbortSignal.timeout(init.timeoutMs) } : {}),
       });
       const text = await res.text();
       let parsed: unknown = undefined;
