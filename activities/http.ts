@@ -1,7 +1,19 @@
 /**
  * Outbound HTTP to targets: config delivery (push) and health probes. Every call has an explicit
  * timeout; delivery retries a few times with backoff before it reports the target as failed.
+ *
+ * Calls are fenced (domain/outbound.ts): a URL's scheme and host are checked before the call, and
+ * the addresses its name resolves to are checked inside the connection's own DNS lookup, so a name
+ * that re-points at a metadata address after registration is still refused. Redirects are never
+ * followed (a 3xx is a failed call: following one would leave the fence), and no more than
+ * `maxResponseBytes` of an answer is read.
  */
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction, Socket } from 'node:net';
+import { measureJsonText } from '../domain/json-shape';
+import { addressVerdict, allowedByName, normalizeHost, OPEN_POLICY, urlVerdict, type OutboundPolicy } from '../domain/outbound';
 
 export type HttpFailureReason = 'http_status' | 'timeout' | 'connection';
 
@@ -14,68 +26,178 @@ export interface HttpOutcome {
   body?: unknown;
 }
 
-function describeError(err: unknown): { reason: HttpFailureReason; message: string } {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { reason: 'timeout', message: 'timed out' };
-  const code = e?.cause?.code;
-  return { reason: 'connection', message: code ? `${code}: ${e?.cause?.message ?? ''}`.trim() : (e?.message ?? String(err)) };
-}
-
-async function request(url: string, init: RequestInit, timeoutMs: number, parseBody: boolean): Promise<HttpOutcome> {
-  const started = performance.now();
-  try {
-    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    let body: unknown;
-    const text = await res.text();
-    if (parseBody && text && (res.headers.get('content-type') ?? '').includes('json')) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = undefined;
-      }
-    }
-    const latencyMs = performance.now() - started;
-    return res.ok
-      ? { ok: true, status: res.status, latencyMs, body }
-      : { ok: false, status: res.status, latencyMs, reason: 'http_status', message: `HTTP ${res.status}` };
-  } catch (err) {
-    return { ok: false, latencyMs: performance.now() - started, ...describeError(err) };
-  }
-}
-
-export function probe(url: string, timeoutMs: number): Promise<HttpOutcome> {
-  return request(url, { method: 'GET', headers: { accept: 'application/json' } }, timeoutMs, false);
-}
-
 export interface DeliveryPolicy {
   timeoutMs: number;
   attempts: number;
   backoffMs: number;
 }
 
-/** POSTs a JSON body, retrying on failure (backoff doubles each attempt). */
-export async function deliver(
-  url: string,
-  payload: unknown,
-  policy: DeliveryPolicy,
-  headers: Record<string, string> = {},
-): Promise<HttpOutcome> {
-  let last: HttpOutcome = { ok: false, latencyMs: 0, reason: 'connection', message: 'not attempted' };
-  for (let attempt = 0; attempt < policy.attempts; attempt++) {
-    if (attempt > 0) await new Promise((r) => setTimeout(r, policy.backoffMs * 2 ** (attempt - 1)));
-    last = await request(
-      url,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
-        body: JSON.stringify(payload),
-      },
-      policy.timeoutMs,
-      true,
-    );
-    if (last.ok) return last;
+export interface OutboundOptions {
+  policy: OutboundPolicy;
+  /** Bytes of an answer read at most; a longer one fails the call. */
+  maxResponseBytes: number;
+}
+
+/** TOLLGATE_MAX_TARGET_RESPONSE: a health or apply answer is a status and a small JSON body. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
+export const DEFAULT_OUTBOUND: OutboundOptions = { policy: OPEN_POLICY, maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES };
+
+/** What of an answer is parsed: a confirmation like `{"version": 3}` needs little. */
+const ANSWER_BOUNDS = { maxDepth: 32, maxItems: 1_000 };
+
+/** Why a call was refused before it left, as the `connection` failure's message says. */
+class RefusedError extends Error {
+  readonly code = 'EREFUSED_BY_POLICY';
+}
+class TimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+}
+class TooLargeError extends Error {}
+
+function describeError(err: unknown): { reason: HttpFailureReason; message: string } {
+  if (err instanceof TimeoutError) return { reason: 'timeout', message: 'timed out' };
+  if (err instanceof RefusedError || err instanceof TooLargeError) return { reason: 'connection', message: err.message };
+  const e = err as { name?: string; message?: string; code?: string };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { reason: 'timeout', message: 'timed out' };
+  return { reason: 'connection', message: e?.code ? `${e.code}: ${e.message ?? ''}`.trim() : (e?.message ?? String(err)) };
+}
+
+/** A DNS lookup that refuses addresses outside the fence: runs inside every new connection. */
+function fencedLookup(policy: OutboundPolicy): LookupFunction {
+  return (hostname, options, callback) => {
+    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '', 0);
+      const byName = allowedByName(hostname, policy);
+      for (const a of addresses) {
+        const v = addressVerdict(a.address, policy, byName);
+        if (!v.ok) return callback(new RefusedError(`refused: ${normalizeHost(hostname)} resolves to ${v.reason}`), '', 0);
+      }
+      const first = addresses[0];
+      if (!first) return callback(new RefusedError(`${hostname} resolves to no address`), '', 0);
+      if (options.all) (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, addresses);
+      else callback(null, first.address, first.family);
+    });
+  };
+}
+
+/** The HTTP client of the activities: probes and deliveries through the fence. */
+export class TargetHttp {
+  private readonly agents: { http: http.Agent; https: https.Agent };
+
+  constructor(private readonly options: OutboundOptions = DEFAULT_OUTBOUND) {
+    const lookup = fencedLookup(options.policy);
+    this.agents = { http: new http.Agent({ keepAlive: true, lookup }), https: new https.Agent({ keepAlive: true, lookup }) };
   }
-  return last;
+
+  /** Closes pooled connections (tests and shutdown). */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  probe(url: string, timeoutMs: number): Promise<HttpOutcome> {
+    return this.request(url, 'GET', { accept: 'application/json' }, undefined, timeoutMs, false);
+  }
+
+  /** POSTs a JSON body, retrying on failure (backoff doubles each attempt). */
+  async deliver(url: string, payload: unknown, policy: DeliveryPolicy, headers: Record<string, string> = {}): Promise<HttpOutcome> {
+    let last: HttpOutcome = { ok: false, latencyMs: 0, reason: 'connection', message: 'not attempted' };
+    const body = JSON.stringify(payload);
+    for (let attempt = 0; attempt < policy.attempts; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, policy.backoffMs * 2 ** (attempt - 1)));
+      last = await this.request(
+        url,
+        'POST',
+        { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        body,
+        policy.timeoutMs,
+        true,
+      );
+      if (last.ok) return last;
+      // A refused address stays refused: retrying would only repeat the lookup.
+      if (last.message?.startsWith('refused:')) return last;
+    }
+    return last;
+  }
+
+  private request(
+    url: string,
+    method: 'GET' | 'POST',
+    headers: Record<string, string>,
+    body: string | undefined,
+    timeoutMs: number,
+    parseBody: boolean,
+  ): Promise<HttpOutcome> {
+    const started = performance.now();
+    const failed = (err: unknown): HttpOutcome => ({ ok: false, latencyMs: performance.now() - started, ...describeError(err) });
+    const verdict = urlVerdict(url, this.options.policy);
+    if (!verdict.ok) return Promise.resolve(failed(new RefusedError(`refused: ${verdict.reason}`)));
+    const target = new URL(url);
+    const isHttps = target.protocol === 'https:';
+    const maxBytes = this.options.maxResponseBytes;
+
+    return new Promise<HttpOutcome>((resolve) => {
+      let settled = false;
+      const finish = (o: HttpOutcome) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(o);
+      };
+      const req = (isHttps ? https : http).request(target, {
+        method,
+        agent: isHttps ? this.agents.https : this.agents.http,
+        headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      });
+      // Covers connect, the answer and its body: a target that trickles its answer still times out.
+      const timer = setTimeout(() => req.destroy(new TimeoutError('timed out')), timeoutMs);
+      req.on('socket', (socket: Socket) => {
+        // IP literals skip the lookup: check the address actually connected to as well.
+        socket.once('connect', () => {
+          const v = socket.remoteAddress
+            ? addressVerdict(socket.remoteAddress, this.options.policy, allowedByName(target.hostname, this.options.policy))
+            : { ok: true as const };
+          if (!v.ok) req.destroy(new RefusedError(`refused: connected to ${v.reason}`));
+        });
+      });
+      req.on('error', (err) => finish(failed(err)));
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxBytes) {
+            res.destroy();
+            req.destroy(new TooLargeError(`answer larger than ${maxBytes} bytes (TOLLGATE_MAX_TARGET_RESPONSE)`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('error', (err) => finish(failed(err)));
+        res.on('end', () => {
+          const latencyMs = performance.now() - started;
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) {
+            const message = status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`;
+            return finish({ ok: false, status, latencyMs, reason: 'http_status', message });
+          }
+          let parsed: unknown;
+          const raw = Buffer.concat(chunks);
+          const text = raw.toString('utf8');
+          // The parsed answer travels through Temporal's (recursive) JSON encoding: keep it shallow.
+          if (parseBody && text && (res.headers['content-type'] ?? '').includes('json') && measureJsonText(raw, ANSWER_BOUNDS).ok) {
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              parsed = undefined;
+            }
+          }
+          finish({ ok: true, status, latencyMs, body: parsed });
+        });
+      });
+      req.end(body);
+    });
+  }
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results in input order. */

@@ -14,13 +14,16 @@ import { stageTargetCounts } from '../domain/planning';
 import { Reason } from '../domain/reasons';
 import type { RolloutEvent, RolloutSummary, Target } from '../domain/schemas';
 import type { Store } from '../store/store';
-import { deliver, mapLimit, probe, type DeliveryPolicy, type HttpOutcome } from './http';
+import { OPEN_POLICY } from '../domain/outbound';
+import { DEFAULT_OUTBOUND, mapLimit, TargetHttp, type DeliveryPolicy, type HttpOutcome, type OutboundOptions } from './http';
 
 export interface ActivityDeps {
   store: Store;
   delivery?: Partial<DeliveryPolicy>;
   /** Requests in flight at once per activity, for delivery and probes. */
   concurrency?: number;
+  /** The fence around target URLs and the answer size cap (TOLLGATE_TARGET_ALLOW, TOLLGATE_MAX_TARGET_RESPONSE). */
+  outbound?: Partial<OutboundOptions>;
   /** Where alerts are POSTed (TOLLGATE_ALERT_WEBHOOK); without it they go to the worker's log. */
   alertWebhook?: string | undefined;
 }
@@ -172,6 +175,10 @@ export function createActivities(deps: ActivityDeps) {
   const { store } = deps;
   const delivery: DeliveryPolicy = { ...DEFAULT_DELIVERY, ...deps.delivery };
   const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
+  const targets = new TargetHttp({ ...DEFAULT_OUTBOUND, ...deps.outbound });
+  // The alert webhook is the operator's own URL, not a target's: the allow-list for targets does
+  // not apply to it, only the ranges that are always refused.
+  const alerts = new TargetHttp({ ...DEFAULT_OUTBOUND, ...deps.outbound, policy: OPEN_POLICY });
 
   async function contentOf(configKey: string, version: number, cache: Map<number, unknown>): Promise<unknown> {
     if (version === 0) return null;
@@ -183,7 +190,7 @@ export function createActivities(deps: ActivityDeps) {
   async function probeBaseline(rolloutId: string, from: number, count: number, timeoutMs: number): Promise<BaselineSample> {
     const ids = await store.planSlice(rolloutId, from, from + count);
     const urls = (await store.getTargets(ids)).flatMap((t) => (t?.healthUrl ? [t.healthUrl] : []));
-    const outcomes = await mapLimit(urls, concurrency, (url) => probe(url, timeoutMs));
+    const outcomes = await mapLimit(urls, concurrency, (url) => targets.probe(url, timeoutMs));
     return {
       total: outcomes.length,
       failed: outcomes.filter((o) => !o.ok).length,
@@ -241,7 +248,7 @@ export function createActivities(deps: ActivityDeps) {
       const signal = cancellationSignal();
       await mapLimit(push, concurrency, async (t) => {
         if (signal.aborted) return;
-        const o = await deliver(t.applyUrl, { configKey, version, content, rolloutId }, delivery);
+        const o = await targets.deliver(t.applyUrl, { configKey, version, content, rolloutId }, delivery);
         heartbeat();
         if (!o.ok) return void failures.push(failureOf(t.id, o));
         const reported = (o.body as { version?: unknown } | undefined)?.version;
@@ -296,7 +303,7 @@ export function createActivities(deps: ActivityDeps) {
           return;
         }
         if (!doc?.healthUrl) return;
-        const o = await probe(doc.healthUrl, input.timeoutMs);
+        const o = await targets.probe(doc.healthUrl, input.timeoutMs);
         latencies.push(o.latencyMs);
         if (!o.ok)
           failures.push({
@@ -347,7 +354,7 @@ export function createActivities(deps: ActivityDeps) {
         const doc = docs[i];
         if (!doc?.applyUrl) return void restored.push([id, prev]);
         const content = await contentOf(configKey, prev, contents);
-        const o = await deliver(doc.applyUrl, { configKey, version: prev, content, rolloutId, rollback: true }, delivery);
+        const o = await targets.deliver(doc.applyUrl, { configKey, version: prev, content, rolloutId, rollback: true }, delivery);
         heartbeat();
         if (!o.ok) return void failures.push(failureOf(id, o));
         const reported = (o.body as { version?: unknown } | undefined)?.version;
@@ -391,7 +398,7 @@ export function createActivities(deps: ActivityDeps) {
         console.error(`ALERT ${JSON.stringify(body)}`);
         return { channel: 'log' };
       }
-      const o = await deliver(
+      const o = await alerts.deliver(
         deps.alertWebhook,
         body,
         { timeoutMs: ALERT_TIMEOUT_MS, attempts: 1, backoffMs: 0 },

@@ -1,18 +1,22 @@
 /** Builds the API app from its dependencies; `server.ts` listens. */
 import type { Client } from '@temporalio/client';
 import path from 'node:path';
+import cors from 'cors';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { OPEN_POLICY, type OutboundPolicy } from '../domain/outbound';
 import { Reason } from '../domain/reasons';
 import { AuditLog } from '../store/audit';
 import { PolicyStore } from '../store/policies';
 import type { Store } from '../store/store';
 import { TokenStore } from '../store/tokens';
 import { auditTrail } from './audit';
-import { authenticate, type AuthDeps } from './auth';
+import { identify, requireIdentity, type AuthDeps } from './auth';
 import { createOidcVerifier, type OidcOptions } from './oidc';
 import { ConfigSchemas } from './config-schemas';
 import { contract } from './contract';
 import { bind, errorBody, errorHandler } from './http';
+import { JSON_LIMIT_DEFAULTS, rateLimits, streamConcurrency, verifyJsonShape, type JsonLimits, type RateLimitOptions } from './limits';
 import { openApiDocument } from './openapi';
 import { RolloutService } from './rollouts';
 import { configRoutes } from './routes/configs';
@@ -20,6 +24,7 @@ import { eventRoutes } from './routes/events';
 import { governanceRoutes } from './routes/governance';
 import { rolloutRoutes } from './routes/rollouts';
 import { targetRoutes } from './routes/targets';
+import { requestId, requestIdOf } from './request-id';
 import { EventHub, type SseOptions } from './sse';
 import { webRoutes } from './web';
 
@@ -29,6 +34,14 @@ export interface AppDeps {
   taskQueue: string;
   /** Largest accepted body, e.g. '1mb'; larger gets 413. */
   maxBody?: string;
+  /** Depth, keys and elements of JSON bodies and schemas (api/limits.ts for the defaults). */
+  json?: Partial<Omit<JsonLimits, 'maxBody'>>;
+  /** Per-client rate limits and concurrent streams (api/limits.ts for the defaults). */
+  rate?: Partial<RateLimitOptions>;
+  /** Which target URLs may be registered (TOLLGATE_TARGET_ALLOW); the refused ranges apply always. */
+  targetPolicy?: OutboundPolicy;
+  /** Origins allowed to call the API from a browser (TOLLGATE_CORS_ORIGINS); none by default. */
+  corsOrigins?: string[];
   log?: (msg: string, err?: unknown) => void;
   /** Live event streams: heartbeat, client limit (see api/sse.ts for the defaults). */
   sse?: Partial<SseOptions>;
@@ -55,7 +68,8 @@ function within<T>(ms: number, p: Promise<T>): Promise<T> {
 
 export function createApp(deps: AppDeps): Express {
   const log = deps.log ?? ((msg, err) => console.error(msg, err));
-  const schemas = new ConfigSchemas();
+  const json = { ...JSON_LIMIT_DEFAULTS, ...deps.json, maxBody: deps.maxBody ?? JSON_LIMIT_DEFAULTS.maxBody };
+  const schemas = new ConfigSchemas(json.maxSchemaItems);
   const { redis, prefix } = deps.store;
   const tokens = new TokenStore(redis, prefix);
   const policies = new PolicyStore(redis, prefix);
@@ -72,15 +86,34 @@ export function createApp(deps: AppDeps): Express {
   app.locals.eventHub = hub;
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  // `bind` reads these: the route's access is checked there, against the caller found below.
+  // `bind` reads this: the route's access is checked there, against the caller identified below.
   app.locals.auth = auth;
-  // First, so that refusals by anything after it (401, 403) are on the record too.
+  app.use(requestId());
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        // Tollgate is served over plain HTTP by default (npm start, a private network): upgrading
+        // the dashboard's own requests to https would break it there.
+        directives: { upgradeInsecureRequests: null },
+      },
+      // Same reason: HSTS over plain HTTP is ignored, and behind TLS the proxy sets it.
+      strictTransportSecurity: false,
+    }),
+  );
+  // Closed unless origins are listed: without CORS headers a browser page elsewhere cannot read answers.
+  app.use(cors({ origin: deps.corsOrigins && deps.corsOrigins.length > 0 ? deps.corsOrigins : false }));
+  // Before anything can refuse a request, so that refusals (401, 403, 429) are on the record too.
   app.use(auditTrail(audit, log));
-  app.use('/v1', authenticate(auth));
-  app.use(express.json({ limit: deps.maxBody ?? '1mb' }));
+  // Who is calling, before the limits: they count per token, and per address for callers without one.
+  app.use('/v1', identify(auth));
+  app.use(rateLimits(deps.rate));
+  app.use(streamConcurrency(deps.rate));
+  app.use('/v1', requireIdentity);
+  app.use(express.json({ limit: json.maxBody, verify: verifyJsonShape(json) }));
 
-  const health = express.Router();
-  bind(health, contract.health, async () => {
+  // Concurrent /healthz requests share one check: a flood of them costs Redis and Temporal one call each.
+  let checking: Promise<{ ok: boolean; checks: Record<string, string> }> | null = null;
+  const runChecks = async () => {
     const checks: Record<string, string> = {};
     await Promise.all([
       within(HEALTH_CHECK_TIMEOUT_MS, deps.store.redis.ping()).then(
@@ -92,7 +125,12 @@ export function createApp(deps: AppDeps): Express {
         (e: Error) => (checks.temporal = e.message),
       ),
     ]);
-    const ok = Object.values(checks).every((v) => v === 'ok');
+    return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
+  };
+  const health = express.Router();
+  bind(health, contract.health, async () => {
+    checking ??= runChecks().finally(() => (checking = null));
+    const { ok, checks } = await checking;
     return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'unavailable', checks } };
   });
   app.use(health);
@@ -103,7 +141,7 @@ export function createApp(deps: AppDeps): Express {
     res.json(openapi);
   });
 
-  app.use(targetRoutes(deps.store));
+  app.use(targetRoutes(deps.store, deps.targetPolicy ?? OPEN_POLICY));
   app.use(configRoutes(deps.store, schemas));
   app.use(eventRoutes({ store: deps.store, hub, client: deps.client, taskQueue: deps.taskQueue, auth }));
   app.use(rolloutRoutes(rollouts));
@@ -111,7 +149,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(webRoutes(deps.webDir ?? defaultWebDir()));
 
   app.use((req, res) => {
-    res.status(404).json(errorBody(Reason.NotFound, `no route ${req.method} ${req.path}`));
+    res
+      .status(404)
+      .json(errorBody(Reason.NotFound, `no route ${req.method} ${req.path.slice(0, 200)}`, undefined, undefined, requestIdOf(res)));
   });
   app.use(errorHandler(log));
   return app;

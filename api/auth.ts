@@ -30,7 +30,7 @@ function unauthenticated(message: string): HttpError {
   return new HttpError(401, Reason.Unauthenticated, message, 'authorization');
 }
 
-async function identify(deps: AuthDeps, header: string | undefined): Promise<Principal> {
+async function callerOf(deps: AuthDeps, header: string | undefined): Promise<Principal> {
   if (!header) throw unauthenticated('authorization: send Authorization: Bearer <token>');
   if (header.length > MAX_BEARER_LENGTH) throw unauthenticated('authorization: header too long');
   const match = /^Bearer +(\S+)\s*$/i.exec(header);
@@ -47,6 +47,27 @@ async function identify(deps: AuthDeps, header: string | undefined): Promise<Pri
 }
 
 /**
+ * Mounted on `/v1`: finds the caller (`res.locals.principal`), or keeps why there is none for
+ * `requireIdentity`. The rate limits run between the two, so callers without a valid token are
+ * limited by address before they are refused.
+ */
+export function identify(deps: AuthDeps): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    callerOf(deps, req.get('authorization')).then(
+      (principal) => {
+        res.locals.principal = principal;
+        next();
+      },
+      (err: unknown) => {
+        if (!(err instanceof HttpError)) return next(err);
+        res.locals.unauthenticated = err;
+        next();
+      },
+    );
+  };
+}
+
+/**
  * Whether a caller admitted earlier is still admitted: a live event stream asks at every
  * heartbeat, so a revoked or expired token's streams end within one heartbeat.
  */
@@ -55,17 +76,9 @@ export async function stillAdmitted(deps: AuthDeps, principal: Principal, now = 
   return principal.via === 'oidc' || deps.tokens.isActive(principal.id, now);
 }
 
-/** Mounted on `/v1`: resolves the caller or answers 401; the route's own check follows in `bind`. */
-export function authenticate(deps: AuthDeps): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
-    identify(deps, req.get('authorization')).then(
-      (principal) => {
-        res.locals.principal = principal;
-        next();
-      },
-      (err: unknown) => next(err),
-    );
-  };
+/** Mounted on `/v1` after the limits: no caller, no answer but 401. */
+export function requireIdentity(_req: Request, res: Response, next: NextFunction): void {
+  next(principalOf(res) ? undefined : ((res.locals.unauthenticated as HttpError | undefined) ?? unauthenticated('authorization: missing')));
 }
 
 /** Role check, before the request is even parsed: a caller without the role learns nothing more. */

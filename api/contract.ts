@@ -41,11 +41,13 @@ export interface Route {
   eventStream?: true;
   /** Who may call it: checked by `bind` before anything else (domain/access.ts). */
   access: Access;
+  /** Never rate-limited (api/limits.ts): load balancers and orchestrators must always get an answer. */
+  unlimited?: true;
 }
 
 const TargetParams = z.object({ targetId: Id });
 const ConfigParams = z.object({ configKey: Id });
-const RolloutParams = z.object({ rolloutId: z.string().min(1).max(200) });
+const RolloutParams = z.object({ rolloutId: Id });
 const Items = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
 
 export const ControlBody = z
@@ -103,7 +105,8 @@ export const contract = {
     access: { role: 'public' },
     path: '/healthz',
     summary: 'Ready when Temporal and Redis answer',
-    responses: { 200: Health, 503: Health },
+    responses: { 200: Health, 503: Health, 400: ErrorBody },
+    unlimited: true,
   },
   putTarget: {
     method: 'put',
@@ -112,7 +115,7 @@ export const contract = {
     summary: 'Register or update a target',
     params: TargetParams,
     body: TargetInput,
-    responses: { 200: Target, 400: ErrorBody },
+    responses: { 200: Target, 400: ErrorBody, 422: ErrorBody },
   },
   listTargets: {
     method: 'get',

@@ -9,6 +9,7 @@ import type { ErrorBody } from '../domain/schemas';
 import { authorizeFields, authorizeRole, authorizeTarget, type AuthDeps } from './auth';
 import { routeName, type Route } from './contract';
 import { HttpError } from './errors';
+import { requestIdOf } from './request-id';
 
 export { HttpError } from './errors';
 
@@ -37,6 +38,29 @@ function parse(schema: z.ZodType, value: unknown, where: 'path' | 'query' | 'bod
   throw new HttpError(400, Reason.InvalidRequest, `${first.field}: ${first.message}`, first.field, { in: where, issues });
 }
 
+/** A request body is coming: a length above zero or a chunked body. */
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * What the contract says a route does not take is refused, not ignored: a body on a route without
+ * one, query parameters on a route without any, and any body that is not JSON.
+ */
+function checkEnvelope(route: Route, req: Request): void {
+  if (hasBody(req)) {
+    if (!req.is('application/json')) {
+      const type = req.headers['content-type'] ?? 'none';
+      throw new HttpError(415, Reason.UnsupportedMediaType, `body: must be application/json, not ${type.slice(0, 100)}`, 'content-type');
+    }
+    if (!route.body) throw new HttpError(400, Reason.InvalidRequest, 'body: this route takes no body', 'body');
+  }
+  if (!route.query && req.query && Object.keys(req.query).length > 0) {
+    throw new HttpError(400, Reason.InvalidRequest, 'query: this route takes no query parameters', 'query');
+  }
+}
+
 export function bind<R extends Route>(
   router: Router,
   route: R,
@@ -51,6 +75,7 @@ export function bind<R extends Route>(
       const auth = req.app.locals.auth as AuthDeps;
       // Who may call comes before what they sent: a caller without the role learns nothing more.
       authorizeRole(route, res);
+      checkEnvelope(route, req);
       const input = {
         params: route.params ? parse(route.params, req.params, 'path') : undefined,
       } as RouteInput<R>;
@@ -70,8 +95,25 @@ export function bind<R extends Route>(
   });
 }
 
-export function errorBody(code: string, message: string, field?: string, details?: unknown): ErrorBody {
-  return { error: { code, message, ...(field ? { field } : {}), ...(details !== undefined ? { details } : {}) } };
+export function errorBody(code: string, message: string, field?: string, details?: unknown, requestId?: string): ErrorBody {
+  return {
+    error: {
+      code,
+      message,
+      ...(field ? { field } : {}),
+      ...(details !== undefined ? { details } : {}),
+      ...(requestId ? { requestId } : {}),
+    },
+  };
+}
+
+/**
+ * What of an error may be logged: its name, message, code and stack. Never the error object itself:
+ * body-parser's errors carry the raw body, which is config content.
+ */
+export function loggableError(err: unknown): { name?: string; message?: string; code?: unknown; stack?: string } {
+  if (!(err instanceof Error)) return { message: String(err).slice(0, 500) };
+  return { name: err.name, message: err.message, code: (err as { code?: unknown }).code, stack: err.stack };
 }
 
 /** gRPC status codes that mean the Temporal frontend cannot be reached right now. */
@@ -94,30 +136,27 @@ export function isUnavailable(err: unknown): boolean {
 }
 
 export function errorHandler(log: (msg: string, err: unknown) => void) {
-  return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(err);
-    if (err instanceof HttpError) {
-      res.status(err.status).json(errorBody(err.code, err.message, err.field, err.details));
-      return;
-    }
+    const requestId = requestIdOf(res);
+    const send = (status: number, code: string, message: string, field?: string, details?: unknown) =>
+      void res.status(status).json(errorBody(code, message, field, details, requestId));
+    if (err instanceof HttpError) return send(err.status, err.code, err.message, err.field, err.details);
     const e = err as { type?: string; status?: number; limit?: number; message?: string };
     if (e?.type === 'entity.too.large') {
-      res.status(413).json(errorBody(Reason.PayloadTooLarge, `body: larger than the limit of ${e.limit} bytes`, 'body'));
-      return;
+      return send(413, Reason.PayloadTooLarge, `body: larger than the limit of ${e.limit} bytes (TOLLGATE_MAX_BODY)`, 'body', {
+        limit: e.limit,
+      });
     }
-    if (e?.type === 'entity.parse.failed') {
-      res.status(400).json(errorBody(Reason.InvalidRequest, `body: not valid JSON (${e.message})`, 'body'));
-      return;
+    if (e?.type === 'entity.parse.failed') return send(400, Reason.InvalidRequest, `body: not valid JSON (${e.message})`, 'body');
+    if (e?.type === 'charset.unsupported' || e?.type === 'encoding.unsupported') {
+      return send(415, Reason.UnsupportedMediaType, `body: ${e.message ?? 'unsupported encoding'}`, 'content-type');
     }
     if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-      res.status(e.status).json(errorBody(Reason.InvalidRequest, e.message ?? 'bad request'));
-      return;
+      return send(e.status, Reason.InvalidRequest, e.message ?? 'bad request');
     }
-    if (isUnavailable(err)) {
-      res.status(503).json(errorBody(Reason.Unavailable, `a dependency is unavailable: ${e?.message ?? 'unknown'}`));
-      return;
-    }
-    log('unhandled error', err);
-    res.status(500).json(errorBody('Internal', 'internal error'));
+    if (isUnavailable(err)) return send(503, Reason.Unavailable, `a dependency is unavailable: ${e?.message ?? 'unknown'}`);
+    log(`request ${requestId} ${req.method} ${req.path.slice(0, 200)}: unhandled error`, loggableError(err));
+    send(500, 'Internal', 'internal error');
   };
 }

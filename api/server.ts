@@ -8,6 +8,7 @@ import { createRedis } from '../runtime/redis';
 import { Store } from '../store/store';
 import { TokenStore } from '../store/tokens';
 import { createApp } from './app';
+import { createListener } from './listener';
 import type { EventHub } from './sse';
 
 /** Upper bound on a graceful stop before open connections are cut. */
@@ -33,8 +34,26 @@ async function main(): Promise<void> {
     maxBody: env.TOLLGATE_MAX_BODY,
     oidc,
     auditMaxEntries: env.TOLLGATE_AUDIT_MAX_ENTRIES,
+    json: {
+      maxDepth: env.TOLLGATE_MAX_JSON_DEPTH,
+      maxItems: env.TOLLGATE_MAX_JSON_ITEMS,
+      maxSchemaItems: env.TOLLGATE_MAX_SCHEMA_ITEMS,
+    },
+    rate: {
+      mutations: env.TOLLGATE_RATE_MUTATIONS,
+      reads: env.TOLLGATE_RATE_READS,
+      streams: env.TOLLGATE_RATE_STREAMS,
+      concurrentStreams: env.TOLLGATE_MAX_STREAMS_PER_CLIENT,
+    },
+    targetPolicy: env.TOLLGATE_TARGET_ALLOW,
+    corsOrigins: env.TOLLGATE_CORS_ORIGINS,
   });
-  const server = app.listen(env.PORT, env.HOST, () => {
+  const server = createListener(app, {
+    headersTimeoutMs: env.TOLLGATE_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: env.TOLLGATE_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: env.TOLLGATE_KEEPALIVE_TIMEOUT_MS,
+  });
+  server.listen(env.PORT, env.HOST, () => {
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : env.PORT;
     console.log(`api listening on http://localhost:${port} (temporal ${env.TEMPORAL_ADDRESS}, namespace ${env.TEMPORAL_NAMESPACE})`);

@@ -24,7 +24,23 @@ export const Reason = {
   Forbidden: 'forbidden',
   /** A submitter reviewing or approving their own rollout: 403. */
   FourEyes: 'four_eyes',
-  /** Emergency requested without a usable reason, and other refusals of the emergency path. */
-  EmergencyRefused: 'emergency_refused',
+  /** 415: a body that is not JSON (or not UTF-8) on a JSON route. */
+  UnsupportedMediaType: 'UnsupportedMediaType',
+  /** 413: a body nested deeper than TOLLGATE_MAX_JSON_DEPTH. */
+  JsonTooDeep: 'JsonTooDeep',
+  /** 413: a body with more keys and elements than TOLLGATE_MAX_JSON_ITEMS. */
+  JsonTooManyItems: 'JsonTooManyItems',
+  /** 413: a config schema with more keys and elements than TOLLGATE_MAX_SCHEMA_ITEMS. */
+  SchemaTooLarge: 'SchemaTooLarge',
+  /** 422: a schema pattern that RE2 (linear time) cannot run: backreferences, lookaround. */
+  UnsupportedPattern: 'UnsupportedPattern',
+  /** 422: a schema `$ref` to a document outside itself; schemas are never fetched. */
+  RemoteRefRefused: 'RemoteRefRefused',
+  /** 422: a target URL outside the outbound fence (domain/outbound.ts, TOLLGATE_TARGET_ALLOW). */
+  TargetUrlRefused: 'TargetUrlRefused',
+  /** 429: more requests of a class than its per-client limit allows in the window. */
+  RateLimited: 'RateLimited',
+  /** 429: more concurrent event streams than TOLLGATE_MAX_STREAMS_PER_CLIENT. */
+  TooManyStreams: 'TooManyStreams',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

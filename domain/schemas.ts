@@ -7,10 +7,11 @@ import { z } from 'zod';
 import type { ProbeSummary } from './health';
 import { ROLLOUT_ACTIONS, ROLLOUT_STATES, STAGE_STATES } from './lifecycle';
 
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** Ids become parts of Redis keys and URLs: a closed alphabet, bounded, and no `..`. */
+export const ID_PATTERN = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const Id = z
   .string()
-  .regex(ID_PATTERN, 'must be 1-128 characters of letters, digits, ".", "_" or "-", starting with a letter or digit');
+  .regex(ID_PATTERN, 'must be 1-128 characters of letters, digits, ".", "_" or "-", starting with a letter or digit, without ".."');
 
 const LabelKey = z
   .string()
@@ -413,7 +414,7 @@ export const RolloutCursorParam = z
   .transform((raw, ctx): RolloutCursor => {
     try {
       const v: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-      if (Array.isArray(v) && v.length === 2 && Number.isFinite(v[0]) && typeof v[1] === 'string') {
+      if (Array.isArray(v) && v.length === 2 && Number.isFinite(v[0]) && typeof v[1] === 'string' && ID_PATTERN.test(v[1])) {
         return { score: v[0] as number, id: v[1] };
       }
     } catch {
@@ -492,6 +493,7 @@ export const ErrorBody = z
       message: z.string(),
       field: z.string().optional(),
       details: z.unknown().optional(),
+      requestId: z.string().optional().describe('The x-request-id of the request, as the server logs name it.'),
     }),
   })
   .meta({ id: 'Error' });

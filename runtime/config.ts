@@ -4,8 +4,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseAllowList } from '../domain/outbound';
 
 const Port = z.coerce.number().int().min(0).max(65535);
+/** A positive whole number with a default: the form of every limit below. */
+const Count = (fallback: number, max = 1_000_000_000) => z.coerce.number().int().min(1).max(max).default(fallback);
+const CommaList = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((e) => e.trim())
+      .filter((e) => e !== ''),
+  );
 const Bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
 
 export const Env = z.object({
@@ -30,6 +42,40 @@ export const Env = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'like 1mb or 512kb')
     .default('1mb'),
+  /** Deepest nesting of a JSON body (api/limits.ts). */
+  TOLLGATE_MAX_JSON_DEPTH: Count(64, 10_000),
+  /** Keys plus elements of a JSON body. */
+  TOLLGATE_MAX_JSON_ITEMS: Count(50_000),
+  /** Keys plus elements of a config schema (compiling costs per node). */
+  TOLLGATE_MAX_SCHEMA_ITEMS: Count(5_000),
+  /** Per client and minute: POST/PUT/DELETE requests, GET requests, new event streams. */
+  TOLLGATE_RATE_MUTATIONS: Count(300),
+  TOLLGATE_RATE_READS: Count(1_200),
+  TOLLGATE_RATE_STREAMS: Count(60),
+  /** Event streams one client may hold open at once. */
+  TOLLGATE_MAX_STREAMS_PER_CLIENT: Count(10),
+  /** Slow clients: headers, whole request, idle keep-alive connection (ms). */
+  TOLLGATE_HEADERS_TIMEOUT_MS: Count(10_000, 600_000),
+  TOLLGATE_REQUEST_TIMEOUT_MS: Count(30_000, 3_600_000),
+  TOLLGATE_KEEPALIVE_TIMEOUT_MS: Count(5_000, 600_000),
+  /** Origins allowed to call the API from a browser; none by default. */
+  TOLLGATE_CORS_ORIGINS: CommaList.pipe(
+    z.array(z.url({ protocol: /^https?$/, error: 'each origin must be an http(s) URL like https://ops.example.com' })),
+  ),
+  /** Target URLs: CIDRs and host patterns they must match (besides the ranges that are always refused). */
+  TOLLGATE_TARGET_ALLOW: z
+    .string()
+    .default('')
+    .transform((raw, ctx) => {
+      try {
+        return parseAllowList(raw);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** Bytes of a target's health or apply answer read at most. */
+  TOLLGATE_MAX_TARGET_RESPONSE: Count(64 * 1024, 64 * 1024 * 1024),
   /** Prebuilt workflow bundle; without it the worker bundles workflows/ at start. */
   TOLLGATE_WORKFLOW_BUNDLE: z.string().optional(),
   /** Worker: where alerts (a rollout that failed, targets left unrestored) are POSTed as JSON. */

@@ -18,7 +18,11 @@ async function main(): Promise<void> {
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TOLLGATE_TASK_QUEUE,
-    activityDeps: { store: new Store(redis, env.TOLLGATE_REDIS_PREFIX), alertWebhook: env.TOLLGATE_ALERT_WEBHOOK },
+    activityDeps: {
+      store: new Store(redis, env.TOLLGATE_REDIS_PREFIX),
+      alertWebhook: env.TOLLGATE_ALERT_WEBHOOK,
+      outbound: { policy: env.TOLLGATE_TARGET_ALLOW, maxResponseBytes: env.TOLLGATE_MAX_TARGET_RESPONSE },
+    },
     workflowBundlePath: env.TOLLGATE_WORKFLOW_BUNDLE ?? join(__dirname, '..', 'workflow-bundle.js'),
     shutdownGraceMs: env.TOLLGATE_SHUTDOWN_GRACE_MS,
   });

@@ -1,14 +1,19 @@
 /** Targets: whatever receives configuration (a host, an instance, a pod, a cell). */
 import { Router } from 'express';
+import type { OutboundPolicy } from '../../domain/outbound';
 import { Reason } from '../../domain/reasons';
 import type { Store } from '../../store/store';
 import { contract } from '../contract';
 import { bind, HttpError } from '../http';
+import { checkTargetUrls } from '../target-urls';
 
-export function targetRoutes(store: Store): Router {
+export function targetRoutes(store: Store, policy: OutboundPolicy): Router {
   const r = Router();
 
-  bind(r, contract.putTarget, async ({ params, body }) => ({ status: 200, body: await store.putTarget(params.targetId, body) }));
+  bind(r, contract.putTarget, async ({ params, body }) => {
+    await checkTargetUrls(body, policy);
+    return { status: 200, body: await store.putTarget(params.targetId, body) };
+  });
 
   bind(r, contract.listTargets, async ({ query }) => ({ status: 200, body: { items: await store.listTargets(query.selector) } }));
 

@@ -30,7 +30,10 @@ async function fleetFor(app: string, push = 2) {
 describe('health and documentation', () => {
   it('GET /healthz is 200 when Temporal and Redis answer', async () => {
     const res = await stack.api<{ status: string; checks: Record<string, string> }>('GET', '/healthz');
-    expect(res).toEqual({ status: 200, body: { status: 'ok', checks: { redis: 'ok', temporal: 'ok' } } });
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 200,
+      body: { status: 'ok', checks: { redis: 'ok', temporal: 'ok' } },
+    });
   });
 
   it('GET /openapi.json is generated from the same schemas that validate requests', async () => {

@@ -147,6 +147,11 @@ export class Drill {
         TOLLGATE_REDIS_PREFIX: `${this.name}:`,
         TOLLGATE_TASK_QUEUE: this.name,
         ...(this.env.workflowBundle ? { TOLLGATE_WORKFLOW_BUNDLE: this.env.workflowBundle } : {}),
+        // Drills and the soak poll hard from one address: the API's rate limits stay out of their way.
+        TOLLGATE_RATE_MUTATIONS: '1000000',
+        TOLLGATE_RATE_READS: '1000000',
+        TOLLGATE_RATE_STREAMS: '1000000',
+        TOLLGATE_MAX_STREAMS_PER_CLIENT: '1000',
         ...extra,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

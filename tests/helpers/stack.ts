@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
-import { createApp } from '../../api/app';
+import { createApp, type AppDeps } from '../../api/app';
+import { createListener, type ListenerLimits } from '../../api/listener';
 import { createRedis } from '../../runtime/redis';
 import { Store } from '../../store/store';
 import { Fleet, type FleetOptions } from '../../sim/fleet';
@@ -15,12 +16,6 @@ import { createWorker } from '../../worker/create-worker';
 import { testEnv, testToken, uniqueName } from './env';
 import type { Role, TargetScope } from '../../domain/access';
 import { TokenStore } from '../../store/tokens';
-
-/** Per call: another token than the stack's admin token, or none at all (null). */
-export interface CallOptions {
-  token?: string | null;
-  headers?: Record<string, string>;
-}
 
 export interface Stack {
   client: Client;
@@ -32,11 +27,51 @@ export interface Stack {
   apiUrl: string;
   worker: Worker;
   fleet(o: Omit<FleetOptions, 'apiUrl'>): Promise<Fleet>;
-  api<T = unknown>(method: string, path: string, body?: unknown, opts?: CallOptions): Promise<{ status: number; body: T }>;
+  /**
+   * Every test request goes through here, so what every request must carry is added in one place.
+   * `body` is sent as JSON (a string as it is); `init` sets other headers or a raw body instead.
+   */
+  api<T = unknown>(method: string, path: string, body?: unknown, init?: ApiInit): Promise<ApiResponse<T>>;
   /** Creates a token with the admin token and returns its secret. */
   token(name: string, role: Role, targets?: TargetScope): Promise<string>;
   stop(): Promise<void>;
 }
+
+export interface ApiInit {
+  /** Another token than the stack's admin token, or none at all (null). */
+  token?: string | null;
+  headers?: Record<string, string>;
+  /** Sent as it is, with the headers above only (no JSON content type is added). */
+  rawBody?: string | Uint8Array;
+  /** Give up after this long (a request that should have been refused may have opened a stream). */
+  timeoutMs?: number;
+}
+
+export interface ApiResponse<T> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface StackOptions {
+  /** Overrides of the app's dependencies (limits, target policy, CORS). */
+  app?: Partial<Omit<AppDeps, 'store' | 'client' | 'taskQueue'>>;
+  listener?: Partial<ListenerLimits>;
+}
+
+/**
+ * Headers every test request carries: `api()` and the flood in tests/api/hostile.test.ts send
+ * these, so what every request needs is added here once.
+ */
+export function requestHeaders(token: string | null): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/**
+ * The tests drive many requests from one address (polling with waitFor, fleets reporting): the
+ * rate limits stay out of their way unless a test sets its own.
+ */
+const TEST_RATE = { mutations: 1_000_000, reads: 1_000_000, streams: 1_000_000, concurrentStreams: 1_000 };
 
 let runtimeInstalled = false;
 
@@ -50,7 +85,7 @@ export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-export async function startStack(name = 'stack'): Promise<Stack> {
+export async function startStack(name = 'stack', options: StackOptions = {}): Promise<Stack> {
   const env = testEnv();
   if (!runtimeInstalled) {
     // Worker state changes at INFO drown the test report; warnings still show.
@@ -74,10 +109,9 @@ export async function startStack(name = 'stack'): Promise<Stack> {
     shutdownGraceMs: 1_000,
   });
   const running = worker.run();
-  const app = createApp({ store, client, taskQueue, log: () => undefined });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const app = createApp({ log: () => undefined, ...options.app, rate: { ...TEST_RATE, ...options.app?.rate }, store, client, taskQueue });
+  const server: Server = createListener(app, options.listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const fleets: Fleet[] = [];
 
@@ -95,19 +129,29 @@ export async function startStack(name = 'stack'): Promise<Stack> {
       fleets.push(f);
       return f;
     },
-    async api<T>(method: string, path: string, body?: unknown, opts: CallOptions = {}) {
-      const token = opts.token === undefined ? adminToken : opts.token;
+    async api<T>(method: string, path: string, body?: unknown, init: ApiInit = {}) {
+      const json = body !== undefined && init.rawBody === undefined;
       const res = await fetch(`${apiUrl}${path}`, {
         method,
         headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...opts.headers,
+          ...requestHeaders(init.token === undefined ? adminToken : init.token),
+          ...(json ? { 'content-type': 'application/json' } : {}),
+          ...init.headers,
         },
-        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+        ...(json ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+        ...(init.rawBody !== undefined ? { body: init.rawBody } : {}),
+        ...(init.timeoutMs !== undefined ? { signal: AbortSignal.timeout(init.timeoutMs) } : {}),
       });
       const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+      let parsed: unknown = undefined;
+      if (text) {
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = text;
+        }
+      }
+      return { status: res.status, body: parsed as T, headers: res.headers };
     },
     async token(name, role, targets) {
       const r = await stack.api<{ token: string }>('POST', '/v1/tokens', { name, role, ...(targets ? { targets } : {}) });
