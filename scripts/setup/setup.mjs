@@ -155,6 +155,31 @@ process.on('exit', () => {
   for (const child of tracked) signalChild(child, 'SIGKILL');
 });
 
+// The exit handler above does not run when the launcher is killed outright (SIGKILL, the OOM
+// killer): the reaper (reaper.mjs), started with the first child, stops the children then.
+let reaper = null;
+
+function reaperChannel() {
+  if (reaper) return reaper;
+  reaper = spawn(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), 'reaper.mjs')], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+  });
+  // Neither the reaper nor its channel keeps the launcher alive.
+  reaper.unref();
+  reaper.channel?.unref();
+  reaper.on('error', () => undefined);
+  return reaper;
+}
+
+function tellReaper(message) {
+  try {
+    reaperChannel().send(message, () => undefined);
+  } catch {
+    // A launcher that cannot reach its reaper still stops its children itself on a normal exit.
+  }
+}
+
 function signalChild(child, signal) {
   try {
     if (child.tollgateGroup) process.kill(-child.pid, signal);
@@ -174,7 +199,11 @@ export function spawnTracked(command, args, options = {}) {
   child.tollgateGroup = Boolean(options.detached);
   if (child.pid !== undefined) {
     tracked.add(child);
-    child.once('exit', () => tracked.delete(child));
+    tellReaper({ track: child.pid, group: child.tollgateGroup });
+    child.once('exit', () => {
+      tracked.delete(child);
+      tellReaper({ forget: child.pid });
+    });
   }
   return child;
 }
