@@ -3,7 +3,7 @@
  * stack and a fleet of real HTTP targets, asserting on its output and exit codes. Each run gets
  * TOLLGATE_TOKEN: by default an admin token named `ci`, so `ci` is the actor on every record.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -39,6 +39,24 @@ function tollgate(args: string[], env: Record<string, string> = {}): Promise<Run
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
     );
   });
+}
+
+/** A long-running command (watch) whose output the test reads as it comes. */
+function started(args: string[], env: Record<string, string> = {}): { output: () => Run; done: Promise<Run> } {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, TOLLGATE_URL: stack.apiUrl, TOLLGATE_TOKEN: tokens.ci!, ...env },
+  });
+  const run: Run = { code: null, stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => (run.stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (run.stderr += d.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const done = new Promise<Run>((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(killer);
+      resolve({ ...run, code });
+    }),
+  );
+  return { output: () => run, done };
 }
 
 function nextKey(): string {
@@ -309,7 +327,8 @@ describe('review and emergency', () => {
     expect(ls.stdout).toMatch(new RegExp(`${id}\\s+${key}\\s+1\\s+pending_review\\s+-\\s+0/4\\s+dana\\s+\\d{4}-`));
 
     // And watch keeps watching while it waits
-    const watching = tollgate(['rollout', 'watch', id!]);
+    const watching = started(['rollout', 'watch', id!]);
+    await waitFor('watch to print the history', async () => watching.output().stdout.includes(' review_requested '));
     // A deployer may not review; an approver may
     const deployer = await tollgate(['rollout', 'review', id!, '--approve'], { TOLLGATE_TOKEN: tokens.alice! });
     expect(deployer.code).toBe(1);
@@ -319,7 +338,7 @@ describe('review and emergency', () => {
     });
     expect(approved).toMatchObject({ code: 0, stdout: `rollout ${id}: approved; review 1 of 1 approval; now running\n` });
 
-    const watch = await watching;
+    const watch = await watching.done;
     expect(watch.code).toBe(0);
     expect(watch.stdout).toMatch(/ - review_requested version 1 of \S+ waits for 1 approvals before it starts\n/);
     expect(watch.stdout).toMatch(/ - reviewed approved by erin \(1 of 1\)\n/);
@@ -337,7 +356,7 @@ describe('review and emergency', () => {
     const own = await tollgate(['rollout', 'review', r.id, '--approve']);
     expect(own.code).toBe(1);
     expect(own.stderr).toBe(
-      `error: four_eyes: ci submitted this rollout and may not review it\n` +
+      `error: four_eyes: ci submitted rollout ${r.id} and may not review it\n` +
         'hint: four eyes: someone other than the submitter, with the approver role, must do this.\n',
     );
     const rejected = await tollgate(['rollout', 'review', r.id, '--reject', '-m', 'wrong pool size'], { TOLLGATE_TOKEN: tokens.frank! });
@@ -384,20 +403,23 @@ describe('audit', () => {
     expect((await tollgate(['rollout', 'pause', r.id], { TOLLGATE_TOKEN: tokens.alice! })).code).toBe(0);
     expect((await tollgate(['rollout', 'rollback', r.id, '-m', 'not today'])).code).toBe(0);
 
-    // Entries are written once each answer has gone out: wait for the third.
-    const read = () => tollgate(['audit', '--config-key', key], { TOLLGATE_TOKEN: tokens.erin! });
+    // Entries are written once each answer has gone out: wait for the third. (Only the creation
+    // names the config key, so the rollout's entries are picked out by its id.)
+    const read = () => tollgate(['audit', '--since', '10m', '--limit', '500'], { TOLLGATE_TOKEN: tokens.erin! });
     const audit = await waitFor('three audit entries', async () => {
       const a = await read();
       return a.stdout.split('\n').filter((l) => l.includes(r.id)).length === 3 ? a : undefined;
     });
     expect(audit.code).toBe(0);
     const lines = audit.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^AT\s+ACTOR\s+ROLE\s+ACTION\s+STATUS\s+CONFIG\s+ROLLOUT$/);
-    expect(lines.slice(1).map((l) => l.split(/\s+/).slice(1, 7))).toEqual([
-      ['ci', 'admin', 'rollbackRollout', '202', key, r.id],
-      ['alice', 'deployer', 'pauseRollout', '202', key, r.id],
-      ['ci', 'admin', 'createRollout', '201', key, r.id],
+    expect(lines[0]).toMatch(/^AT\s+ACTOR\s+ROLE\s+ACTION\s+STATUS\s+CONFIG\s+ROLLOUT/);
+    expect(lines.filter((l) => l.includes(r.id)).map((l) => l.split(/\s+/).slice(1, 5))).toEqual([
+      ['ci', 'admin', 'rollbackRollout', '202'],
+      ['alice', 'deployer', 'pauseRollout', '202'],
+      ['ci', 'admin', 'createRollout', '201'],
     ]);
+    const byKey = await tollgate(['audit', '--config-key', key], { TOLLGATE_TOKEN: tokens.erin! });
+    expect(byKey.stdout).toMatch(new RegExp(`\\sci\\s+admin\\s+createRollout\\s+201\\s+${key}\\s+${r.id}`));
 
     const alice = await tollgate(['audit', '--actor', 'alice', '--since', '10m', '--limit', '1', '--json'], {
       TOLLGATE_TOKEN: tokens.erin!,
@@ -441,8 +463,23 @@ describe('watch without an event stream', () => {
 
   it('falls back to polling and still exits with the outcome', async () => {
     const key = nextKey();
-    const r = await create(changeFile(key, 'pool: 7', 1));
-    const watch = await tollgate(['rollout', 'watch', r.id, '--interval', '0.2'], { TOLLGATE_URL: proxyUrl });
+    const created = await stack.api<RolloutSummary>('POST', '/v1/rollouts', {
+      configKey: key,
+      content: { pool: 7 },
+      targets: { selector: { app: selector } },
+      stages: [
+        { name: 'canary', percent: 25, bakeSeconds: 1 },
+        { name: 'full', percent: 100, bakeSeconds: 1 },
+      ],
+      health: { intervalSeconds: 0.2, timeoutMs: 1000, failureThreshold: 1 },
+    });
+    const r = created.body;
+    // Held until the watcher has fallen back to polling, so it sees the rollout move.
+    expect((await stack.api('POST', `/v1/rollouts/${r.id}/pause`)).status).toBe(202);
+    const watching = started(['rollout', 'watch', r.id, '--interval', '0.2'], { TOLLGATE_URL: proxyUrl });
+    await waitFor('watch to fall back to polling', async () => watching.output().stderr.includes('polling'));
+    expect((await stack.api('POST', `/v1/rollouts/${r.id}/resume`)).status).toBe(202);
+    const watch = await watching.done;
     expect(watch.code).toBe(0);
     expect(watch.stderr).toBe('no event stream on this server (HTTP 404); polling every 0.2 s\n');
     expect(watch.stdout).toMatch(/ - completed version 1 runs on all 4 targets\n/);
@@ -463,7 +500,7 @@ describe('usage and connection errors', () => {
       /^error: --stages: "canary:5" is not/,
     ],
     [['rollout', 'ls', '--colour'], /^error: unknown option --colour\nsee: tollgate rollout ls --help\n$/],
-    [['rollout', 'ls', '--state', 'done'], /^error: --state: "done" is not one of running, /],
+    [['rollout', 'ls', '--state', 'done'], /^error: --state: "done" is not one of pending_review, running, /],
     [['rollout', 'watch'], /^error: missing ID\n/],
     [['rollout', 'create', '-f'], /^error: --file needs a value\n/],
     [['rollouts', 'ls'], /^error: unknown command "rollouts"\n/],
