@@ -328,6 +328,16 @@ describe('dashboard', () => {
     expect(await live().textContent()).toMatch(/disconnected/i);
     await (globalThis as { restartApi?: () => Promise<void> }).restartApi!();
     await page.waitForSelector('[data-testid="live"][data-state="live"]', { timeout: 20_000 });
+
+    // And the emergency's own page says so first, with its reason
+    await emergencyRow.locator('a').click();
+    await page.waitForSelector('[data-testid="emergency-banner"]');
+    expect(await page.locator('[data-testid="emergency-banner"]').textContent()).toContain(
+      'INC-2211: certificate expired at 09:00, checkout refusing TLS',
+    );
+    await page.waitForSelector('.rollout-head [data-testid="state"][data-state="completed"]', { timeout: 60_000 });
+    expect(await page.locator('[data-testid="review-status"]').textContent()).toBe('Skipped: emergency');
+    await screenshot('dashboard-emergency');
   });
 
   it('lists the audit log, filtered, a page at a time', async () => {
@@ -367,6 +377,9 @@ describe('dashboard', () => {
     const { body: tokenList } = await stack.api<{ items: { id: string; name: string }[] }>('GET', '/v1/tokens');
     await page.click('[data-testid="sign-out"]');
     await signIn(secret, 'temp-browser');
+    // (Signed in on the audit page, which a viewer may not read and which has no live stream.)
+    expect(await page.locator('[data-testid="live"]').isHidden()).toBe(true);
+    await page.click('.brand');
     await page.waitForSelector('[data-testid="live"][data-state="live"]');
     const id = tokenList.items.find((t) => t.name === 'temp-browser')!.id;
     expect((await stack.api('DELETE', `/v1/tokens/${id}`)).status).toBe(200);

@@ -44,11 +44,19 @@ export function auditPage(root: HTMLElement, navigate: (path: string) => void): 
   /** Only the newest request's answer is shown: filters may change while one is in flight. */
   let generation = 0;
 
-  const field = (name: string, label: string, placeholder: string) =>
-    h('input', { type: 'search', name, placeholder, value: params.get(name) ?? '', 'aria-label': label, 'data-filter': name });
-  const actor = field('actor', 'Actor', 'Actor (token name)');
-  const action = field('action', 'Action', 'Action, e.g. pauseRollout');
-  const configKey = field('configKey', 'Config key', 'Config key');
+  const field = (name: string, label: string, title: string) =>
+    h('input', {
+      type: 'search',
+      name,
+      placeholder: label,
+      title,
+      value: params.get(name) ?? '',
+      'aria-label': label,
+      'data-filter': name,
+    });
+  const actor = field('actor', 'Actor', 'A token name or single-sign-on subject, exactly');
+  const action = field('action', 'Action', 'An operation, exactly: createRollout, pauseRollout, reviewRollout, createToken, …');
+  const configKey = field('configKey', 'Config key', 'Entries about this config key');
   const since = h('input', {
     type: 'datetime-local',
     name: 'since',
@@ -158,7 +166,7 @@ export function auditPage(root: HTMLElement, navigate: (path: string) => void): 
           actor,
           action,
           configKey,
-          since,
+          h('label', { class: 'since' }, h('span', { class: 'muted small' }, 'since'), since),
           h('button', { class: 'btn', type: 'submit' }, 'Filter'),
         ),
       ),

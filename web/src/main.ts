@@ -48,6 +48,8 @@ function route(): void {
   leave = null;
   window.scrollTo(0, 0);
   if (!me()) return void boot('');
+  // Pages with a live stream turn the indicator back on; the audit log has none.
+  setIndicator('off');
   const m = /^\/rollouts\/([^/]+)\/?$/.exec(location.pathname);
   if (m) {
     const id = decodeURIComponent(m[1]!);
