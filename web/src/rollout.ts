@@ -172,7 +172,11 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
   /** Why a button is greyed out: the role first (it will not change by waiting), then the state. */
   function actionTitle(d: RolloutDetail, a: RolloutAction): string {
     if (!can(a)) return cannotTitle(a);
-    return actionEnabled(d, a) ? '' : `Not available while ${d.state.replace(/_/g, ' ')}`;
+    if (!actionEnabled(d, a)) return `Not available while ${d.state.replace(/_/g, ' ')}`;
+    // Four eyes: under a policy with approvals the submitter may not approve its gates.
+    if (a === 'approve' && d.state === 'awaiting_approval' && (d.requiredApprovals ?? 0) > 0 && me()?.name === d.submittedBy)
+      return 'You submitted this rollout: another approver must approve it';
+    return '';
   }
 
   function renderHeader(d: RolloutDetail): void {
@@ -183,7 +187,7 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
           type: 'button',
           class: `btn ${a === 'rollback' ? 'btn-danger' : a === 'pause' ? 'btn-warn' : 'btn-primary'}`,
           'data-action': a,
-          disabled: busy || !actionEnabled(d, a) || !can(a),
+          disabled: busy || actionTitle(d, a) !== '',
           title: actionTitle(d, a),
           onclick: () => void doAction(a),
         },

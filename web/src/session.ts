@@ -10,16 +10,16 @@ const KEY = 'tollgate.token';
 
 let principal: Principal | null = null;
 let onSignedOut: ((why: string) => void) | null = null;
+/** The token when sessionStorage refuses to keep it (some private modes): this page load only. */
+let memory: string | null = null;
 
 export function token(): string | null {
   try {
     return sessionStorage.getItem(KEY);
   } catch {
-    // Storage disabled (some private modes): the token then lives only in memory, in `memory`.
     return memory;
   }
 }
-let memory: string | null = null;
 
 export function begin(secret: string, who: Principal): void {
   memory = secret;
