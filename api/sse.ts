@@ -156,6 +156,8 @@ export class EventHub {
    */
   async serve(req: Request, res: Response, key: string, start: StreamStart, admitted?: () => Promise<boolean>): Promise<void> {
     const o = this.options;
+    // Gone while its token was checked: its 'close' has fired already and would never clean up.
+    if (res.closed) return;
     if (this.clients >= o.maxClients) {
       res.setHeader('Retry-After', String(Math.ceil(o.retryMs / 1000)));
       throw new HttpError(503, Reason.Unavailable, `too many live event clients (limit ${o.maxClients}); retry shortly`);

@@ -1,20 +1,22 @@
 /**
  * The HTTP client of the REST contract (api/contract.ts). Every request has a deadline, so a hung
- * server fails the command instead of hanging a pipeline. Error bodies become `ApiError`s that
- * carry the server's message, code and field.
+ * server fails the command instead of hanging a pipeline. Every request carries the bearer token
+ * ($TOLLGATE_TOKEN); error bodies become `ApiError`s that carry the server's message, code and
+ * field, and for a 401 or 403 what to do about it.
  */
+import type { z } from 'zod';
+import type { ReviewBody } from '../api/contract';
+import type { AuditPage, AuditQuery, CreatedToken, CreateTokenRequest, Principal, TokenInfo } from '../domain/access';
 import type { RolloutAction } from '../domain/lifecycle';
 import type { CreateRolloutRequest, RolloutDetail, RolloutSummary, Target, TargetInput } from '../domain/schemas';
-import { ApiError } from './errors';
+import { ApiError, authHint } from './errors';
 
 export const REQUEST_TIMEOUT_MS = 10_000;
 
 export interface ClientOptions {
   baseUrl: string;
-  /** Sent as a bearer token. The server does not check it yet; the header is reserved for when it does. */
+  /** Sent as `Authorization: Bearer <token>` on every request, the event stream included. */
   token?: string | undefined;
-  /** Recorded by the server as who submitted a rollout. */
-  actor?: string | undefined;
   timeoutMs?: number;
 }
 
@@ -23,6 +25,11 @@ export interface ListRolloutsFilter {
   state?: string | undefined;
   limit?: number | undefined;
 }
+
+/** The audit query as the CLI sends it: every filter optional, the limit the server's default when absent. */
+export type AuditFilter = { [K in keyof AuditQuery]?: AuditQuery[K] | undefined };
+
+export type AuditPageBody = z.infer<typeof AuditPage>;
 
 export class TollgateClient {
   readonly baseUrl: string;
@@ -33,12 +40,15 @@ export class TollgateClient {
     this.timeoutMs = o.timeoutMs ?? REQUEST_TIMEOUT_MS;
   }
 
+  get hasToken(): boolean {
+    return Boolean(this.o.token);
+  }
+
   /** Headers every request carries; `watch` reuses them for the event stream. */
   headers(extra: Record<string, string> = {}): Record<string, string> {
     return {
       accept: 'application/json',
       ...(this.o.token ? { authorization: `Bearer ${this.o.token}` } : {}),
-      ...(this.o.actor ? { 'x-tollgate-actor': this.o.actor } : {}),
       ...extra,
     };
   }
@@ -66,7 +76,11 @@ export class TollgateClient {
       throw networkError(err, this.baseUrl, this.timeoutMs);
     }
     if (res.ok) return (text ? JSON.parse(text) : undefined) as T;
-    throw errorFromBody(res.status, text);
+    throw errorFromBody(res.status, text, this.hasToken);
+  }
+
+  whoami(): Promise<Principal> {
+    return this.request('GET', '/v1/me');
   }
 
   listTargets(selector?: string): Promise<{ items: Target[] }> {
@@ -98,30 +112,51 @@ export class TollgateClient {
     return this.request('GET', `/v1/rollouts/${encodeURIComponent(id)}`);
   }
 
-  act(id: string, action: RolloutAction, body: { actor?: string | undefined; reason?: string | undefined }): Promise<RolloutSummary> {
-    return this.request('POST', `/v1/rollouts/${encodeURIComponent(id)}/${action}`, {
-      ...(body.actor ? { actor: body.actor } : {}),
-      ...(body.reason ? { reason: body.reason } : {}),
-    });
+  /** The actor is the token's name: the server records it, nothing here can claim another. */
+  act(id: string, action: RolloutAction, reason?: string): Promise<RolloutSummary> {
+    return this.request('POST', `/v1/rollouts/${encodeURIComponent(id)}/${action}`, reason ? { reason } : {});
+  }
+
+  review(id: string, body: ReviewBody): Promise<RolloutSummary> {
+    return this.request('POST', `/v1/rollouts/${encodeURIComponent(id)}/review`, body);
+  }
+
+  createToken(req: CreateTokenRequest): Promise<CreatedToken> {
+    return this.request('POST', '/v1/tokens', req);
+  }
+
+  listTokens(): Promise<{ items: TokenInfo[] }> {
+    return this.request('GET', '/v1/tokens');
+  }
+
+  revokeToken(id: string): Promise<TokenInfo> {
+    return this.request('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+  }
+
+  listAudit(f: AuditFilter = {}): Promise<AuditPageBody> {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(f)) if (v !== undefined && v !== '') q.set(k, String(v));
+    const qs = q.toString();
+    return this.request('GET', `/v1/audit${qs ? `?${qs}` : ''}`);
   }
 }
 
-export function errorFromBody(status: number, text: string): ApiError {
+export function errorFromBody(status: number, text: string, tokenSent = false): ApiError {
+  const hint = authHint(status, '', tokenSent);
   try {
     const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; field?: unknown } };
     const e = body.error;
     if (e && typeof e.message === 'string') {
-      return new ApiError(
-        e.message,
-        status,
-        typeof e.code === 'string' ? e.code : 'Unknown',
-        typeof e.field === 'string' ? e.field : undefined,
-      );
+      const code = typeof e.code === 'string' ? e.code : 'Unknown';
+      const field = typeof e.field === 'string' ? e.field : undefined;
+      // A refusal of who is asking is named by its code: it is what a user searches the docs for.
+      const auth = status === 401 || status === 403;
+      return new ApiError(auth ? `${code}: ${e.message}` : e.message, status, code, field, authHint(status, code, tokenSent));
     }
   } catch {
     // Not the contract's error body (a proxy's HTML page, say): report the status instead.
   }
-  return new ApiError(`HTTP ${status}${text ? `: ${text.slice(0, 200).trim()}` : ''}`, status, 'Http');
+  return new ApiError(`HTTP ${status}${text ? `: ${text.slice(0, 200).trim()}` : ''}`, status, 'Http', undefined, hint);
 }
 
 export function networkError(err: unknown, baseUrl: string, timeoutMs: number): ApiError {

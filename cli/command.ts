@@ -2,7 +2,6 @@
  * What every command shares: its declared options (which drive both `util.parseArgs` and the
  * generated `--help`), the global options and environment, and how output reaches the terminal.
  */
-import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { TollgateClient } from './client';
 import { UsageError } from './errors';
@@ -23,7 +22,7 @@ export interface Command {
   /** `rollout create` */
   name: string;
   summary: string;
-  /** After `tollgate <name> `, e.g. `ID [--actor NAME]`. */
+  /** After `tollgate <name> `, e.g. `ID [--reason TEXT]`. */
   usage: string;
   description?: string;
   options: Record<string, OptionSpec>;
@@ -56,8 +55,6 @@ export interface Context {
   out: Output;
   err: Output;
   env: NodeJS.ProcessEnv;
-  /** Who acts, for the timeline: --actor, else $TOLLGATE_ACTOR, else user@host. */
-  actor(flag: string | undefined): string;
   /** Aborts on Ctrl-C; long-running commands stop at it. */
   signal: AbortSignal;
 }
@@ -84,31 +81,18 @@ function output(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv, noColor: boo
   };
 }
 
-export function defaultActor(env: NodeJS.ProcessEnv): string {
-  let user = env.USER ?? env.LOGNAME;
-  if (!user) {
-    try {
-      user = userInfo().username;
-    } catch {
-      user = 'unknown';
-    }
-  }
-  return `${user}@${hostname()}`;
-}
-
 export function makeContext(values: Values, io: Io): Context {
   const env = io.env;
   const noColor = values['no-color'] === true;
   const url = (typeof values.url === 'string' ? values.url : undefined) ?? env.TOLLGATE_URL ?? DEFAULT_URL;
   if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url / TOLLGATE_URL: "${url}" is not an http(s) URL`);
-  const actorFrom = (flag: string | undefined) => flag || env.TOLLGATE_ACTOR || defaultActor(env);
   return {
-    client: new TollgateClient({ baseUrl: url, token: env.TOLLGATE_TOKEN || undefined, actor: actorFrom(undefined) }),
+    // Who acts is the token's name on the server: there is no other identity to send.
+    client: new TollgateClient({ baseUrl: url, token: env.TOLLGATE_TOKEN?.trim() || undefined }),
     json: values.json === true,
     out: output(io.stdout, env, noColor),
     err: output(io.stderr, env, noColor),
     env,
-    actor: actorFrom,
     signal: io.signal,
   };
 }

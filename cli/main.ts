@@ -3,22 +3,26 @@
  * failure into `error: <message>` on stderr with a stable exit code (see cli/errors.ts).
  */
 import { type Command, type Context, GLOBAL_OPTIONS, helpText, type Io, makeContext, parseCommand } from './command';
+import { auditCommand, tokenCommands, whoamiCommand } from './commands/governance';
 import { targetCommands } from './commands/target';
 import { rolloutCommands } from './commands/rollout';
 import { ApiError, Exit, UsageError } from './errors';
 
-export const COMMANDS: Command[] = [...rolloutCommands, ...targetCommands];
+export const COMMANDS: Command[] = [...rolloutCommands, ...targetCommands, ...tokenCommands, auditCommand, whoamiCommand];
 
 const GROUPS: Record<string, string> = {
-  rollout: 'Start, follow and steer staged rollouts',
+  rollout: 'Start, follow, review and steer staged rollouts',
   target: 'Register and list the targets that receive configuration',
+  token: 'Create, list and revoke API tokens (admin)',
 };
 
 function overview(group?: string): string {
   const cmds = COMMANDS.filter((c) => !group || c.name.startsWith(`${group} `));
   const w = Math.max(...cmds.map((c) => c.name.length));
   const lines = [
-    group ? `Usage: tollgate ${group} <command> [options]` : 'Usage: tollgate <rollout|target> <command> [options]',
+    group
+      ? `Usage: tollgate ${group} <command> [options]`
+      : 'Usage: tollgate <rollout|target|token> <command> [options] | tollgate <audit|whoami> [options]',
     '',
     group ? (GROUPS[group] ?? '') : 'Staged configuration rollouts with health-gated automatic rollback.',
     '',
@@ -32,11 +36,10 @@ function overview(group?: string): string {
     '',
     'Environment:',
     `  TOLLGATE_URL     The API (default http://localhost:3000)`,
-    `  TOLLGATE_TOKEN   Sent as "Authorization: Bearer <token>" (reserved: the server does not check it yet)`,
-    `  TOLLGATE_ACTOR   Who acts, recorded in timelines (default user@host)`,
+    `  TOLLGATE_TOKEN   Your API token, sent as "Authorization: Bearer <token>"; its name is the actor on every record`,
     `  NO_COLOR         Set to turn colours off`,
     '',
-    'Exit codes: 0 ok / rollout completed, 1 error, 2 usage error, 3 rolled back, 4 failed.',
+    'Exit codes: 0 ok / rollout completed, 1 error, 2 usage error, 3 rolled back, 4 failed, 5 rejected in review.',
     `Run "tollgate ${group ?? '<group>'} <command> --help" for a command's options and examples.`,
   ];
   return `${lines.join('\n')}\n`;
@@ -49,23 +52,28 @@ export async function run(argv: string[], io: Io): Promise<number> {
     (group === undefined ? io.stderr : io.stdout).write(overview());
     return group === undefined ? Exit.Usage : Exit.Ok;
   }
-  if (!GROUPS[group]) {
+  // A command of one word (`whoami`, `audit`): everything after it is its arguments.
+  const single = COMMANDS.find((c) => c.name === group);
+  if (!single && !GROUPS[group]) {
     say(`error: unknown command "${group}"\n\n${overview()}`);
     return Exit.Usage;
   }
-  if (sub === undefined || sub === '--help' || sub === '-h') {
+  if (!single && (sub === undefined || sub === '--help' || sub === '-h')) {
     (sub === undefined ? io.stderr : io.stdout).write(overview(group));
     return sub === undefined ? Exit.Usage : Exit.Ok;
   }
   const cmd =
-    COMMANDS.find((c) => c.name === `${group} ${sub}`) ?? (sub === 'list' ? COMMANDS.find((c) => c.name === `${group} ls`) : undefined);
+    single ??
+    COMMANDS.find((c) => c.name === `${group} ${sub}`) ??
+    (sub === 'list' ? COMMANDS.find((c) => c.name === `${group} ls`) : undefined);
   if (!cmd) {
-    say(`error: unknown command "${group} ${sub}"\n\n${overview(group)}`);
+    say(`error: unknown command "${group} ${sub ?? ''}"\n\n${overview(group)}`);
     return Exit.Usage;
   }
+  const args = single ? argv.slice(1) : rest;
   let ctx: Context | undefined;
   try {
-    const { values, positionals } = parseCommand(cmd, rest);
+    const { values, positionals } = parseCommand(cmd, args);
     if (values.help === true) {
       io.stdout.write(helpText(cmd));
       return Exit.Ok;
@@ -78,7 +86,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return Exit.Usage;
     }
     if (err instanceof ApiError) {
-      say(`error: ${err.message}\n`);
+      say(`error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
       return Exit.Error;
     }
     say(`error: ${err instanceof Error ? err.message : String(err)}\n`);

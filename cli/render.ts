@@ -2,6 +2,7 @@
  * Pure formatting: tables, progress bars, event lines and the live `watch` frame. No I/O and no
  * clock of its own (callers pass `now`), so every function is unit-tested by value.
  */
+import type { AuditEntry, Principal, TargetScope, TokenInfo } from '../domain/access';
 import { isTerminal } from '../domain/lifecycle';
 import type { RolloutDetail, RolloutEvent, RolloutSummary, StageStatus, Target } from '../domain/schemas';
 
@@ -30,7 +31,9 @@ export function stateColor(state: string, st: Style): (s: string) => string {
       return st.green;
     case 'rolled_back':
     case 'failed':
+    case 'rejected':
       return st.red;
+    case 'pending_review':
     case 'paused':
     case 'awaiting_approval':
     case 'rolling_back':
@@ -124,10 +127,20 @@ export function table(headers: string[], rows: string[][], st: Style = PLAIN): s
   return [st.bold(line(headers)), ...rows.map(line)];
 }
 
+/** The loud mark of a rollout started on the emergency path (no review, no staging minimums). */
+export function emergencyMark(r: Pick<RolloutSummary, 'emergency' | 'emergencyReason'>, st: Style, maxReason = 60): string {
+  if (!r.emergency) return '';
+  const reason = r.emergencyReason ?? '';
+  const cut = reason.length > maxReason ? `${reason.slice(0, maxReason - 1)}…` : reason;
+  return st.red(st.bold(`EMERGENCY${cut ? `: ${cut}` : ''}`));
+}
+
 export function rolloutsTable(items: RolloutSummary[], st: Style = PLAIN): string[] {
   if (items.length === 0) return ['no rollouts'];
+  // The column appears only when it has something to say, and then it cannot be missed.
+  const anyEmergency = items.some((r) => r.emergency);
   return table(
-    ['ID', 'CONFIG', 'VERSION', 'STATE', 'STAGE', 'PROGRESS', 'CREATED'],
+    ['ID', 'CONFIG', 'VERSION', 'STATE', 'STAGE', 'PROGRESS', 'SUBMITTED BY', 'CREATED', ...(anyEmergency ? ['EMERGENCY'] : [])],
     items.map((r) => [
       r.id,
       r.configKey,
@@ -135,7 +148,9 @@ export function rolloutsTable(items: RolloutSummary[], st: Style = PLAIN): strin
       stateColor(r.state, st)(r.state),
       r.currentStage ?? '-',
       `${r.updatedTargets}/${r.totalTargets}`,
+      r.submittedBy ?? '-',
       isoSeconds(r.createdAt),
+      ...(anyEmergency ? [emergencyMark(r, st, 40)] : []),
     ]),
     st,
   );
@@ -169,7 +184,7 @@ export function targetText(t: Target): string[] {
 
 /** One append-only line per event, for logs and CI: `<at> rollout <id> <stage|-> <type> <message>`. */
 export function eventLine(rolloutId: string, e: RolloutEvent, st: Style = PLAIN): string {
-  const type = /regression|failed|rolled_back|rollback/.test(e.type)
+  const type = /regression|failed|rolled_back|rollback|rejected/.test(e.type)
     ? st.red(e.type)
     : e.type === 'completed' || e.type === 'stage_completed'
       ? st.green(e.type)
@@ -204,6 +219,13 @@ export function rolloutDetail(r: RolloutDetail, st: Style = PLAIN, maxEvents = 1
   const stageIdx = r.currentStageIndex !== null ? ` (${r.currentStageIndex + 1} of ${r.stages.length})` : '';
   const h = r.health;
   const out = [
+    ...(r.emergency
+      ? [
+          emergencyMark(r, st, 1000),
+          st.red('  started on the emergency path: no review, no staging minimums (never without health checks)'),
+          '',
+        ]
+      : []),
     `${st.bold('rollout')}     ${r.id}`,
     `config      ${r.configKey} version ${r.version ?? '(not yet numbered)'}${r.previousStableVersion ? ` (previous stable ${r.previousStableVersion})` : ''}`,
     `state       ${stateColor(r.state, st)(r.state)}${r.reason ? ` - ${r.reason}` : ''}`,
@@ -211,10 +233,31 @@ export function rolloutDetail(r: RolloutDetail, st: Style = PLAIN, maxEvents = 1
     `targets     ${r.updatedTargets} of ${r.totalTargets} on the new version`,
     `health      probe every ${h.intervalSeconds}s, max error rate ${percent(h.maxErrorRate)}${h.maxLatencyMs !== undefined ? `, max p95 ${h.maxLatencyMs} ms` : ''}, ${h.failureThreshold} bad interval(s) in a row is a regression`,
     `regression  ${r.onRegression}`,
-    `actions     ${r.allowedActions.length > 0 ? r.allowedActions.join(', ') : '-'}`,
+    `submitted   by ${r.submittedBy ?? '-'}`,
+    `review      ${reviewStatus(r)}`,
+    `actions     ${nextSteps(r)}`,
     `created     ${isoSeconds(r.createdAt)}   updated ${isoSeconds(r.updatedAt)}`,
   ];
   if (r.description) out.push(`description ${r.description}`);
+  const decisions = [
+    ...(r.reviews ?? []).map((v) => ({
+      at: v.at,
+      what: v.decision === 'approve' ? 'approved' : st.red('rejected'),
+      by: v.by,
+      note: v.comment ?? '',
+    })),
+    ...(r.approvals ?? []).map((a) => ({ at: a.at, what: `approved gate ${a.stage}`, by: a.by, note: '' })),
+  ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  if (decisions.length > 0) {
+    out.push('', st.bold('reviews and approvals'));
+    out.push(
+      ...table(
+        ['AT', 'BY', 'DECISION', 'COMMENT'],
+        decisions.map((d) => [isoSeconds(d.at), d.by, d.what, d.note || '-']),
+        st,
+      ).map((l) => `  ${l}`),
+    );
+  }
   out.push('', st.bold('stages'));
   out.push(
     ...table(
@@ -251,6 +294,24 @@ export function rolloutDetail(r: RolloutDetail, st: Style = PLAIN, maxEvents = 1
       out.push(`    ${st.red(line)}`);
   }
   return out;
+}
+
+/** `1 of 2 approvals (waiting for 1 more)`, `none required`, or `rejected by …`. */
+export function reviewStatus(r: Pick<RolloutSummary, 'requiredApprovals' | 'reviews' | 'state' | 'emergency'>): string {
+  const required = r.requiredApprovals ?? 0;
+  const reviews = r.reviews ?? [];
+  const rejected = reviews.find((v) => v.decision === 'reject');
+  if (rejected) return `rejected by ${rejected.by}${rejected.comment ? `: ${rejected.comment}` : ''}`;
+  if (required === 0) return r.emergency ? 'skipped (emergency)' : 'none required';
+  const approvers = new Set(reviews.filter((v) => v.decision === 'approve').map((v) => v.by)).size;
+  const waiting = r.state === 'pending_review' ? ` (waiting for ${Math.max(0, required - approvers)} more)` : '';
+  return `${Math.min(approvers, required)} of ${required} approval${required === 1 ? '' : 's'}${waiting}`;
+}
+
+/** What can be done next, as the commands that do it. */
+export function nextSteps(r: Pick<RolloutSummary, 'id' | 'state' | 'allowedActions'>): string {
+  if (r.state === 'pending_review') return `review (tollgate rollout review ${r.id} --approve|--reject)`;
+  return r.allowedActions.length > 0 ? r.allowedActions.join(', ') : '-';
 }
 
 /* ---------- live watch ---------- */
@@ -319,7 +380,9 @@ export function watchFrame(v: WatchView, o: FrameOptions): string[] {
   out.push(
     `${st.bold(`rollout ${s.id}`)}  ${s.configKey} v${s.version ?? '?'}  ${stateColor(s.state, st)(s.state)}  ${s.updatedTargets}/${s.totalTargets} targets${feed}`,
   );
+  if (s.emergency) out.push(`  ${emergencyMark(s, st, 200)}`);
   if (s.reason) out.push(`  ${st.dim(s.reason)}`);
+  if (s.state === 'pending_review') out.push(st.yellow(`  review: ${reviewStatus(s)}, submitted by ${s.submittedBy ?? '-'}`));
   const nameWidth = Math.max(...s.stages.map((x) => x.name.length));
   const barWidth = Math.max(...s.stages.map((x) => progressBar(x.targets, x.targets).length));
   for (const stage of s.stages) {
@@ -349,7 +412,8 @@ export function watchFrame(v: WatchView, o: FrameOptions): string[] {
   const recent = v.events.slice(-(o.events ?? 6));
   if (recent.length > 0) out.push(st.dim('recent events:'));
   for (const e of recent) out.push(`  ${st.dim(clockTime(e.at))} ${e.stage ?? '-'} ${e.type} ${e.message}`);
-  if (s.allowedActions.length > 0 && !isTerminal(s.state)) {
+  if (s.state === 'pending_review') out.push(st.dim(`review: tollgate rollout review ${s.id} --approve|--reject`));
+  else if (s.allowedActions.length > 0 && !isTerminal(s.state)) {
     out.push(st.dim(`actions: tollgate rollout ${s.allowedActions.join('|')} ${s.id}`));
   }
   return out.map((l) => truncate(l, o.width));
@@ -358,4 +422,75 @@ export function watchFrame(v: WatchView, o: FrameOptions): string[] {
 /** The last line `watch` prints: how the rollout ended. */
 export function finalLine(s: Pick<RolloutSummary, 'id' | 'state' | 'reason' | 'version' | 'configKey'>, st: Style = PLAIN): string {
   return `rollout ${s.id} ${stateColor(s.state, st)(s.state)}${s.reason ? `: ${s.reason}` : ''}`;
+}
+
+/* ---------- governance ---------- */
+
+export function scopeText(scope: TargetScope | undefined): string {
+  if (!scope) return '-';
+  return 'ids' in scope ? `ids ${scope.ids.join(',')}` : `selector ${labelsText(scope.selector)}`;
+}
+
+/** active, expired, or revoked (by whom, when): as of `now`, which the caller passes. */
+export function tokenStatus(t: Pick<TokenInfo, 'revokedAt' | 'revokedBy' | 'expiresAt'>, now: number): string {
+  if (t.revokedAt) return `revoked ${isoSeconds(t.revokedAt)}${t.revokedBy ? ` by ${t.revokedBy}` : ''}`;
+  if (t.expiresAt && Date.parse(t.expiresAt) <= now) return 'expired';
+  return 'active';
+}
+
+export function tokensTable(items: TokenInfo[], now: number, st: Style = PLAIN): string[] {
+  if (items.length === 0) return ['no tokens'];
+  return table(
+    ['ID', 'NAME', 'ROLE', 'TARGETS', 'CREATED', 'BY', 'EXPIRES', 'STATUS'],
+    items.map((t) => {
+      const status = tokenStatus(t, now);
+      return [
+        t.id,
+        t.name,
+        t.role,
+        scopeText(t.targets),
+        isoSeconds(t.createdAt),
+        t.createdBy,
+        t.expiresAt ? isoSeconds(t.expiresAt) : 'never',
+        status === 'active' ? st.green(status) : st.dim(status),
+      ];
+    }),
+    st,
+  );
+}
+
+export function principalText(p: Principal): string[] {
+  return [
+    `name     ${p.name}`,
+    `role     ${p.role}`,
+    `via      ${p.via === 'token' ? `token ${p.id}` : `single sign-on (${p.id})`}`,
+    ...(p.targets ? [`targets  ${scopeText(p.targets)}`] : []),
+    ...(p.expiresAt ? [`expires  ${isoSeconds(p.expiresAt)}`] : []),
+  ];
+}
+
+function statusColor(status: number, st: Style): (s: string) => string {
+  if (status >= 500) return st.red;
+  if (status >= 400) return st.yellow;
+  return st.green;
+}
+
+/** The audit log, newest first as the server gives it; emergencies get a column of their own. */
+export function auditTable(items: AuditEntry[], st: Style = PLAIN): string[] {
+  if (items.length === 0) return ['no audit entries'];
+  const anyEmergency = items.some((e) => e.emergency);
+  return table(
+    ['AT', 'ACTOR', 'ROLE', 'ACTION', 'STATUS', 'CONFIG', 'ROLLOUT', ...(anyEmergency ? ['EMERGENCY'] : [])],
+    items.map((e) => [
+      isoSeconds(e.at),
+      e.actor,
+      e.role,
+      e.action,
+      statusColor(e.status, st)(String(e.status)),
+      e.configKey ?? '-',
+      e.rolloutId ?? '-',
+      ...(anyEmergency ? [e.emergency ? st.red(st.bold('EMERGENCY')) : ''] : []),
+    ]),
+    st,
+  );
 }

@@ -1,93 +1,13 @@
 /**
- * Server-Sent Events: a parser of the text/event-stream format (WHATWG HTML, "Server-sent
- * events") and a reader that follows a stream over Node's fetch, reconnecting with Last-Event-ID
- * when the connection drops. No dependency: the format is small and EventSource is not in Node 20.
+ * Server-Sent Events over Node's fetch: follows a stream, reconnecting with Last-Event-ID when the
+ * connection drops, and sending the bearer token (which EventSource could not). No dependency:
+ * the format is small (cli/sse-parser.ts) and EventSource is not in Node 20.
  */
+import { errorFromBody } from './client';
+import { isAuthError } from './errors';
+import { SseParser, type SseMessage } from './sse-parser';
 
-export interface SseMessage {
-  /** The `event:` field; "message" when the server sent none. */
-  event: string;
-  data: string;
-  /** The last `id:` seen so far in the stream (ids carry over to later messages, as in the spec). */
-  id: string | undefined;
-}
-
-/** Incremental: feed it chunks as they arrive, split anywhere, and it returns the complete messages. */
-export class SseParser {
-  private buffer = '';
-  private pendingCr = false;
-  private started = false;
-  private event = '';
-  private data: string[] = [];
-  private hasData = false;
-  lastEventId: string | undefined;
-  /** Reconnection delay the server asked for with `retry:`. */
-  retryMs: number | undefined;
-
-  constructor(lastEventId?: string) {
-    this.lastEventId = lastEventId;
-  }
-
-  feed(chunk: string): SseMessage[] {
-    let text = chunk;
-    if (!this.started && text.length > 0) {
-      this.started = true;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    }
-    // A CR that ended the last chunk already ended its line; an LF right after it is the same break.
-    if (this.pendingCr && text.startsWith('\n')) text = text.slice(1);
-    this.pendingCr = false;
-    this.buffer += text;
-    const out: SseMessage[] = [];
-    for (;;) {
-      const m = /\r\n|\r|\n/.exec(this.buffer);
-      if (!m) break;
-      // A lone CR at the very end may be the first half of CRLF: wait for the next chunk unless it is one.
-      const line = this.buffer.slice(0, m.index);
-      if (m[0] === '\r' && m.index === this.buffer.length - 1) this.pendingCr = true;
-      this.buffer = this.buffer.slice(m.index + m[0].length);
-      const msg = this.line(line);
-      if (msg) out.push(msg);
-    }
-    return out;
-  }
-
-  private line(line: string): SseMessage | undefined {
-    if (line === '') return this.dispatch();
-    if (line.startsWith(':')) return undefined;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    switch (field) {
-      case 'event':
-        this.event = value;
-        break;
-      case 'data':
-        this.data.push(value);
-        this.hasData = true;
-        break;
-      case 'id':
-        if (!value.includes('\0')) this.lastEventId = value;
-        break;
-      case 'retry':
-        if (/^\d+$/.test(value)) this.retryMs = Number(value);
-        break;
-      default:
-        // Unknown fields are ignored, as the format requires.
-        break;
-    }
-    return undefined;
-  }
-
-  private dispatch(): SseMessage | undefined {
-    const msg = this.hasData ? { event: this.event || 'message', data: this.data.join('\n'), id: this.lastEventId } : undefined;
-    this.event = '';
-    this.data = [];
-    this.hasData = false;
-    return msg;
-  }
-}
+export { SseParser, type SseMessage };
 
 /** The server has no event stream for this URL (older server, or the feature is off). */
 export class SseUnavailable extends Error {
@@ -119,8 +39,9 @@ const UNAVAILABLE = new Set([404, 405, 406, 501]);
 
 /**
  * Follows the stream until `signal` aborts. Reconnects with Last-Event-ID after a drop; throws
- * `SseUnavailable` if the server has no such stream, or the last error once reconnecting has
- * failed for `giveUpAfterMs`.
+ * `SseUnavailable` if the server has no such stream, an `ApiError` at once if it refuses the
+ * token (401, 403: waiting will not change that), or the last error once reconnecting has failed
+ * for `giveUpAfterMs`.
  */
 export async function followSse(o: FollowOptions): Promise<void> {
   const parserState = { lastEventId: o.lastEventId };
@@ -135,7 +56,7 @@ export async function followSse(o: FollowOptions): Promise<void> {
       if (parser.retryMs !== undefined) retryMs = parser.retryMs;
       failingSince = null;
     } catch (err) {
-      if (err instanceof SseUnavailable) throw err;
+      if (err instanceof SseUnavailable || isAuthError(err)) throw err;
       if (o.signal.aborted) return;
       if (err instanceof ConnectedError) {
         parserState.lastEventId = err.lastEventId;
@@ -185,6 +106,10 @@ async function readOnce(o: FollowOptions, parser: SseParser, reconnect: boolean)
     if (UNAVAILABLE.has(res.status)) {
       await res.body?.cancel();
       throw new SseUnavailable(res.status);
+    }
+    if (res.status === 401 || res.status === 403) {
+      const sentToken = Object.keys(o.headers).some((h) => h.toLowerCase() === 'authorization');
+      throw errorFromBody(res.status, await res.text(), sentToken);
     }
     const type = res.headers.get('content-type') ?? '';
     if (res.status === 200 && !type.startsWith('text/event-stream')) {

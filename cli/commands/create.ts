@@ -10,6 +10,7 @@ import { fieldName } from '../../api/http';
 import { CreateRolloutRequest, SelectorQuery } from '../../domain/schemas';
 import { type Command, printJson, printLines, str, type Values } from '../command';
 import { UsageError } from '../errors';
+import { emergencyMark, reviewStatus } from '../render';
 import { watchRollout, WATCH_OPTIONS, watchSettings } from './watch';
 
 const NAME = 'rollout create';
@@ -123,6 +124,8 @@ export function buildRequest(values: Values, read: (path: string) => string): Bu
   if (onRegression !== undefined) set('onRegression', '--on-regression', onRegression);
   const description = str(values.description);
   if (description !== undefined) set('description', '--description', description);
+  const emergency = str(values['emergency-reason']);
+  if (emergency !== undefined) set('emergency', '--emergency-reason', { reason: emergency });
 
   const health: Record<string, unknown> = {};
   const rate = str(values['max-error-rate']);
@@ -180,7 +183,8 @@ export const createCommand: Command = {
   description:
     'The change comes from a JSON or YAML file (-f, "-" for stdin), from flags, or both: flags override\n' +
     'the file. It is validated here before it is sent. Stages default to canary 5%, partial 25%, full\n' +
-    '100%, each baking 300 s; a regression rolls back unless --on-regression pause.',
+    '100%, each baking 300 s; a regression rolls back unless --on-regression pause. Under a policy\n' +
+    'with approvals the rollout waits in pending_review until approvers review it (rollout review).',
   usage: '-f FILE | --config-key KEY (--content JSON | --content-file FILE) (--targets IDS | --selector k=v) [options]',
   options: {
     file: { type: 'string', short: 'f', arg: 'FILE', desc: 'The rollout request as JSON or YAML ("-": stdin)' },
@@ -196,6 +200,11 @@ export const createCommand: Command = {
     'health-interval': { type: 'string', arg: 'SECONDS', desc: 'Seconds between probe rounds (default 10)' },
     'failure-threshold': { type: 'string', arg: 'N', desc: 'Bad rounds in a row that make a regression (default 2)' },
     description: { type: 'string', short: 'm', arg: 'TEXT', desc: 'Why: shown in the timeline' },
+    'emergency-reason': {
+      type: 'string',
+      arg: 'TEXT',
+      desc: 'Admins only: start on the emergency path (no review, no staging minimums; health checks still run). At least 10 characters, flagged everywhere',
+    },
     'dry-run': { type: 'boolean', desc: 'Validate and print the request; send nothing' },
     watch: { type: 'boolean', short: 'w', desc: 'Follow the rollout once created (exit codes as for watch)' },
     ...WATCH_OPTIONS,
@@ -205,6 +214,7 @@ export const createCommand: Command = {
     'tollgate rollout create -f change.yaml --watch',
     'tollgate rollout create --config-key portal-db --content \'{"pool": 20}\' --selector app=portal \\\n      --stages canary:10:60,partial:50:120,full:100:120 --on-regression pause',
     'tollgate rollout create -f change.json --description "raise pool to 20" --json | jq -r .id',
+    'tollgate rollout create -f hotfix.yaml --stages full:100:0 --emergency-reason "INC-2211: pool exhausted, checkout down"',
   ],
   async run(ctx, values) {
     if (values.file === undefined && values['config-key'] === undefined) {
@@ -233,8 +243,12 @@ export const createCommand: Command = {
     }
     const stages = summary.stages.map((s) => `${s.name} ${s.targets}`).join(', ');
     printLines(ctx, [
+      ...(summary.emergency ? [emergencyMark(summary, ctx.out.style, 1000)] : []),
       `rollout ${summary.id} created: ${summary.configKey} version ${summary.version ?? '(numbering)'} to ${summary.totalTargets} targets`,
       `  stages: ${stages}`,
+      ...(summary.state === 'pending_review'
+        ? [`  pending review: ${reviewStatus(summary)}; an approver runs: tollgate rollout review ${summary.id} --approve`]
+        : []),
       `follow it: tollgate rollout watch ${summary.id}`,
     ]);
     return 0;

@@ -1,9 +1,9 @@
-/** `tollgate rollout ls|get|pause|resume|approve|rollback`: reading and steering rollouts. */
+/** `tollgate rollout ls|get|review|pause|resume|approve|rollback`: reading, reviewing and steering rollouts. */
 import { ROLLOUT_STATES, type RolloutAction } from '../../domain/lifecycle';
 import { Id } from '../../domain/schemas';
 import { type Command, printJson, printLines, str } from '../command';
 import { UsageError } from '../errors';
-import { rolloutDetail, rolloutsTable, stateColor } from '../render';
+import { reviewStatus, rolloutDetail, rolloutsTable, stateColor } from '../render';
 import { createCommand } from './create';
 import { watchCommand } from './watch';
 
@@ -63,15 +63,18 @@ const ACTION_HELP: Record<RolloutAction, { summary: string; description: string 
   },
   resume: {
     summary: 'Let a paused rollout go on.',
-    description: 'On a rollout waiting at an approval gate, resume counts as the approval.',
+    description: 'A rollout waiting at an approval gate needs approve, not resume. Needs role deployer.',
   },
   approve: {
     summary: 'Approve the stage a rollout waits at.',
-    description: 'On a paused rollout, approve resumes it.',
+    description:
+      'Needs role approver; under a policy with approvals, someone other than the submitter, and as many\n' +
+      'distinct approvers as the policy asks. On a paused rollout, approve resumes it.',
   },
   rollback: {
     summary: 'Return every target the rollout touched to its previous version.',
-    description: 'Works on a running, paused or waiting rollout, and on a completed one while its version is the newest.',
+    description:
+      'Works on a running, paused or waiting rollout, and on a completed one while its version is the newest.\nNeeds role deployer.',
   },
 };
 
@@ -79,16 +82,15 @@ function actionCommand(action: RolloutAction): Command {
   return {
     name: `rollout ${action}`,
     summary: ACTION_HELP[action].summary,
-    description: `${ACTION_HELP[action].description}\nThe actor and reason are recorded in the rollout's timeline.`,
-    usage: 'ID [--actor NAME] [--reason TEXT]',
+    description: `${ACTION_HELP[action].description}\nThe timeline records the reason and, as the actor, the name of your token (TOLLGATE_TOKEN).`,
+    usage: 'ID [--reason TEXT]',
     options: {
-      actor: { type: 'string', arg: 'NAME', desc: 'Who acts (default: $TOLLGATE_ACTOR, else user@host)' },
       reason: { type: 'string', short: 'm', arg: 'TEXT', desc: 'Why, for the timeline' },
     },
     positionals: ['ID'],
     examples: [`tollgate rollout ${action} r0mh3k2x5a9f3c1d2e --reason "error budget burning in eu-west"`],
     async run(ctx, values, [id]) {
-      const s = await ctx.client.act(id!, action, { actor: ctx.actor(str(values.actor)), reason: str(values.reason) });
+      const s = await ctx.client.act(id!, action, str(values.reason));
       if (ctx.json) printJson(ctx, s);
       else {
         const next = s.allowedActions.length > 0 ? `; next: ${s.allowedActions.join(', ')}` : '';
@@ -99,10 +101,45 @@ function actionCommand(action: RolloutAction): Command {
   };
 }
 
+const review: Command = {
+  name: 'rollout review',
+  summary: 'Approve or reject a rollout pending review.',
+  description:
+    'Under a policy with approvals (PUT /v1/configs/KEY/policy {"approvals": N}) a rollout waits in\n' +
+    'pending_review until N approvers other than its submitter approve it; one rejection ends it\n' +
+    'without touching a target. Needs role approver; the submitter cannot review their own rollout.',
+  usage: 'ID --approve|--reject [--comment TEXT]',
+  options: {
+    approve: { type: 'boolean', desc: 'Approve: the rollout starts once it has enough approvals' },
+    reject: { type: 'boolean', desc: 'Reject: the rollout ends, no target touched' },
+    comment: { type: 'string', short: 'm', arg: 'TEXT', desc: 'Why, recorded with the review' },
+  },
+  positionals: ['ID'],
+  examples: [
+    'tollgate rollout review r0mh3k2x5a9f3c1d2e --approve --comment "diff checked against TICKET-481"',
+    'tollgate rollout review r0mh3k2x5a9f3c1d2e --reject -m "pool 0 would stop checkout"',
+  ],
+  async run(ctx, values, [id]) {
+    if ((values.approve === true) === (values.reject === true)) {
+      throw new UsageError('give exactly one of --approve and --reject', 'rollout review');
+    }
+    const decision = values.approve === true ? 'approve' : 'reject';
+    const comment = str(values.comment);
+    const s = await ctx.client.review(id!, { decision, ...(comment ? { comment } : {}) });
+    if (ctx.json) printJson(ctx, s);
+    else {
+      const state = stateColor(s.state, ctx.out.style)(s.state);
+      printLines(ctx, [`rollout ${s.id}: ${decision === 'approve' ? 'approved' : 'rejected'}; review ${reviewStatus(s)}; now ${state}`]);
+    }
+    return 0;
+  },
+};
+
 export const rolloutCommands = [
   createCommand,
   watchCommand,
   ls,
   get,
+  review,
   ...(['pause', 'resume', 'approve', 'rollback'] as const).map(actionCommand),
 ];

@@ -1,13 +1,14 @@
 /**
  * `tollgate rollout watch`: follows a rollout to its end and exits with a code a pipeline can
- * gate on (0 completed, 3 rolled back, 4 failed). It reads the rollout first, then follows the
+ * gate on (0 completed, 3 rolled back, 4 failed, 5 rejected in review). A rollout pending review
+ * is watched on: it starts once approved. It reads the rollout first, then follows the
  * live event stream (SSE), reconnecting with Last-Event-ID; a server without the stream is
  * polled instead. On a terminal it redraws a live display; otherwise it prints one line per event.
  */
 import { isTerminal } from '../../domain/lifecycle';
 import type { RolloutDetail, RolloutEvent, RolloutSummary } from '../../domain/schemas';
 import { type Command, type Context, type OptionSpec, str, type Values } from '../command';
-import { Exit, exitCodeFor, UsageError } from '../errors';
+import { Exit, exitCodeFor, isAuthError, UsageError } from '../errors';
 import { eventLine, finalLine, type HealthSample, watchFrame, type WatchView } from '../render';
 import { followSse, sleep, SseUnavailable } from '../sse';
 
@@ -251,6 +252,7 @@ async function poll(ctx: Context, id: string, o: WatchSettings, signal: AbortSig
       catchUp(await ctx.client.getRollout(id));
       failingSince = null;
     } catch (err) {
+      if (isAuthError(err)) throw err;
       failingSince ??= Date.now();
       if (Date.now() - failingSince > o.giveUpMs) throw err;
     }
@@ -270,8 +272,9 @@ export const watchCommand: Command = {
     'version, the stage state, the bake time left and the latest health sample, then the newest\n' +
     'events. Piped, it prints one line per event. With --json, one JSON object per line\n' +
     '({"kind":"event"|"health"|"summary",...}), the last one the final summary.\n\n' +
-    'Exit codes: 0 completed, 3 rolled back, 4 failed, 1 error (e.g. server unreachable for 60 s),\n' +
-    '130 interrupted (the rollout goes on).',
+    'A rollout pending review is watched until a reviewer decides; it then runs or ends rejected.\n\n' +
+    'Exit codes: 0 completed, 3 rolled back, 4 failed, 5 rejected in review, 1 error (e.g. server\n' +
+    'unreachable for 60 s, or the token refused), 130 interrupted (the rollout goes on).',
   usage: 'ID [--poll] [--interval SECONDS]',
   options: { ...WATCH_OPTIONS, events: { type: 'string', arg: 'N', desc: 'Recent events shown on a terminal (default 6)' } },
   positionals: ['ID'],

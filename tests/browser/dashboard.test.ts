@@ -1,9 +1,12 @@
 /**
  * The dashboard in a real browser (Debian's chromium, headless, driven by playwright-core)
- * against the real stack: a rollout is watched as it moves, paused and resumed from its page, and
- * a bad change's regression and rollback appear without a reload. Screenshots of the list and
- * rollout pages go to test-artifacts/screenshots (paths printed); with TOLLGATE_UPDATE_DOCS_IMAGES=1
- * they are also copied to docs/images for the README.
+ * against the real stack: the user signs in with a token; a rollout pending review is approved
+ * from its page by an approver (a viewer sees the controls greyed out); a rollout is watched as
+ * it moves, paused and resumed from its page, and a bad change's regression and rollback appear
+ * without a reload, over the token-carrying event stream; the audit log lists who did what; a
+ * revoked token sends the user back to the sign-in form. Screenshots go to
+ * test-artifacts/screenshots (paths printed); with TOLLGATE_UPDATE_DOCS_IMAGES=1 they are also
+ * copied to docs/images for the README.
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -30,6 +33,8 @@ let port = 0;
 let base = '';
 let key = '';
 let selector: Record<string, string> = {};
+/** Token secrets by name: `vera` is a viewer, `erin` an approver (the rollouts are submitted as `admin`). */
+const tokens: Record<string, string> = {};
 
 async function listen(app: ReturnType<typeof createApp>, p: number): Promise<Server> {
   return new Promise((resolve) => {
@@ -63,6 +68,8 @@ beforeAll(async () => {
   key = `checkout-db-${stack.taskQueue.slice(-6)}`;
   selector = { app: 'checkout' };
   await stack.fleet({ push: 10, pull: 0, idPrefix: 'checkout', labels: selector });
+  tokens.vera = await stack.token('vera', 'viewer');
+  tokens.erin = await stack.token('erin', 'approver');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -119,7 +126,76 @@ const markNoReload = () => page.evaluate(() => ((globalThis as { sameDocument?: 
 const stillSameDocument = () => page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument === true);
 const live = () => page.locator('[data-testid="live"]');
 
+/** Signs in through the form, as a person would, and waits for their name in the top bar. */
+async function signIn(secret: string, name: string): Promise<void> {
+  await page.locator('[data-testid="signin"]').waitFor();
+  await page.fill('[data-testid="token-input"]', secret);
+  await page.click('[data-testid="sign-in"]');
+  await page.waitForSelector(`[data-testid="who-name"]:text-is("${name}")`);
+}
+
 describe('dashboard', () => {
+  it('asks for a token, shows who is signed in, greys out what a viewer cannot do, and lets an approver approve a rollout pending review', async () => {
+    // Given a rollout that waits for one approval
+    const reviewKey = `payments-${stack.taskQueue.slice(-6)}`;
+    expect((await stack.api('PUT', `/v1/configs/${reviewKey}/policy`, { approvals: 1 })).status).toBe(200);
+    const r = await create(
+      makeRolloutRequest({
+        configKey: reviewKey,
+        targets: { selector },
+        content: { retries: 3, healthy: true },
+        stages: slowStages.map((st) => ({ ...st, bakeSeconds: 0.5 })),
+        health: { intervalSeconds: 0.25, timeoutMs: 1000, failureThreshold: 1 },
+        description: 'three retries for the payment provider',
+      }),
+    );
+    expect(r.state).toBe('pending_review');
+
+    // When someone opens the dashboard, it asks for a token; a wrong one is refused
+    await page.goto(`${base}/rollouts/${r.id}`);
+    await page.locator('[data-testid="signin"]').waitFor();
+    expect(await page.locator('[data-testid="session"]').isHidden()).toBe(true);
+    await page.fill('[data-testid="token-input"]', 'tg_not_a_token');
+    await page.click('[data-testid="sign-in"]');
+    await page.waitForSelector('[data-testid="signin"] [role="alert"]:has-text("refused")');
+
+    // When a viewer signs in, they see who they are, and the page they asked for
+    await signIn(tokens.vera!, 'vera');
+    expect(await page.locator('[data-testid="who-role"]').textContent()).toBe('viewer');
+    await page.waitForSelector('.rollout-head [data-testid="state"][data-state="pending_review"]');
+    expect(await page.locator('[data-testid="submitted-by"]').textContent()).toBe('admin');
+    // And what their role cannot do is greyed out, saying why; the audit log is not offered
+    const approve = page.locator('[data-review="approve"]');
+    expect(await approve.isDisabled()).toBe(true);
+    expect(await approve.getAttribute('title')).toBe('Needs the approver role (you are viewer)');
+    expect(await page.locator('button[data-action="rollback"]').getAttribute('title')).toBe('Needs the deployer role (you are viewer)');
+    expect(await page.locator('[data-testid="nav-audit"]').isHidden()).toBe(true);
+    // The session outlives a reload of the tab
+    await page.reload();
+    await page.waitForSelector('[data-testid="who-name"]:text-is("vera")');
+
+    // When they sign out and an approver signs in
+    await page.click('[data-testid="sign-out"]');
+    await page.locator('[data-testid="signin"]').waitFor();
+    await signIn(tokens.erin!, 'erin');
+    expect(await page.locator('[data-testid="nav-audit"]').isVisible()).toBe(true);
+    await markNoReload();
+    await page.waitForSelector('[data-testid="live"][data-state="live"]');
+    await page.fill('[data-testid="review-comment"]', 'retry budget checked with the provider');
+    await screenshot('dashboard-review');
+    // Then approving from the page starts the rollout, live, and says who approved it and why
+    await page.locator('[data-review="approve"]:not([disabled])').click();
+    await page.waitForSelector('.rollout-head [data-testid="state"][data-state="running"]');
+    expect(await page.locator('[data-testid="review-panel"]').isHidden()).toBe(true);
+    await page.waitForSelector('.rollout-head [data-testid="state"][data-state="completed"]', { timeout: 60_000 });
+    const approval = page.locator('[data-testid="people"] [data-kind="approve"]');
+    expect(await approval.getAttribute('data-person')).toBe('erin');
+    expect(await approval.textContent()).toContain('retry budget checked with the provider');
+    expect(await page.locator('[data-testid="review-status"]').textContent()).toBe('1 of 1 approval');
+    expect(await page.locator('[data-event-type="reviewed"] [data-testid="event-actor"]').textContent()).toBe('by erin');
+    expect(await stillSameDocument()).toBe(true);
+  });
+
   it('shows a rollout advance live, and pauses and resumes it from its page', async () => {
     // Given a slow rollout of a good change
     const r = await create(
@@ -155,6 +231,9 @@ describe('dashboard', () => {
     await page.waitForSelector('button[data-action="resume"]:not([disabled])');
     expect(await page.locator('button[data-action="pause"]').isDisabled()).toBe(true);
     expect(await page.locator('[data-event-type="paused"]').count()).toBe(1);
+    // Who paused it is the signed-in token's name
+    expect(await page.locator('[data-event-type="paused"] [data-testid="event-actor"]').textContent()).toBe('by erin');
+    expect(await page.locator('[data-testid="people"] [data-kind="paused"]').getAttribute('data-person')).toBe('erin');
     await screenshot('dashboard-rollout-paused');
 
     // When they press Resume, it goes on to the end, on the page as it happens
@@ -222,6 +301,19 @@ describe('dashboard', () => {
     );
     const row = page.locator(`tr[data-rollout="${r.id}"]`);
     await row.waitFor();
+    // And an emergency is flagged where it cannot be missed
+    const emergency = await create(
+      makeRolloutRequest({
+        configKey: `tls-certs-${stack.taskQueue.slice(-6)}`,
+        targets: { selector },
+        content: { chain: 'renewed' },
+        stages: [{ name: 'all', percent: 100, bakeSeconds: 1 }],
+        emergency: { reason: 'INC-2211: certificate expired at 09:00, checkout refusing TLS' },
+      }),
+    );
+    const emergencyRow = page.locator(`tr[data-rollout="${emergency.id}"]`);
+    await emergencyRow.locator('[data-testid="emergency"]').waitFor();
+    expect(await emergencyRow.locator('[data-testid="submitted-by"]').textContent()).toBe('by admin');
     await waitFor(
       'its canary bar to fill',
       async () => (await row.locator('[data-testid="stage-progress-canary"] .progress-text').textContent()) === '1 / 1',
@@ -236,5 +328,65 @@ describe('dashboard', () => {
     expect(await live().textContent()).toMatch(/disconnected/i);
     await (globalThis as { restartApi?: () => Promise<void> }).restartApi!();
     await page.waitForSelector('[data-testid="live"][data-state="live"]', { timeout: 20_000 });
+
+    // And the emergency's own page says so first, with its reason
+    await emergencyRow.locator('a').click();
+    await page.waitForSelector('[data-testid="emergency-banner"]');
+    expect(await page.locator('[data-testid="emergency-banner"]').textContent()).toContain(
+      'INC-2211: certificate expired at 09:00, checkout refusing TLS',
+    );
+    await page.waitForSelector('.rollout-head [data-testid="state"][data-state="completed"]', { timeout: 60_000 });
+    expect(await page.locator('[data-testid="review-status"]').textContent()).toBe('Skipped: emergency');
+    await screenshot('dashboard-emergency');
+  });
+
+  it('lists the audit log, filtered, a page at a time', async () => {
+    // Given an approver on the list page, they open the audit log from the top bar
+    await page.goto(`${base}/`);
+    await page.click('[data-testid="nav-audit"]');
+    const rows = page.locator('[data-testid="audit"] tr[data-audit]');
+    await rows.first().waitFor();
+    // Then it lists who did what, newest first: erin's review, pause and resume are there
+    const actors = await rows.locator('.audit-actor').allTextContents();
+    const actions = (await rows.locator('.audit-action').allTextContents()).map((a, i) => `${actors[i]} ${a}`);
+    expect(actions).toEqual(
+      expect.arrayContaining(['erin reviewRollout', 'erin pauseRollout', 'erin resumeRollout', 'admin createRollout']),
+    );
+    await screenshot('dashboard-audit');
+
+    // When they filter by actor, only that actor's entries remain
+    await page.fill('[data-filter="actor"]', 'erin');
+    await page.press('[data-filter="actor"]', 'Enter');
+    await waitFor('only erin', async () => {
+      const actors = await page.locator('[data-testid="audit"] .audit-actor').allTextContents();
+      return actors.length > 0 && actors.every((a) => a === 'erin');
+    });
+    expect(new URL(page.url()).search).toBe('?actor=erin');
+
+    // And with a small page, "Load more" follows the cursor
+    await page.goto(`${base}/audit?limit=2`);
+    await waitFor('a page of two', async () => (await rows.count()) === 2);
+    await page.click('[data-testid="audit-more"]');
+    await waitFor('a second page', async () => (await rows.count()) === 4);
+    const ids = await Promise.all((await rows.all()).map((row) => row.getAttribute('data-audit')));
+    expect(new Set(ids).size).toBe(4);
+  });
+
+  it('sends the user back to the sign-in form when their token is revoked', async () => {
+    const secret = await stack.token('temp-browser', 'viewer');
+    const { body: tokenList } = await stack.api<{ items: { id: string; name: string }[] }>('GET', '/v1/tokens');
+    await page.click('[data-testid="sign-out"]');
+    await signIn(secret, 'temp-browser');
+    // (Signed in on the audit page, which a viewer may not read and which has no live stream.)
+    expect(await page.locator('[data-testid="live"]').isHidden()).toBe(true);
+    await page.click('.brand');
+    await page.waitForSelector('[data-testid="live"][data-state="live"]');
+    const id = tokenList.items.find((t) => t.name === 'temp-browser')!.id;
+    expect((await stack.api('DELETE', `/v1/tokens/${id}`)).status).toBe(200);
+    // The next request (here: opening the list) gets 401, and the form comes back saying why
+    await page.click('.brand');
+    await page.waitForSelector('[data-testid="signin"] [role="alert"]:has-text("Your session ended")');
+    expect(await page.locator('[data-testid="session"]').isHidden()).toBe(true);
+    expect(await page.evaluate('sessionStorage.getItem("tollgate.token")')).toBeNull();
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The `tollgate` command as a user runs it: a real process (dist/cli/main.js) against the real
- * stack and a fleet of real HTTP targets, asserting on its output and exit codes.
+ * stack and a fleet of real HTTP targets, asserting on its output and exit codes. Each run gets
+ * TOLLGATE_TOKEN: by default an admin token named `ci`, so `ci` is the actor on every record.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,8 @@ import { testEnv, waitFor } from '../helpers/env';
 import { startStack, type Stack } from '../helpers/stack';
 
 let stack: Stack;
+/** Secrets of the tokens the tests act with, by name. */
+const tokens: Record<string, string> = {};
 let dir: string;
 let selector: string;
 let n = 0;
@@ -30,12 +33,30 @@ function tollgate(args: string[], env: Record<string, string> = {}): Promise<Run
       process.execPath,
       [MAIN, ...args],
       {
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, TOLLGATE_URL: stack.apiUrl, TOLLGATE_ACTOR: 'ci', ...env },
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, TOLLGATE_URL: stack.apiUrl, TOLLGATE_TOKEN: tokens.ci!, ...env },
         timeout: 60_000,
       },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
     );
   });
+}
+
+/** A long-running command (watch) whose output the test reads as it comes. */
+function started(args: string[], env: Record<string, string> = {}): { output: () => Run; done: Promise<Run> } {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, TOLLGATE_URL: stack.apiUrl, TOLLGATE_TOKEN: tokens.ci!, ...env },
+  });
+  const run: Run = { code: null, stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => (run.stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (run.stderr += d.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const done = new Promise<Run>((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(killer);
+      resolve({ ...run, code });
+    }),
+  );
+  return { output: () => run, done };
 }
 
 function nextKey(): string {
@@ -76,6 +97,14 @@ async function detail(id: string): Promise<RolloutDetail> {
 
 beforeAll(async () => {
   stack = await startStack('cli');
+  for (const [name, role] of [
+    ['ci', 'admin'],
+    ['alice', 'deployer'],
+    ['dana', 'deployer'],
+    ['erin', 'approver'],
+    ['frank', 'approver'],
+  ] as const)
+    tokens[name] = await stack.token(name, role);
   selector = `${stack.taskQueue}-app`;
   await stack.fleet({ push: 4, pull: 0, idPrefix: stack.taskQueue, labels: { app: selector } });
   dir = mkdtempSync(join(tmpdir(), 'tollgate-cli-'));
@@ -146,8 +175,8 @@ describe('a rollout from a YAML file', () => {
     expect(lines.at(-1)).toBe(`rollout ${id} completed`);
 
     const ls = await tollgate(['rollout', 'ls', '--config-key', key]);
-    expect(ls.stdout.split('\n')[0]).toMatch(/^ID\s+CONFIG\s+VERSION\s+STATE\s+STAGE\s+PROGRESS\s+CREATED$/);
-    expect(ls.stdout).toMatch(new RegExp(`${id}\\s+${key}\\s+1\\s+completed\\s+-\\s+4/4\\s+\\d{4}-`));
+    expect(ls.stdout.split('\n')[0]).toMatch(/^ID\s+CONFIG\s+VERSION\s+STATE\s+STAGE\s+PROGRESS\s+SUBMITTED BY\s+CREATED$/);
+    expect(ls.stdout).toMatch(new RegExp(`${id}\\s+${key}\\s+1\\s+completed\\s+-\\s+4/4\\s+ci\\s+\\d{4}-`));
 
     const get = await tollgate(['rollout', 'get', id!]);
     expect(get.code).toBe(0);
@@ -197,6 +226,7 @@ describe('steering', () => {
 
     const pause = await tollgate(['rollout', 'pause', r.id, '--reason', 'looking at dashboards']);
     expect(pause).toMatchObject({ code: 0, stdout: `rollout ${r.id}: pause accepted, now paused; next: resume, approve, rollback\n` });
+    // The actor is the token's name: nothing on the command line can claim another.
     const paused = await detail(r.id);
     expect(paused.events.find((e) => e.type === 'paused')?.detail).toMatchObject({ actor: 'ci', reason: 'looking at dashboards' });
 
@@ -204,12 +234,205 @@ describe('steering', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/^error: .*paused/);
 
-    const resume = await tollgate(['rollout', 'resume', r.id, '--actor', 'alice', '--json']);
+    const resume = await tollgate(['rollout', 'resume', r.id, '--json'], { TOLLGATE_TOKEN: tokens.alice! });
     expect(resume.code).toBe(0);
     expect(JSON.parse(resume.stdout)).toMatchObject({ id: r.id, state: 'running' });
     expect((await detail(r.id)).events.find((e) => e.type === 'resumed')?.message).toBe('resumed by alice');
 
     expect((await tollgate(['rollout', 'watch', r.id])).code).toBe(0);
+  });
+});
+
+describe('tokens', () => {
+  it('creates a token (secret on stdout, once), lists and revokes it; the revoked token then gets 401 saying what to do', async () => {
+    const name = `viewer-${stack.taskQueue.slice(-8)}`;
+    const created = await tollgate(['token', 'create', '--name', name, '--role', 'viewer', '--expires-at', '30d']);
+    expect(created.code).toBe(0);
+    // stdout is the secret alone, so TOKEN=$(tollgate token create ...) works; the rest is on stderr.
+    expect(created.stdout).toMatch(/^\S{20,}\n$/);
+    const secret = created.stdout.trim();
+    const id = /^token (tok_[0-9a-f]{16}) created: /.exec(created.stderr)?.[1];
+    expect(id).toBeDefined();
+    expect(created.stderr).toContain(`${name}, role viewer, expires 20`);
+    expect(created.stderr).toContain('its secret, shown this once:');
+    expect(created.stderr).toContain('cannot be shown again');
+
+    const me = await tollgate(['whoami'], { TOLLGATE_TOKEN: secret });
+    expect(me).toMatchObject({ code: 0, stderr: '' });
+    expect(me.stdout).toMatch(new RegExp(`^name {5}${name}\nrole {5}viewer\nvia {6}token ${id}\nexpires  20`));
+
+    const ls = await tollgate(['token', 'ls']);
+    expect(ls.code).toBe(0);
+    expect(ls.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+ROLE\s+TARGETS\s+CREATED\s+BY\s+EXPIRES\s+STATUS$/);
+    expect(ls.stdout).toMatch(new RegExp(`${id}\\s+${name}\\s+viewer\\s+-\\s+\\S+\\s+ci\\s+20\\S+\\s+active\n`));
+    expect(ls.stdout).not.toContain(secret);
+
+    const revoked = await tollgate(['token', 'revoke', id!]);
+    expect(revoked).toMatchObject({ code: 0, stdout: `token ${id} (${name}, viewer) revoked by ci\n` });
+    expect((await tollgate(['token', 'ls'])).stdout).toMatch(new RegExp(`${id}\\s+${name}\\s.*revoked \\S+ by ci\n`));
+
+    const refused = await tollgate(['rollout', 'ls'], { TOLLGATE_TOKEN: secret });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe(
+      'error: unauthenticated: authorization: unknown, revoked or expired token\n' +
+        'hint: TOLLGATE_TOKEN was refused: it is unknown, revoked or expired. Ask an admin for a new one (tollgate token create) and set TOLLGATE_TOKEN to it.\n',
+    );
+    // The live stream refuses it too, at once: watch does not retry a refused token.
+    const watch = await tollgate(['rollout', 'watch', 'r-any'], { TOLLGATE_TOKEN: secret });
+    expect(watch.code).toBe(1);
+    expect(watch.stderr).toMatch(/^error: unauthenticated: /);
+  });
+
+  it('says to set TOLLGATE_TOKEN when there is none, and names the role a refused command needs', async () => {
+    const none = await tollgate(['rollout', 'ls'], { TOLLGATE_TOKEN: '' });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toBe(
+      'error: unauthenticated: authorization: send Authorization: Bearer <token>\n' +
+        'hint: set TOLLGATE_TOKEN to an API token; an admin creates one with: tollgate token create --name NAME --role ROLE\n',
+    );
+    const low = await tollgate(['token', 'ls'], { TOLLGATE_TOKEN: tokens.alice! });
+    expect(low.code).toBe(1);
+    expect(low.stderr).toMatch(
+      /^error: forbidden: alice \(deployer\) may not do this: it needs role admin or higher\nhint: the role of TOLLGATE_TOKEN is too low/,
+    );
+  });
+});
+
+describe('review and emergency', () => {
+  async function requireApprovals(key: string, approvals: number): Promise<void> {
+    const r = await stack.api('PUT', `/v1/configs/${key}/policy`, { approvals });
+    expect(r.status).toBe(200);
+  }
+
+  it('a rollout under a policy with approvals waits for review; watch follows it through the approval to the end', async () => {
+    // Given a key whose policy asks for one approval
+    const key = nextKey();
+    await requireApprovals(key, 1);
+    // When a deployer submits a change
+    const created = await tollgate(['rollout', 'create', '-f', changeFile(key, 'pool: 11')], { TOLLGATE_TOKEN: tokens.dana! });
+    expect(created.code).toBe(0);
+    const id = /^rollout (\S+) created: /.exec(created.stdout)?.[1];
+    expect(created.stdout).toContain(
+      `  pending review: 0 of 1 approval (waiting for 1 more); an approver runs: tollgate rollout review ${id} --approve`,
+    );
+
+    // Then it waits, shown as pending review with its submitter
+    const get = await tollgate(['rollout', 'get', id!]);
+    expect(get.stdout).toMatch(/^state\s+pending_review - waiting for 1 approvals$/m);
+    expect(get.stdout).toMatch(/^submitted\s+by dana$/m);
+    expect(get.stdout).toMatch(/^review\s+0 of 1 approval \(waiting for 1 more\)$/m);
+    expect(get.stdout).toMatch(new RegExp(`^actions\\s+review \\(tollgate rollout review ${id} --approve\\|--reject\\)$`, 'm'));
+    const ls = await tollgate(['rollout', 'ls', '--config-key', key]);
+    expect(ls.stdout).toMatch(new RegExp(`${id}\\s+${key}\\s+1\\s+pending_review\\s+-\\s+0/4\\s+dana\\s+\\d{4}-`));
+
+    // And watch keeps watching while it waits
+    const watching = started(['rollout', 'watch', id!]);
+    await waitFor('watch to print the history', async () => watching.output().stdout.includes(' review_requested '));
+    // A deployer may not review; an approver may
+    const deployer = await tollgate(['rollout', 'review', id!, '--approve'], { TOLLGATE_TOKEN: tokens.alice! });
+    expect(deployer.code).toBe(1);
+    expect(deployer.stderr).toMatch(/^error: forbidden: alice \(deployer\) may not do this: it needs role approver or higher\n/);
+    const approved = await tollgate(['rollout', 'review', id!, '--approve', '--comment', 'diff looks right'], {
+      TOLLGATE_TOKEN: tokens.erin!,
+    });
+    expect(approved).toMatchObject({ code: 0, stdout: `rollout ${id}: approved; review 1 of 1 approval; now running\n` });
+
+    const watch = await watching.done;
+    expect(watch.code).toBe(0);
+    expect(watch.stdout).toMatch(/ - review_requested version 1 of \S+ waits for 1 approvals before it starts\n/);
+    expect(watch.stdout).toMatch(/ - reviewed approved by erin \(1 of 1\)\n/);
+    expect(watch.stdout.trimEnd().split('\n').at(-1)).toBe(`rollout ${id} completed`);
+
+    const after = await tollgate(['rollout', 'get', id!]);
+    expect(after.stdout).toMatch(/^reviews and approvals\n\s+AT\s+BY\s+DECISION\s+COMMENT\n\s+\S+Z\s+erin\s+approved\s+diff looks right$/m);
+  });
+
+  it('the submitter cannot review their own rollout; a rejection ends it and watch exits 5', async () => {
+    const key = nextKey();
+    await requireApprovals(key, 1);
+    const r = await create(changeFile(key, 'pool: 12'), '--description', 'submitted by an approver');
+    // ci is an admin: four eyes still applies to it.
+    const own = await tollgate(['rollout', 'review', r.id, '--approve']);
+    expect(own.code).toBe(1);
+    expect(own.stderr).toBe(
+      `error: four_eyes: ci submitted rollout ${r.id} and may not review it\n` +
+        'hint: four eyes: someone other than the submitter, with the approver role, must do this.\n',
+    );
+    const rejected = await tollgate(['rollout', 'review', r.id, '--reject', '-m', 'wrong pool size'], { TOLLGATE_TOKEN: tokens.frank! });
+    expect(rejected).toMatchObject({
+      code: 0,
+      stdout: `rollout ${r.id}: rejected; review rejected by frank: wrong pool size; now rejected\n`,
+    });
+    const watch = await tollgate(['rollout', 'watch', r.id]);
+    expect(watch.code).toBe(5);
+    expect(watch.stdout).toMatch(/ - rejected rejected by frank: wrong pool size; no target was touched\n/);
+    expect(watch.stdout.trimEnd().split('\n').at(-1)).toBe(`rollout ${r.id} rejected: rejected by frank: wrong pool size`);
+  });
+
+  it('an emergency skips review, is admin only, and is flagged in create, get and ls', async () => {
+    const key = nextKey();
+    await requireApprovals(key, 1);
+    const reason = 'INC-42: pool exhausted, checkout down';
+    const file = changeFile(key, 'pool: 40');
+    const deployer = await tollgate(['rollout', 'create', '-f', file, '--emergency-reason', reason], { TOLLGATE_TOKEN: tokens.dana! });
+    expect(deployer.code).toBe(1);
+    expect(deployer.stderr).toMatch(/^error: forbidden: emergency: needs role admin\n/);
+
+    const created = await tollgate(['rollout', 'create', '-f', file, '--emergency-reason', reason, '--watch']);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/ - rollout_started version 1 of \S+ to 4 targets \(EMERGENCY\)\n/);
+    const id = /^rollout (\S+) created/.exec(created.stderr)?.[1];
+    const get = await tollgate(['rollout', 'get', id!]);
+    expect(get.stdout.split('\n').slice(0, 2)).toEqual([
+      `EMERGENCY: ${reason}`,
+      '  started on the emergency path: no review, no staging minimums (never without health checks)',
+    ]);
+    expect(get.stdout).toMatch(/^review\s+skipped \(emergency\)$/m);
+    const ls = await tollgate(['rollout', 'ls', '--config-key', key]);
+    expect(ls.stdout.split('\n')[0]).toMatch(/\s+CREATED\s+EMERGENCY$/);
+    expect(ls.stdout).toMatch(new RegExp(`${id}\\s.*completed.*\\sci\\s+\\S+\\s+EMERGENCY: INC-42`));
+  });
+});
+
+describe('audit', () => {
+  it('lists who did what, newest first, filtered; deployers may not read it', async () => {
+    const key = nextKey();
+    const r = await create(changeFile(key, 'pool: 13', 3));
+    await waitFor('canary baking', async () => (await detail(r.id)).stages[0]!.state === 'baking');
+    expect((await tollgate(['rollout', 'pause', r.id], { TOLLGATE_TOKEN: tokens.alice! })).code).toBe(0);
+    expect((await tollgate(['rollout', 'rollback', r.id, '-m', 'not today'])).code).toBe(0);
+
+    // Entries are written once each answer has gone out: wait for the third. (Only the creation
+    // names the config key, so the rollout's entries are picked out by its id.)
+    const read = () => tollgate(['audit', '--since', '10m', '--limit', '500'], { TOLLGATE_TOKEN: tokens.erin! });
+    const audit = await waitFor('three audit entries', async () => {
+      const a = await read();
+      return a.stdout.split('\n').filter((l) => l.includes(r.id)).length === 3 ? a : undefined;
+    });
+    expect(audit.code).toBe(0);
+    const lines = audit.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^AT\s+ACTOR\s+ROLE\s+ACTION\s+STATUS\s+CONFIG\s+ROLLOUT/);
+    expect(lines.filter((l) => l.includes(r.id)).map((l) => l.split(/\s+/).slice(1, 5))).toEqual([
+      ['ci', 'admin', 'rollbackRollout', '202'],
+      ['alice', 'deployer', 'pauseRollout', '202'],
+      ['ci', 'admin', 'createRollout', '201'],
+    ]);
+    const byKey = await tollgate(['audit', '--config-key', key], { TOLLGATE_TOKEN: tokens.erin! });
+    expect(byKey.stdout).toMatch(new RegExp(`\\sci\\s+admin\\s+createRollout\\s+201\\s+${key}\\s+${r.id}`));
+
+    const alice = await tollgate(['audit', '--actor', 'alice', '--since', '10m', '--limit', '1', '--json'], {
+      TOLLGATE_TOKEN: tokens.erin!,
+    });
+    const page = JSON.parse(alice.stdout) as { items: { actor: string; action: string }[]; nextCursor: string | null };
+    expect(page.items).toEqual([expect.objectContaining({ actor: 'alice', action: 'pauseRollout' })]);
+
+    const more = await tollgate(['audit', '--actor', 'ci', '--limit', '1'], { TOLLGATE_TOKEN: tokens.erin! });
+    expect(more.stderr).toMatch(/^more: tollgate audit --actor ci --limit 1 --cursor \d+-\d+\n$/);
+
+    const denied = await tollgate(['audit'], { TOLLGATE_TOKEN: tokens.alice! });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/^error: forbidden: alice \(deployer\) may not do this: it needs role approver or higher\n/);
   });
 });
 
@@ -224,8 +447,10 @@ describe('watch without an event stream', () => {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NotFound","message":"no route"}}');
         return;
       }
-      void fetch(`${stack.apiUrl}${req.url}`, { method: req.method, headers: { accept: 'application/json' } }).then(async (up) =>
-        res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' }).end(await up.text()),
+      const authorization = req.headers.authorization ?? '';
+      void fetch(`${stack.apiUrl}${req.url}`, { method: req.method, headers: { accept: 'application/json', authorization } }).then(
+        async (up) =>
+          res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' }).end(await up.text()),
       );
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
@@ -238,8 +463,23 @@ describe('watch without an event stream', () => {
 
   it('falls back to polling and still exits with the outcome', async () => {
     const key = nextKey();
-    const r = await create(changeFile(key, 'pool: 7', 1));
-    const watch = await tollgate(['rollout', 'watch', r.id, '--interval', '0.2'], { TOLLGATE_URL: proxyUrl });
+    const created = await stack.api<RolloutSummary>('POST', '/v1/rollouts', {
+      configKey: key,
+      content: { pool: 7 },
+      targets: { selector: { app: selector } },
+      stages: [
+        { name: 'canary', percent: 25, bakeSeconds: 1 },
+        { name: 'full', percent: 100, bakeSeconds: 1 },
+      ],
+      health: { intervalSeconds: 0.2, timeoutMs: 1000, failureThreshold: 1 },
+    });
+    const r = created.body;
+    // Held until the watcher has fallen back to polling, so it sees the rollout move.
+    expect((await stack.api('POST', `/v1/rollouts/${r.id}/pause`)).status).toBe(202);
+    const watching = started(['rollout', 'watch', r.id, '--interval', '0.2'], { TOLLGATE_URL: proxyUrl });
+    await waitFor('watch to fall back to polling', async () => watching.output().stderr.includes('polling'));
+    expect((await stack.api('POST', `/v1/rollouts/${r.id}/resume`)).status).toBe(202);
+    const watch = await watching.done;
     expect(watch.code).toBe(0);
     expect(watch.stderr).toBe('no event stream on this server (HTTP 404); polling every 0.2 s\n');
     expect(watch.stdout).toMatch(/ - completed version 1 runs on all 4 targets\n/);
@@ -260,10 +500,27 @@ describe('usage and connection errors', () => {
       /^error: --stages: "canary:5" is not/,
     ],
     [['rollout', 'ls', '--colour'], /^error: unknown option --colour\nsee: tollgate rollout ls --help\n$/],
-    [['rollout', 'ls', '--state', 'done'], /^error: --state: "done" is not one of running, /],
+    [['rollout', 'ls', '--state', 'done'], /^error: --state: "done" is not one of pending_review, running, /],
     [['rollout', 'watch'], /^error: missing ID\n/],
     [['rollout', 'create', '-f'], /^error: --file needs a value\n/],
     [['rollouts', 'ls'], /^error: unknown command "rollouts"\n/],
+    [['rollout', 'pause', 'r1', '--actor', 'alice'], /^error: unknown option --actor\n/],
+    [['rollout', 'review', 'r1'], /^error: give exactly one of --approve and --reject\n/],
+    [
+      ['token', 'create', '--name', 'x', '--role', 'root'],
+      /^error: --role: "root" is not one of viewer, deployer, approver, admin, agent\n/,
+    ],
+    [
+      ['token', 'create', '--name', 'x', '--role', 'agent'],
+      /^error: --targets-ids or --targets-selector: an agent token needs a target scope\n/,
+    ],
+    [['token', 'revoke', 'alice'], /^error: ID: "alice" must be a token id like tok_0123456789abcdef/],
+    [['audit', '--since', 'yesterday'], /^error: --since: "yesterday" is neither an ISO 8601 time/],
+    [['audit', '--limit', '0'], /^error: --limit: "0" is not a whole number from 1 to 500\n/],
+    [
+      ['rollout', 'create', '--config-key', 'k', '--content', '{}', '--selector', 'app=x', '--emergency-reason', 'asap'],
+      /^error: --emergency-reason: emergency.reason: an emergency needs a reason of at least 10 characters\n/,
+    ],
   ])('%j exits 2 naming the mistake', async (args, message) => {
     const r = await tollgate(args);
     expect(r.code).toBe(2);
@@ -321,7 +578,10 @@ describe('on a terminal', () => {
       execFile(
         'script',
         ['-qfec', cmd, '/dev/null'],
-        { env: { PATH: process.env.PATH, TERM: 'xterm', TOLLGATE_URL: stack.apiUrl, NO_COLOR: '1' }, timeout: 60_000 },
+        {
+          env: { PATH: process.env.PATH, TERM: 'xterm', TOLLGATE_URL: stack.apiUrl, TOLLGATE_TOKEN: tokens.ci!, NO_COLOR: '1' },
+          timeout: 60_000,
+        },
         (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
       ),
     );

@@ -1,7 +1,13 @@
 /** The CLI's formatting, by value: bars, tables, event lines and the live watch frame. */
 import type { RolloutEvent, RolloutSummary } from '../../domain/schemas';
 import {
+  auditTable,
   bakeRemaining,
+  nextSteps,
+  reviewStatus,
+  rolloutDetail,
+  tokensTable,
+  tokenStatus,
   shownStageState,
   stripAnsi,
   duration,
@@ -99,11 +105,20 @@ describe('table', () => {
     );
     expect(lines.map((l) => stripAnsi(l))).toEqual(['ID   STATE', 'a    x', 'bbb  yy']);
   });
-  it('lists rollouts with progress and second-precision times', () => {
-    expect(rolloutsTable([summary()])).toEqual([
-      'ID  CONFIG     VERSION  STATE    STAGE    PROGRESS  CREATED',
-      'r1  portal-db  3        running  partial  5/10      2026-11-25T08:00:00Z',
+  it('lists rollouts with progress, submitter and second-precision times', () => {
+    expect(rolloutsTable([summary({ submittedBy: 'dana' })])).toEqual([
+      'ID  CONFIG     VERSION  STATE    STAGE    PROGRESS  SUBMITTED BY  CREATED',
+      'r1  portal-db  3        running  partial  5/10      dana          2026-11-25T08:00:00Z',
     ]);
+  });
+  it('adds an EMERGENCY column only when a listed rollout is one', () => {
+    const lines = rolloutsTable([
+      summary({ id: 'r2', emergency: true, emergencyReason: 'INC-42: checkout down since 07:55, pool exhausted on every node' }),
+      summary(),
+    ]);
+    expect(lines[0]).toMatch(/CREATED\s+EMERGENCY$/);
+    expect(lines[1]).toMatch(/ {2}-  +2026-11-25T08:00:00Z {2}EMERGENCY: INC-42: checkout down since 07:55, pool…$/);
+    expect(lines[2]).toMatch(/Z$/);
   });
 });
 
@@ -222,5 +237,147 @@ describe('watchFrame', () => {
   it('fits every line to the terminal width', () => {
     const frame = watchFrame({ summary: summary(), events, health: {}, feed: 'live' }, { ...opts, width: 30 });
     for (const l of frame) expect(visibleLength(l)).toBeLessThanOrEqual(30);
+  });
+});
+
+describe('reviews', () => {
+  const review = (by: string, decision: 'approve' | 'reject', comment?: string) => ({
+    by,
+    decision,
+    at: at(5),
+    ...(comment ? { comment } : {}),
+  });
+  it.each<[string, Partial<RolloutSummary>, string]>([
+    ['no policy', {}, 'none required'],
+    ['an emergency', { emergency: true }, 'skipped (emergency)'],
+    [
+      'waiting',
+      { state: 'pending_review', requiredApprovals: 2, reviews: [review('erin', 'approve')] },
+      '1 of 2 approvals (waiting for 1 more)',
+    ],
+    [
+      'a repeated approval counts once',
+      { state: 'pending_review', requiredApprovals: 2, reviews: [review('erin', 'approve'), review('erin', 'approve')] },
+      '1 of 2 approvals (waiting for 1 more)',
+    ],
+    ['approved', { requiredApprovals: 1, reviews: [review('erin', 'approve')] }, '1 of 1 approval'],
+    [
+      'rejected',
+      { state: 'rejected', requiredApprovals: 1, reviews: [review('frank', 'reject', 'wrong pool')] },
+      'rejected by frank: wrong pool',
+    ],
+  ])('%s', (_name, over, expected) => expect(reviewStatus(summary(over))).toBe(expected));
+
+  it('points a rollout pending review at the review command', () => {
+    expect(nextSteps(summary({ state: 'pending_review', allowedActions: [] }))).toBe(
+      'review (tollgate rollout review r1 --approve|--reject)',
+    );
+    expect(nextSteps(summary())).toBe('pause, rollback');
+  });
+
+  it('shows an emergency first, the submitter, and every review and gate approval in time order', () => {
+    const d = {
+      ...summary({
+        emergency: true,
+        emergencyReason: 'INC-42: checkout down',
+        submittedBy: 'ci',
+        requiredApprovals: 1,
+        reviews: [review('erin', 'approve', 'looks right')],
+        approvals: [{ stage: 'full', by: 'frank', at: at(90) }],
+      }),
+      targets: {},
+      events: [],
+    };
+    const lines = rolloutDetail(d);
+    expect(lines.slice(0, 2)).toEqual([
+      'EMERGENCY: INC-42: checkout down',
+      '  started on the emergency path: no review, no staging minimums (never without health checks)',
+    ]);
+    expect(lines).toContain('submitted   by ci');
+    const at0 = lines.indexOf('reviews and approvals');
+    expect(lines.slice(at0 + 1, at0 + 4)).toEqual([
+      '  AT                    BY     DECISION            COMMENT',
+      '  2026-11-25T08:00:05Z  erin   approved            looks right',
+      '  2026-11-25T08:01:30Z  frank  approved gate full  -',
+    ]);
+  });
+
+  it('watch says a rollout waits for review, and how to give it', () => {
+    const s = summary({
+      state: 'pending_review',
+      reason: 'waiting for 1 approvals',
+      requiredApprovals: 1,
+      submittedBy: 'dana',
+      allowedActions: [],
+      currentStage: null,
+      currentStageIndex: null,
+    });
+    const frame = watchFrame({ summary: s, events: [], health: {}, feed: 'live' }, { now: T0, width: 120, style: makeStyle(false) });
+    expect(frame).toContain('  review: 0 of 1 approval (waiting for 1 more), submitted by dana');
+    expect(frame.at(-1)).toBe('review: tollgate rollout review r1 --approve|--reject');
+  });
+});
+
+describe('governance tables', () => {
+  const token = {
+    id: 'tok_0123456789abcdef',
+    name: 'ci-deploy',
+    role: 'deployer' as const,
+    createdAt: at(0),
+    createdBy: 'admin',
+  };
+  it.each<[string, Partial<typeof token> & { expiresAt?: string; revokedAt?: string; revokedBy?: string }, string]>([
+    ['active', {}, 'active'],
+    ['expires later', { expiresAt: at(100) }, 'active'],
+    ['expired', { expiresAt: at(5) }, 'expired'],
+    ['revoked', { revokedAt: at(7), revokedBy: 'admin' }, 'revoked 2026-11-25T08:00:07Z by admin'],
+  ])('token status: %s', (_name, over, expected) => expect(tokenStatus({ ...token, ...over }, T0 + 10_000)).toBe(expected));
+
+  it('lists tokens with scope, creator and expiry, never a secret', () => {
+    expect(
+      tokensTable(
+        [
+          token,
+          {
+            ...token,
+            id: 'tok_fedcba9876543210',
+            name: 'edge',
+            role: 'agent',
+            targets: { selector: { app: 'portal' } },
+            expiresAt: at(3600),
+          },
+        ],
+        T0,
+      ),
+    ).toEqual([
+      'ID                    NAME       ROLE      TARGETS              CREATED               BY     EXPIRES               STATUS',
+      'tok_0123456789abcdef  ci-deploy  deployer  -                    2026-11-25T08:00:00Z  admin  never                 active',
+      'tok_fedcba9876543210  edge       agent     selector app=portal  2026-11-25T08:00:00Z  admin  2026-11-25T09:00:00Z  active',
+    ]);
+  });
+
+  it('lists audit entries with actor and status, and flags emergencies', () => {
+    const entry = {
+      id: '1-0',
+      at: at(1),
+      actor: 'alice',
+      role: 'deployer',
+      action: 'pauseRollout',
+      method: 'POST',
+      path: '/v1/rollouts/r1/pause',
+      configKey: 'portal-db',
+      rolloutId: 'r1',
+      status: 202,
+      requestId: 'q',
+      ip: '127.0.0.1',
+    };
+    expect(
+      auditTable([{ ...entry, id: '2-0', actor: 'ci', role: 'admin', action: 'createRollout', status: 201, emergency: true }, entry]),
+    ).toEqual([
+      'AT                    ACTOR  ROLE      ACTION         STATUS  CONFIG     ROLLOUT  EMERGENCY',
+      '2026-11-25T08:00:01Z  ci     admin     createRollout  201     portal-db  r1       EMERGENCY',
+      '2026-11-25T08:00:01Z  alice  deployer  pauseRollout   202     portal-db  r1',
+    ]);
+    expect(auditTable([])).toEqual(['no audit entries']);
   });
 });

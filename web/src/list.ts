@@ -4,7 +4,7 @@ import { listRollouts, type RolloutSummary } from './api';
 import { ago, h, onFrame, replace } from './dom';
 import { connect } from './live';
 import { STATE_LABEL } from './progress';
-import { stageBars, stateBadge } from './widgets';
+import { emergencyFlag, stageBars, stateBadge } from './widgets';
 
 export function listPage(root: HTMLElement, navigate: (path: string) => void): () => void {
   const params = new URLSearchParams(location.search);
@@ -49,7 +49,7 @@ export function listPage(root: HTMLElement, navigate: (path: string) => void): (
     };
     return h(
       'tr',
-      { 'data-rollout': s.id, class: 'clickable', onclick: open },
+      { 'data-rollout': s.id, class: `clickable${s.emergency ? ' row-emergency' : ''}`, onclick: open },
       h(
         'td',
         {},
@@ -62,10 +62,21 @@ export function listPage(root: HTMLElement, navigate: (path: string) => void): (
         h('span', { class: 'config-key' }, s.configKey),
         s.version !== null ? h('span', { class: 'version' }, `v${s.version}`) : null,
       ),
-      h('td', {}, stateBadge(s.state), s.reason ? h('div', { class: 'muted small reason' }, s.reason) : null),
+      h(
+        'td',
+        {},
+        stateBadge(s.state),
+        s.emergency ? emergencyFlag(s) : null,
+        s.reason ? h('div', { class: 'muted small reason' }, s.reason) : null,
+      ),
       h('td', { class: 'stages-cell' }, stageBars(s)),
       h('td', { class: 'num' }, `${s.updatedTargets} / ${s.totalTargets}`),
-      h('td', { class: 'muted nowrap', title: s.createdAt }, ago(s.createdAt)),
+      h(
+        'td',
+        { class: 'muted nowrap', title: s.createdAt },
+        ago(s.createdAt),
+        s.submittedBy ? h('div', { class: 'small', 'data-testid': 'submitted-by' }, `by ${s.submittedBy}`) : null,
+      ),
     );
   }
 
@@ -112,7 +123,7 @@ export function listPage(root: HTMLElement, navigate: (path: string) => void): (
             h('th', {}, 'State'),
             h('th', {}, 'Stages (targets on the new version)'),
             h('th', { class: 'num' }, 'Targets'),
-            h('th', {}, 'Created'),
+            h('th', {}, 'Submitted'),
           ),
         ),
         body,

@@ -1,17 +1,20 @@
 /**
  * One rollout: stage timeline, health charts, per-target map, event log with evidence, config
- * diff and the control buttons. Kept current from the rollout's event stream; the detail is
- * re-read (from the read model, not Temporal) when targets may have moved.
+ * diff, who reviewed and steered it, the review panel while it waits for review, and the
+ * control buttons (greyed out for a role that cannot use them; the server decides). Kept current
+ * from the rollout's event stream; the detail is re-read (from the read model, not Temporal)
+ * when targets may have moved.
  */
 import type { RolloutAction } from '../../domain/lifecycle';
-import type { RolloutEvent, RolloutSummary } from '../../domain/schemas';
-import { act, ApiError, configContent, getHealth, getRollout, type RolloutDetail, type StageSample } from './api';
+import type { RolloutEvent, RolloutEventType, RolloutSummary } from '../../domain/schemas';
+import { act, ApiError, configContent, getHealth, getRollout, refusal, review, type RolloutDetail, type StageSample } from './api';
 import { StageChart } from './chart';
 import { diffLines, diffStats, prettyJson } from './diff';
 import { dateTime, duration, h, onFrame, replace, time } from './dom';
 import { connect } from './live';
 import { ACTIONS, actionEnabled, stageProgress } from './progress';
-import { progressBar, stagePill, stateBadge } from './widgets';
+import { can, cannotTitle, me } from './session';
+import { emergencyFlag, progressBar, stagePill, stateBadge } from './widgets';
 
 /** More tiles than this and the map shows a count instead: the page stays fast on large fleets. */
 const MAX_TILES = 600;
@@ -38,6 +41,31 @@ function summaryNewer(a: RolloutSummary, b: RolloutSummary): boolean {
   return b.updatedAt >= a.updatedAt;
 }
 
+/**
+ * Steering events a person caused (the timeline records who in `detail.actor`), as the people
+ * panel words them. Reviews come from the summary's `reviews`, which also carry the comment.
+ */
+const STEERING: Partial<Record<RolloutEventType, (e: RolloutEvent) => string>> = {
+  paused: () => 'paused',
+  resumed: () => 'resumed',
+  approved: (e) => `approved${e.stage ? ` stage ${e.stage}` : ''}`,
+  rollback_requested: () => 'rolled back',
+};
+
+function actorOf(e: RolloutEvent): string | undefined {
+  const a = e.detail.actor;
+  return typeof a === 'string' ? a : undefined;
+}
+
+/** `1 of 2 approvals`, or why there is no review. */
+function reviewText(d: RolloutSummary): string {
+  const required = d.requiredApprovals ?? 0;
+  if (d.emergency) return 'Skipped: emergency';
+  if (required === 0) return 'None required';
+  const approvers = new Set((d.reviews ?? []).filter((r) => r.decision === 'approve').map((r) => r.by)).size;
+  return `${Math.min(approvers, required)} of ${required} approval${required === 1 ? '' : 's'}`;
+}
+
 export function rolloutPage(root: HTMLElement, id: string, navigate: (path: string) => void): () => void {
   let detail: RolloutDetail | null = null;
   let samples: StageSample[] = [];
@@ -49,6 +77,26 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
   let diffFor: number | null = null;
 
   const header = h('section', { class: 'card rollout-head' });
+  // The review panel keeps its comment box across re-renders: only its text and buttons change.
+  const comment = h('textarea', {
+    class: 'review-comment',
+    rows: 2,
+    maxlength: 2000,
+    placeholder: 'Comment (optional): what you checked, or why not',
+    'aria-label': 'Review comment',
+    'data-testid': 'review-comment',
+  });
+  const reviewInfo = h('div', { class: 'review-info' });
+  const reviewButtons = h('div', { class: 'actions' });
+  const reviewEl = h(
+    'section',
+    { class: 'card review-panel', 'data-testid': 'review-panel', hidden: true },
+    h('div', { class: 'card-head' }, h('h2', {}, 'Review')),
+    reviewInfo,
+    comment,
+    reviewButtons,
+  );
+  const peopleEl = h('section', { class: 'card', 'data-testid': 'people' });
   const stagesEl = h('section', { class: 'card' });
   const healthGrid = h('div', { class: 'charts' });
   const healthEl = h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', {}, 'Health per stage')), healthGrid);
@@ -71,9 +119,10 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
       h('span', { class: 'mono' }, id),
     ),
     header,
+    reviewEl,
     stagesEl,
     healthEl,
-    h('div', { class: 'two-col' }, h('div', {}, targetsEl), h('div', {}, eventsEl)),
+    h('div', { class: 'two-col' }, h('div', {}, targetsEl), h('div', {}, peopleEl, eventsEl)),
     diffEl,
   );
 
@@ -94,13 +143,40 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
       if (detail && summaryNewer(detail, s)) detail = { ...detail, ...s };
     } catch (err) {
       notice =
-        err instanceof ApiError
-          ? `${ACTION_LABEL[action]} refused: ${err.message}`
-          : `${ACTION_LABEL[action]} failed: ${(err as Error).message}`;
+        err instanceof ApiError ? `${ACTION_LABEL[action]} refused: ${refusal(err)}` : `${ACTION_LABEL[action]} failed: ${refusal(err)}`;
     }
     busy = false;
     render();
     refresh();
+  }
+
+  async function doReview(decision: 'approve' | 'reject'): Promise<void> {
+    if (!detail) return;
+    if (decision === 'reject' && !confirm(`Reject ${detail.configKey} v${detail.version}? The rollout ends; no target is touched.`)) return;
+    busy = true;
+    notice = '';
+    render();
+    try {
+      const text = comment.value.trim();
+      const s = await review(id, { decision, ...(text ? { comment: text } : {}) });
+      if (detail && summaryNewer(detail, s)) detail = { ...detail, ...s };
+      comment.value = '';
+    } catch (err) {
+      notice = `${decision === 'approve' ? 'Approval' : 'Rejection'} refused: ${refusal(err)}`;
+    }
+    busy = false;
+    render();
+    refresh();
+  }
+
+  /** Why a button is greyed out: the role first (it will not change by waiting), then the state. */
+  function actionTitle(d: RolloutDetail, a: RolloutAction): string {
+    if (!can(a)) return cannotTitle(a);
+    if (!actionEnabled(d, a)) return `Not available while ${d.state.replace(/_/g, ' ')}`;
+    // Four eyes: under a policy with approvals the submitter may not approve its gates.
+    if (a === 'approve' && d.state === 'awaiting_approval' && (d.requiredApprovals ?? 0) > 0 && me()?.name === d.submittedBy)
+      return 'You submitted this rollout: another approver must approve it';
+    return '';
   }
 
   function renderHeader(d: RolloutDetail): void {
@@ -111,8 +187,8 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
           type: 'button',
           class: `btn ${a === 'rollback' ? 'btn-danger' : a === 'pause' ? 'btn-warn' : 'btn-primary'}`,
           'data-action': a,
-          disabled: busy || !actionEnabled(d, a),
-          title: actionEnabled(d, a) ? '' : `Not available while ${d.state.replace('_', ' ')}`,
+          disabled: busy || actionTitle(d, a) !== '',
+          title: actionTitle(d, a),
           onclick: () => void doAction(a),
         },
         ACTION_LABEL[a],
@@ -120,6 +196,15 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
     );
     replace(
       header,
+      d.emergency
+        ? h(
+            'div',
+            { class: 'emergency-banner', 'data-testid': 'emergency-banner', role: 'note' },
+            h('strong', {}, 'EMERGENCY'),
+            h('span', {}, d.emergencyReason ?? 'no reason recorded'),
+            h('span', { class: 'small' }, 'Started without review or staging minimums; health checks still ran.'),
+          )
+        : null,
       h(
         'div',
         { class: 'head-row' },
@@ -132,6 +217,7 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
             h('span', { class: 'config-key' }, d.configKey),
             d.version !== null ? h('span', { class: 'version big' }, `v${d.version}`) : null,
             stateBadge(d.state),
+            d.emergency ? emergencyFlag(d) : null,
           ),
           h('div', { class: 'muted mono small' }, d.id),
         ),
@@ -149,6 +235,8 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
           'Health',
           `every ${d.health.intervalSeconds}s · ${d.health.failureThreshold} bad interval${d.health.failureThreshold === 1 ? '' : 's'} to fail`,
         ),
+        fact('Submitted by', d.submittedBy ?? '—', 'submitted-by'),
+        fact('Review', reviewText(d), 'review-status'),
         fact('Created', dateTime(d.createdAt)),
         fact('Updated', dateTime(d.updatedAt)),
         d.description ? fact('Description', d.description) : null,
@@ -156,8 +244,101 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
     );
   }
 
-  function fact(k: string, v: string): HTMLElement[] {
-    return [h('dt', {}, k), h('dd', {}, v)];
+  function fact(k: string, v: string, testid?: string): HTMLElement[] {
+    return [h('dt', {}, k), h('dd', testid ? { 'data-testid': testid } : {}, v)];
+  }
+
+  /* ---------- review ---------- */
+
+  function renderReview(d: RolloutDetail): void {
+    reviewEl.hidden = d.state !== 'pending_review';
+    if (reviewEl.hidden) return;
+    const required = d.requiredApprovals ?? 1;
+    const approvers = new Set((d.reviews ?? []).filter((r) => r.decision === 'approve').map((r) => r.by));
+    const own = me()?.name === d.submittedBy;
+    const blocked = !can('review') ? cannotTitle('review') : own ? 'You submitted this rollout: another approver must review it' : '';
+    replace(
+      reviewInfo,
+      h(
+        'p',
+        {},
+        `${d.submittedBy ?? 'Someone'} submitted this change; it starts once ${required} approver${required === 1 ? '' : 's'} other than them approve it `,
+        `(${approvers.size} so far${approvers.size > 0 ? `: ${[...approvers].join(', ')}` : ''}). One rejection ends it without touching a target.`,
+      ),
+      blocked ? h('p', { class: 'muted small', 'data-testid': 'review-blocked' }, blocked) : null,
+    );
+    comment.disabled = busy || blocked !== '';
+    replace(
+      reviewButtons,
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'btn btn-primary',
+          'data-review': 'approve',
+          disabled: busy || blocked !== '',
+          title: blocked,
+          onclick: () => void doReview('approve'),
+        },
+        'Approve',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'btn btn-danger',
+          'data-review': 'reject',
+          disabled: busy || blocked !== '',
+          title: blocked,
+          onclick: () => void doReview('reject'),
+        },
+        'Reject',
+      ),
+    );
+  }
+
+  /* ---------- who did what ---------- */
+
+  function renderPeople(d: RolloutDetail): void {
+    type Entry = { at: string; who: string; what: string; note?: string | undefined; kind: string };
+    const entries: Entry[] = [
+      { at: d.createdAt, who: d.submittedBy ?? 'unknown', what: d.emergency ? 'submitted (emergency)' : 'submitted', kind: 'submitted' },
+    ];
+    for (const r of d.reviews ?? [])
+      entries.push({
+        at: r.at,
+        who: r.by,
+        what: r.decision === 'approve' ? 'approved in review' : 'rejected in review',
+        note: r.comment,
+        kind: r.decision,
+      });
+    // Gate approvals and human actions come from the timeline, which says who and why.
+    for (const e of events.values()) {
+      const words = STEERING[e.type];
+      const who = actorOf(e);
+      if (!words || !who) continue;
+      const reason = typeof e.detail.reason === 'string' ? e.detail.reason : undefined;
+      entries.push({ at: e.at, who, what: words(e), note: reason, kind: e.type });
+    }
+    entries.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    replace(
+      peopleEl,
+      h('div', { class: 'card-head' }, h('h2', {}, 'Reviews and actions'), h('span', { class: 'muted small' }, reviewText(d))),
+      h(
+        'ol',
+        { class: 'people' },
+        entries.map((p) =>
+          h(
+            'li',
+            { class: `person person-${p.kind}`, 'data-person': p.who, 'data-kind': p.kind },
+            h('span', { class: 'event-time mono' }, time(p.at)),
+            h('strong', {}, p.who),
+            h('span', {}, p.what),
+            p.note ? h('div', { class: 'person-note' }, `“${p.note}”`) : null,
+          ),
+        ),
+      ),
+    );
   }
 
   /* ---------- stages ---------- */
@@ -314,6 +495,7 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
               h('span', { class: 'event-time mono' }, time(e.at)),
               h('span', { class: 'event-type' }, e.type.replace(/_/g, ' ')),
               e.stage ? h('span', { class: 'event-stage' }, e.stage) : null,
+              actorOf(e) ? h('span', { class: 'event-actor', 'data-testid': 'event-actor' }, `by ${actorOf(e)}`) : null,
             ),
             h('div', { class: 'event-msg' }, e.message),
             Object.keys(e.detail).length > 0
@@ -395,6 +577,8 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
       return;
     }
     renderHeader(detail);
+    renderReview(detail);
+    renderPeople(detail);
     renderStages(detail);
     renderHealth(detail);
     renderTargets(detail);

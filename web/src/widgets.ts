@@ -1,4 +1,4 @@
-/** Pieces both pages draw: state badges and stage progress bars. */
+/** Pieces several pages draw: state badges, the emergency flag and stage progress bars. */
 import type { RolloutState } from '../../domain/lifecycle';
 import type { RolloutSummary, StageStatus } from '../../domain/schemas';
 import { h } from './dom';
@@ -6,6 +6,15 @@ import { STATE_LABEL, stageProgress } from './progress';
 
 export function stateBadge(state: RolloutState): HTMLElement {
   return h('span', { class: `badge state-${state}`, 'data-testid': 'state', 'data-state': state }, STATE_LABEL[state]);
+}
+
+/** Loud on purpose: an emergency skipped review and the staging minimums. */
+export function emergencyFlag(s: Pick<RolloutSummary, 'emergencyReason'>): HTMLElement {
+  return h(
+    'span',
+    { class: 'emergency-flag', 'data-testid': 'emergency', title: `Emergency: ${s.emergencyReason ?? 'no reason recorded'}` },
+    'EMERGENCY',
+  );
 }
 
 export function stagePill(state: StageStatus['state']): HTMLElement {
