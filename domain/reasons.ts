@@ -26,5 +26,9 @@ export const Reason = {
   FourEyes: 'four_eyes',
   /** Emergency requested without a usable reason, and other refusals of the emergency path. */
   EmergencyRefused: 'emergency_refused',
+  /** A rollout that breaks rules of its key's policy: 422, every broken rule in `details`. */
+  PolicyViolation: 'policy_violation',
+  /** A freeze window or stop-the-line holds the key: 409 for a new rollout or a resume without override. */
+  Frozen: 'frozen',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
