@@ -35,7 +35,12 @@ describe('freezeHolds', () => {
   it('gives a new stop-the-line of the same scope a new id, so an older override does not cover it', () => {
     const first = freezeHolds('k', [stop(ALL_KEYS, '2026-12-02T09:00:00.000Z')], [], NOW).holds;
     const second = freezeHolds('k', [stop(ALL_KEYS, '2026-12-02T09:30:00.000Z')], [], NOW).holds;
-    expect(uncoveredHolds(second, first.map((hold) => hold.id))).toEqual(second);
+    expect(
+      uncoveredHolds(
+        second,
+        first.map((hold) => hold.id),
+      ),
+    ).toEqual(second);
   });
 });
 
@@ -51,9 +56,18 @@ describe('uncoveredHolds', () => {
 
 describe('describeHold', () => {
   it.each([
-    [{ source: 'stop_the_line', id: 'x', reason: 'incident', endsAt: null, by: 'ann', scope: '*' }, 'stop-the-line for every key by ann: incident (until lifted)'],
-    [{ source: 'stop_the_line', id: 'x', reason: 'incident', endsAt: null, by: 'ann', scope: 'k' }, 'stop-the-line by ann: incident (until lifted)'],
-    [{ source: 'window', id: 'x', reason: 'year-end', endsAt: '2027-01-04T07:00:00.000Z' }, 'freeze window "year-end" until 2027-01-04T07:00:00.000Z'],
+    [
+      { source: 'stop_the_line', id: 'x', reason: 'incident', endsAt: null, by: 'ann', scope: '*' },
+      'stop-the-line for every key by ann: incident (until lifted)',
+    ],
+    [
+      { source: 'stop_the_line', id: 'x', reason: 'incident', endsAt: null, by: 'ann', scope: 'k' },
+      'stop-the-line by ann: incident (until lifted)',
+    ],
+    [
+      { source: 'window', id: 'x', reason: 'year-end', endsAt: '2027-01-04T07:00:00.000Z' },
+      'freeze window "year-end" until 2027-01-04T07:00:00.000Z',
+    ],
   ] as [FreezeHold, string][])('%j', (hold, want) => expect(describeHold(hold)).toBe(want));
 });
 
