@@ -153,7 +153,10 @@ export class RolloutService {
     if (holds.length > 0 && !req.override) {
       const ends = holds.some((hold) => hold.endsAt === null)
         ? 'until it is lifted'
-        : `until ${holds.map((hold) => hold.endsAt!).sort().at(-1)}`;
+        : `until ${holds
+            .map((hold) => hold.endsAt!)
+            .sort()
+            .at(-1)}`;
       throw new HttpError(
         409,
         Reason.Frozen,

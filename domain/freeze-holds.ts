@@ -20,12 +20,7 @@ export interface FreezeCheck {
  * The freezes that hold `configKey` at `now`. Each has an id that stays the same while that freeze
  * lasts, so that an override given for it covers it and nothing that comes later.
  */
-export function freezeHolds(
-  configKey: string,
-  stops: readonly StopTheLine[],
-  windows: readonly FreezeWindow[],
-  now: Date,
-): FreezeCheck {
+export function freezeHolds(configKey: string, stops: readonly StopTheLine[], windows: readonly FreezeWindow[], now: Date): FreezeCheck {
   const holds: FreezeHold[] = stops
     .filter((stop) => stop.scope === ALL_KEYS || stop.scope === configKey)
     .map((stop) => ({

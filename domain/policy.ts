@@ -244,11 +244,7 @@ export type StopTheLine = z.infer<typeof StopTheLine>;
 export const StopTheLineRequest = z
   .object({
     reason: FreezeReason,
-    configKeys: unique(Id, 'config keys')
-      .min(1)
-      .max(MAX_STOP_KEYS)
-      .optional()
-      .describe('Only these keys; without it, every key.'),
+    configKeys: unique(Id, 'config keys').min(1).max(MAX_STOP_KEYS).optional().describe('Only these keys; without it, every key.'),
   })
   .strict()
   .meta({ id: 'StopTheLineRequest', example: { reason: 'incident 4711: payments degraded' } });

@@ -29,7 +29,9 @@ export class FreezeStore {
 
   /** Lifts every stop-the-line; returns what was lifted. */
   async lift(): Promise<StopTheLine[]> {
-    const [[, raw]] = (await this.redis.multi().hgetall(this.k.freeze).del(this.k.freeze).exec()) as [[Error | null, Record<string, string>]];
+    const [[, raw]] = (await this.redis.multi().hgetall(this.k.freeze).del(this.k.freeze).exec()) as [
+      [Error | null, Record<string, string>],
+    ];
     return Object.values(raw ?? {}).map((v) => JSON.parse(v) as StopTheLine);
   }
 

@@ -624,7 +624,8 @@ class RolloutRun {
         c.freezeHolds = holds;
         const why = describeHolds(holds);
         this.emit('frozen', `holding before stage ${stage ?? ''}: ${why}`, { holds }, stage);
-        if (this.s.state === 'running' || isFrozenHold(this.s.state, this.s.reason)) this.setState('paused', `${FROZEN_REASON_PREFIX}: ${why}`);
+        if (this.s.state === 'running' || isFrozenHold(this.s.state, this.s.reason))
+          this.setState('paused', `${FROZEN_REASON_PREFIX}: ${why}`);
         await this.commit();
       }
       this.nudged = false;

@@ -46,7 +46,11 @@ export function rolloutRoutes(rollouts: RolloutService): Router {
       const override = body && 'override' in body ? body.override : undefined;
       return {
         status: 202,
-        body: await rollouts.act(params.rolloutId, action, { actor: actorOf(res), reason: body?.reason, ...(override ? { override } : {}) }),
+        body: await rollouts.act(params.rolloutId, action, {
+          actor: actorOf(res),
+          reason: body?.reason,
+          ...(override ? { override } : {}),
+        }),
       };
     });
   }

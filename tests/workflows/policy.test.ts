@@ -3,8 +3,7 @@
  * windows and stop-the-line holding running rollouts before their next stage while health is still
  * watched, a regression during a freeze still rolled back, and the hold ending by itself.
  */
-import type { RolloutDetail, RolloutEvent, RolloutSummary, StageHealthSample } from '../../domain/schemas';
-import type { Fleet } from '../../sim/fleet';
+import type { RolloutDetail, RolloutEvent, RolloutSummary } from '../../domain/schemas';
 import { waitFor } from '../helpers/env';
 import { makeRolloutRequest } from '../helpers/factories';
 import { startStack, type Stack } from '../helpers/stack';
@@ -69,8 +68,9 @@ const frozenHold = (r: RolloutDetail) => r.state === 'paused' && (r.reason ?? ''
 const event = (r: RolloutDetail, type: string): RolloutEvent | undefined => r.events.find((e) => e.type === type);
 const at = (e: RolloutEvent | undefined) => Date.parse(e!.at);
 
-async function healthSamples(id: string): Promise<StageHealthSample[]> {
-  return (await stack.api<{ items: StageHealthSample[] }>('GET', `/v1/rollouts/${id}/health`)).body.items;
+type Sample = { stage: string; at: string };
+async function healthSamples(id: string): Promise<Sample[]> {
+  return (await stack.api<{ items: Sample[] }>('GET', `/v1/rollouts/${id}/health`)).body.items;
 }
 
 const health = { intervalSeconds: 0.2, timeoutMs: 1000, maxErrorRate: 0, failureThreshold: 1 };
