@@ -366,9 +366,16 @@ describe('emergency', () => {
       status: 400,
       body: { error: { field: 'emergency.reason' } },
     });
-    expect(await stack.api<Err>('POST', '/v1/rollouts', body({}))).toMatchObject({
+    // The policy is checked against real targets (waves need their labels): give it one.
+    expect((await stack.api('PUT', '/v1/targets/em-one', { labels: { app: 'em-one' } })).status).toBe(200);
+    expect(await stack.api<Err>('POST', '/v1/rollouts', body({ targets: { ids: ['em-one'] } }))).toMatchObject({
       status: 422,
-      body: { error: { code: 'policy_violation', details: [expect.objectContaining({ rule: 'minStages' })] } },
+      body: {
+        error: {
+          code: 'policy_violation',
+          details: [expect.objectContaining({ rule: 'minStages' }), expect.objectContaining({ rule: 'maxFirstStagePercent' })],
+        },
+      },
     });
   });
 });
