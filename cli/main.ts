@@ -5,13 +5,16 @@
 import { type Command, type Context, GLOBAL_OPTIONS, helpText, type Io, makeContext, parseCommand } from './command';
 import { targetCommands } from './commands/target';
 import { rolloutCommands } from './commands/rollout';
+import { policyCommands } from './commands/policy';
+import { freezeCommands } from './commands/freeze';
 import { ApiError, Exit, UsageError } from './errors';
 
-export const COMMANDS: Command[] = [...rolloutCommands, ...targetCommands];
+export const COMMANDS: Command[] = [...rolloutCommands, ...targetCommands, ...policyCommands, ...freezeCommands];
 
 const GROUPS: Record<string, string> = {
   rollout: 'Start, follow and steer staged rollouts',
   target: 'Register and list the targets that receive configuration',
+  policy: "Read and set a config key's rollout policy",
 };
 
 function overview(group?: string): string {
@@ -49,23 +52,27 @@ export async function run(argv: string[], io: Io): Promise<number> {
     (group === undefined ? io.stderr : io.stdout).write(overview());
     return group === undefined ? Exit.Usage : Exit.Ok;
   }
-  if (!GROUPS[group]) {
+  // One-word commands (freeze, unfreeze) take their options right after their name.
+  const single = COMMANDS.find((c) => c.name === group);
+  if (!single && !GROUPS[group]) {
     say(`error: unknown command "${group}"\n\n${overview()}`);
     return Exit.Usage;
   }
-  if (sub === undefined || sub === '--help' || sub === '-h') {
+  if (!single && (sub === undefined || sub === '--help' || sub === '-h')) {
     (sub === undefined ? io.stderr : io.stdout).write(overview(group));
     return sub === undefined ? Exit.Usage : Exit.Ok;
   }
   const cmd =
-    COMMANDS.find((c) => c.name === `${group} ${sub}`) ?? (sub === 'list' ? COMMANDS.find((c) => c.name === `${group} ls`) : undefined);
+    single ??
+    COMMANDS.find((c) => c.name === `${group} ${sub}`) ??
+    (sub === 'list' ? COMMANDS.find((c) => c.name === `${group} ls`) : undefined);
   if (!cmd) {
     say(`error: unknown command "${group} ${sub}"\n\n${overview(group)}`);
     return Exit.Usage;
   }
   let ctx: Context | undefined;
   try {
-    const { values, positionals } = parseCommand(cmd, rest);
+    const { values, positionals } = parseCommand(cmd, single ? argv.slice(1) : rest);
     if (values.help === true) {
       io.stdout.write(helpText(cmd));
       return Exit.Ok;

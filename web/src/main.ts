@@ -3,6 +3,7 @@ import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { listPage } from './list';
 import { rolloutPage } from './rollout';
+import { startFreezeBanner } from './policy';
 
 const root = document.getElementById('app')!;
 let leave: (() => void) | null = null;
@@ -27,6 +28,7 @@ function navigate(path: string): void {
 }
 
 window.addEventListener('popstate', route);
+startFreezeBanner(document.querySelector('.topbar')!);
 document.querySelector<HTMLAnchorElement>('.brand')?.addEventListener('click', (e) => {
   e.preventDefault();
   navigate('/');
