@@ -30,6 +30,7 @@ module.exports = tseslint.config(
       'domain/waves.ts',
       'domain/freeze.ts',
       'domain/policy-check.ts',
+      'domain/freeze-holds.ts',
     ],
     rules: {
       'no-restricted-imports': [

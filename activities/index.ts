@@ -16,6 +16,9 @@ import type { RolloutEvent, RolloutSummary, Target } from '../domain/schemas';
 import type { Store } from '../store/store';
 import { OPEN_POLICY } from '../domain/outbound';
 import { DEFAULT_OUTBOUND, mapLimit, TargetHttp, type DeliveryPolicy, type HttpOutcome, type OutboundOptions } from './http';
+import { FreezeStore } from '../store/freeze';
+import { freezeHolds, type FreezeCheck } from '../domain/freeze-holds';
+import type { FreezeWindow } from '../domain/policy';
 
 export interface ActivityDeps {
   store: Store;
@@ -47,6 +50,25 @@ export interface PrepareResult {
   totalTargets: number;
   stageTargets: number[];
   previousStableVersion: number | null;
+}
+
+export interface FreezeCheckInput {
+  configKey: string;
+  /** The freeze windows of the policy the rollout started under. */
+  windows: FreezeWindow[];
+}
+
+export interface UnconfirmedInput {
+  rolloutId: string;
+  configKey: string;
+  version: number;
+  /** Plan entries [0, upto): the targets of the waves already rolled out. */
+  upto: number;
+}
+export interface UnconfirmedResult {
+  count: number;
+  /** The first few, as evidence. */
+  targetIds: string[];
 }
 
 export interface ApplyInput {
@@ -179,6 +201,7 @@ export function createActivities(deps: ActivityDeps) {
   // The alert webhook is the operator's own URL, not a target's: the allow-list for targets does
   // not apply to it, only the ranges that are always refused.
   const alerts = new TargetHttp({ ...DEFAULT_OUTBOUND, ...deps.outbound, policy: OPEN_POLICY });
+  const freezes = new FreezeStore(store.redis, store.prefix);
 
   async function contentOf(configKey: string, version: number, cache: Map<number, unknown>): Promise<unknown> {
     if (version === 0) return null;
@@ -208,23 +231,46 @@ export function createActivities(deps: ActivityDeps) {
       const existing = await store.redis.get(store.k.rolloutVersion(rolloutId));
       let total = await store.redis.llen(store.k.rolloutPlan(rolloutId));
       let version: number;
+      let planned: number[] | null;
       if (existing !== null && total > 0) {
         version = Number(existing);
+        planned = await store.stageTargets(rolloutId);
       } else {
         const staged = await store.readStaged(rolloutId);
         if (!staged) {
           throw ApplicationFailure.nonRetryable(`the input of rollout ${rolloutId} is no longer staged`, Reason.StagedInputMissing);
         }
         version = await store.allocateVersion(rolloutId, configKey, staged.content, input.createdAt);
-        total = await store.storePlan(rolloutId, stableOrder(configKey, staged.targetIds));
+        // Under waves the API resolved the order (every wave before the next) and the per-wave
+        // counts; percents alone cannot say them, so both are kept as given.
+        planned = staged.stageTargets ?? null;
+        if (planned) await store.storeStageTargets(rolloutId, planned);
+        total = await store.storePlan(rolloutId, planned ? staged.targetIds : stableOrder(configKey, staged.targetIds));
         await store.dropStaged(rolloutId);
       }
       return {
         version,
         totalTargets: total,
-        stageTargets: stageTargetCounts(total, input.percents),
+        stageTargets: planned ?? stageTargetCounts(total, input.percents),
         previousStableVersion: await store.stableVersion(configKey),
       };
+    },
+
+    /**
+     * Which freezes hold the key now: stop-the-line (live, from Redis) and the windows of the
+     * policy the rollout started under. Evaluated here, not in workflow code, because the time-zone
+     * rules come from the runtime's ICU data: the answer is recorded in the history and replays alike.
+     */
+    async checkFreeze(input: FreezeCheckInput): Promise<FreezeCheck> {
+      return freezeHolds(input.configKey, await freezes.forKey(input.configKey), input.windows, new Date());
+    },
+
+    /** Targets of plan entries [0, upto) that have not confirmed running the version: a wave is whole only when none is left. */
+    async unconfirmedTargets(input: UnconfirmedInput): Promise<UnconfirmedResult> {
+      const ids = await store.planSlice(input.rolloutId, 0, input.upto);
+      const confirmations = await store.confirmations(ids, input.configKey);
+      const missing = ids.filter((_, i) => confirmations[i]?.version !== input.version);
+      return { count: missing.length, targetIds: missing.slice(0, MAX_EVIDENCE) };
     },
 
     /**

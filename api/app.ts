@@ -8,6 +8,7 @@ import { OPEN_POLICY, type OutboundPolicy } from '../domain/outbound';
 import { Reason } from '../domain/reasons';
 import { AuditLog } from '../store/audit';
 import { PolicyStore } from '../store/policies';
+import { FreezeStore } from '../store/freeze';
 import type { Store } from '../store/store';
 import { TokenStore } from '../store/tokens';
 import { auditTrail } from './audit';
@@ -73,13 +74,14 @@ export function createApp(deps: AppDeps): Express {
   const { redis, prefix } = deps.store;
   const tokens = new TokenStore(redis, prefix);
   const policies = new PolicyStore(redis, prefix);
+  const freezes = new FreezeStore(redis, prefix);
   const audit = new AuditLog(redis, prefix, deps.auditMaxEntries);
   const auth: AuthDeps = {
     tokens,
     oidc: deps.oidc ? createOidcVerifier(deps.oidc) : undefined,
     targetLabels: async (id) => (await deps.store.getTarget(id))?.labels ?? null,
   };
-  const rollouts = new RolloutService({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue, schemas, policies });
+  const rollouts = new RolloutService({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue, schemas, policies, freezes });
   const hub = new EventHub(deps.store.redis, deps.sse);
   const app = express();
   // server.ts ends the live streams on shutdown, so they do not hold the server open.
@@ -145,7 +147,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(configRoutes(deps.store, schemas));
   app.use(eventRoutes({ store: deps.store, hub, client: deps.client, taskQueue: deps.taskQueue, auth }));
   app.use(rolloutRoutes(rollouts));
-  app.use(governanceRoutes({ tokens, policies, audit }));
+  app.use(governanceRoutes({ tokens, policies, audit, freezes }));
   app.use(webRoutes(deps.webDir ?? defaultWebDir()));
 
   app.use((req, res) => {

@@ -15,6 +15,7 @@ export interface AuditRefs {
   configKey?: string;
   rolloutId?: string;
   emergency?: boolean;
+  override?: boolean;
 }
 
 /** What a handler adds to its request's audit entry (e.g. the id of the rollout it created). */
@@ -36,8 +37,9 @@ export function entryFor(req: Request, res: Response, now = new Date()): NewAudi
   const rolloutId = refs.rolloutId ?? stringField(input?.params, 'rolloutId');
   const path = req.originalUrl.split('?')[0] ?? '';
   // Asked for, granted or not: a refused emergency is as worth finding as a granted one.
-  const body = input?.body as { emergency?: unknown } | null | undefined;
+  const body = input?.body as { emergency?: unknown; override?: unknown } | null | undefined;
   const emergency = refs.emergency ?? (typeof body === 'object' && body !== null && body.emergency !== undefined);
+  const override = refs.override ?? (typeof body === 'object' && body !== null && body.override !== undefined);
   return {
     at: now.toISOString(),
     actor: principal?.name ?? 'anonymous',
@@ -51,6 +53,7 @@ export function entryFor(req: Request, res: Response, now = new Date()): NewAudi
     requestId: (res.locals.requestId as string | undefined) ?? String(res.getHeader('x-request-id') ?? randomUUID()),
     ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
     ...(emergency ? { emergency: true } : {}),
+    ...(override ? { override: true } : {}),
   };
 }
 

@@ -22,9 +22,10 @@ import {
   StatusReport,
   Target,
   TargetInput,
+  Override,
 } from '../domain/schemas';
 import { AuditPage, AuditQuery, CreatedToken, CreateTokenRequest, Principal, TokenId, TokenInfo, type Access } from '../domain/access';
-import { RolloutPolicyDocument, StoredPolicy } from '../domain/policy';
+import { DryRunResult, EffectivePolicy, FreezeState, RolloutPolicyDocument, StopTheLineRequest, StoredPolicy } from '../domain/policy';
 
 export interface Route {
   method: 'get' | 'put' | 'post' | 'delete';
@@ -56,6 +57,22 @@ export const ControlBody = z
   })
   .strict()
   .meta({ id: 'ControlRequest' });
+
+export const ResumeBody = ControlBody.extend({
+  override: Override.optional().describe('Admins only: go on through the freeze that holds the rollout now. Flagged and audited.'),
+})
+  .strict()
+  .meta({ id: 'ResumeRequest' });
+
+export const CreateRolloutQuery = z
+  .object({
+    dryRun: z
+      .enum(['true', 'false', '1', '0'])
+      .optional()
+      .transform((v) => v === 'true' || v === '1')
+      .describe('Validate content, schema and policy and answer the resolved plan (200), starting nothing.'),
+  })
+  .strict();
 
 export const ReviewBody = z
   .object({
@@ -200,11 +217,13 @@ export const contract = {
   },
   createRollout: {
     method: 'post',
-    access: { role: 'deployer', elevated: { emergency: 'admin' } },
+    access: { role: 'deployer', elevated: { emergency: 'admin', override: 'admin' } },
     path: '/v1/rollouts',
-    summary: 'Start a staged rollout of a config change',
+    summary:
+      'Start a staged rollout of a config change (422 policy_violation listing every rule broken; 409 frozen during a freeze); with dryRun=true, only check it and answer the plan',
+    query: CreateRolloutQuery,
     body: CreateRolloutRequest,
-    responses: { 201: RolloutSummary, 400: ErrorBody, 409: ErrorBody, 413: ErrorBody, 422: ErrorBody },
+    responses: { 200: DryRunResult, 201: RolloutSummary, 400: ErrorBody, 403: ErrorBody, 409: ErrorBody, 413: ErrorBody, 422: ErrorBody },
   },
   listRollouts: {
     method: 'get',
@@ -234,11 +253,11 @@ export const contract = {
   resumeRollout: {
     method: 'post',
     path: '/v1/rollouts/:rolloutId/resume',
-    access: DEPLOYER,
-    summary: 'Go on after a pause or a hold (an approval gate needs approve)',
+    access: { role: 'deployer', elevated: { override: 'admin' } },
+    summary: 'Go on after a pause or a hold (an approval gate needs approve; a freeze needs an admin’s override)',
     params: RolloutParams,
-    body: ControlBody.optional(),
-    responses: { 202: RolloutSummary, 404: ErrorBody, 409: ErrorBody },
+    body: ResumeBody.optional(),
+    responses: { 202: RolloutSummary, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
   },
   approveRollout: {
     method: 'post',
@@ -373,6 +392,36 @@ export const contract = {
     params: ConfigParams,
     body: RolloutPolicyDocument,
     responses: { 200: StoredPolicy, 400: ErrorBody },
+  },
+  getEffectivePolicy: {
+    method: 'get',
+    path: '/v1/configs/:configKey/policy/effective',
+    access: VIEWER,
+    summary: "What a key's rollouts must respect now: its own policy over the default, and the freezes that hold it",
+    params: ConfigParams,
+    responses: { 200: EffectivePolicy },
+  },
+  getFreeze: {
+    method: 'get',
+    path: '/v1/freeze',
+    access: VIEWER,
+    summary: 'Stop-the-line in force and the freeze windows that hold now',
+    responses: { 200: FreezeState },
+  },
+  stopTheLine: {
+    method: 'post',
+    path: '/v1/freeze',
+    access: APPROVER,
+    summary: 'Stop the line now, for every key or the keys named: new rollouts are refused, running ones hold before their next stage',
+    body: StopTheLineRequest,
+    responses: { 200: FreezeState, 400: ErrorBody },
+  },
+  liftFreeze: {
+    method: 'delete',
+    path: '/v1/freeze',
+    access: ADMIN,
+    summary: 'Lift stop-the-line: held rollouts go on by themselves (freeze windows still hold)',
+    responses: { 200: FreezeState },
   },
   listAudit: {
     method: 'get',

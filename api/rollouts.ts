@@ -15,6 +15,12 @@ import {
   type RolloutSummary,
 } from '../domain/schemas';
 import { initialSummary } from '../domain/summary';
+import { stableOrder } from '../domain/ordering';
+import { checkRolloutAgainstPolicy } from '../domain/policy-check';
+import { describeHolds, freezeHolds } from '../domain/freeze-holds';
+import type { DryRunResult, FreezeHold, RolloutPolicy } from '../domain/policy';
+import { planRollout, type RolloutPlan, type WaveTarget } from '../domain/waves';
+import type { FreezeStore } from '../store/freeze';
 import type { Store } from '../store/store';
 import type { PolicyStore } from '../store/policies';
 import { controlUpdate, preparedUpdate, reviewUpdate, workflowIdFor, type RolloutInput } from '../workflows/definitions';
@@ -45,6 +51,14 @@ export interface RolloutServiceDeps {
   taskQueue: string;
   schemas: ConfigSchemas;
   policies: PolicyStore;
+  freezes: FreezeStore;
+}
+
+/** A request that passed every check: the policy it is held to, its plan, and the freezes that hold its key now. */
+interface Admitted {
+  policy: RolloutPolicy;
+  plan: RolloutPlan;
+  holds: FreezeHold[];
 }
 
 /** Who acts on a rollout, as the API authenticated them, and why. */
@@ -80,15 +94,79 @@ function failureType(err: unknown): string | undefined {
 export class RolloutService {
   constructor(private readonly d: RolloutServiceDeps) {}
 
-  async create(req: CreateRolloutRequest, submittedBy: string): Promise<RolloutSummary> {
+  /**
+   * Every check a rollout must pass before anything starts: content against the key's schema,
+   * the targets, and every rule of the key's policy (all broken rules at once, 422). Freezes are
+   * reported, not refused: a dry run shows them, a start refuses them unless overridden.
+   */
+  private async admit(req: CreateRolloutRequest): Promise<Admitted> {
     const { store, schemas } = this.d;
     const schema = await store.getConfigSchema(req.configKey);
     if (schema) schemas.check(req.configKey, schema, req.content);
-    // The rollout keeps the policy it starts under; an emergency skips review (never validation).
     const policy = await this.d.policies.effective(req.configKey);
-    const requiredApprovals = req.emergency ? 0 : policy.approvals;
+    const targets = await this.resolveTargets(req);
+    // The order the rollout would update them in; waves keep it within each wave.
+    const byId = new Map(targets.map((target) => [target.id, target]));
+    const ordered = stableOrder(
+      req.configKey,
+      targets.map((target) => target.id),
+    ).map((id) => byId.get(id)!);
+    const violations = checkRolloutAgainstPolicy(req, policy, { emergency: req.emergency !== undefined, targets: ordered });
+    const planned = violations.length === 0 ? planRollout(ordered, policy.waves, req.stages) : null;
+    if (!planned?.ok) {
+      const all = planned && !planned.ok ? planned.violations : violations;
+      throw new HttpError(
+        422,
+        Reason.PolicyViolation,
+        `the rollout breaks ${all.length === 1 ? 'a rule' : `${all.length} rules`} of the policy of ${req.configKey}: ${all.map((v) => v.message).join('; ')}`,
+        undefined,
+        all,
+      );
+    }
+    const stops = await this.d.freezes.forKey(req.configKey);
+    return { policy, plan: planned.plan, holds: freezeHolds(req.configKey, stops, policy.freeze, new Date()).holds };
+  }
 
-    const targetIds = await this.resolveTargets(req);
+  /** `POST /v1/rollouts?dryRun=true`: every check of a start, and the plan; nothing is stored or started. */
+  async dryRun(req: CreateRolloutRequest): Promise<DryRunResult> {
+    const { policy, plan, holds } = await this.admit(req);
+    return {
+      dryRun: true,
+      configKey: req.configKey,
+      totalTargets: plan.order.length,
+      policy,
+      stages: plan.stages.map((stage, i) => ({
+        name: stage.name,
+        wave: stage.wave,
+        percent: req.stages[i]!.percent,
+        bakeSeconds: req.stages[i]!.bakeSeconds,
+        targets: stage.targets,
+        cumulative: plan.stageTargets[i] ?? 0,
+      })),
+      holds,
+    };
+  }
+
+  async create(req: CreateRolloutRequest, submittedBy: string): Promise<RolloutSummary> {
+    const { store } = this.d;
+    const { policy, plan, holds } = await this.admit(req);
+    if (holds.length > 0 && !req.override) {
+      const ends = holds.some((hold) => hold.endsAt === null)
+        ? 'until it is lifted'
+        : `until ${holds
+            .map((hold) => hold.endsAt!)
+            .sort()
+            .at(-1)}`;
+      throw new HttpError(
+        409,
+        Reason.Frozen,
+        `configKey: ${req.configKey} is frozen ${ends}: ${describeHolds(holds)}; an admin may start through it with an override`,
+        'configKey',
+        { holds },
+      );
+    }
+    // The rollout keeps the policy it starts under; an emergency skips review (never validation).
+    const requiredApprovals = req.emergency ? 0 : policy.approvals;
     const rolloutId = newRolloutId();
     const workflowId = workflowIdFor(req.configKey);
     const input: RolloutInput = {
@@ -103,9 +181,16 @@ export class RolloutService {
       submittedBy,
       ...(requiredApprovals > 0 ? { requiredApprovals } : {}),
       ...(req.emergency ? { emergency: { reason: req.emergency.reason } } : {}),
+      ...(req.override ? { override: { reason: req.override.reason, by: submittedBy, freezes: holds.map((hold) => hold.id) } } : {}),
+      policy,
     };
 
-    await store.stageRollout(rolloutId, { content: req.content, targetIds }, STAGED_TTL_SECONDS);
+    // Under waves the plan is the API's (every wave before the next); otherwise the workflow orders the targets.
+    const staged =
+      policy.waves.length > 0
+        ? { content: req.content, targetIds: plan.order, stageTargets: plan.stageTargets }
+        : { content: req.content, targetIds: plan.order };
+    await store.stageRollout(rolloutId, staged, STAGED_TTL_SECONDS);
     let handle: WorkflowHandle;
     try {
       handle = await this.startExclusive(req.configKey, () =>
@@ -164,7 +249,7 @@ export class RolloutService {
     }
   }
 
-  private async resolveTargets(req: CreateRolloutRequest): Promise<string[]> {
+  private async resolveTargets(req: CreateRolloutRequest): Promise<WaveTarget[]> {
     const { store } = this.d;
     if ('ids' in req.targets) {
       const ids = req.targets.ids;
@@ -182,9 +267,10 @@ export class RolloutService {
           },
         );
       }
-      return ids;
+      return docs.map((doc) => ({ id: doc!.id, labels: doc!.labels }));
     }
-    const ids = (await store.listTargets(req.targets.selector)).map((t) => t.id);
+    const found = await store.listTargets(req.targets.selector);
+    const ids = found.map((t) => t.id);
     if (ids.length === 0) {
       throw new HttpError(422, Reason.NoTargets, 'targets.selector: no registered target matches', 'targets.selector');
     }
@@ -196,7 +282,7 @@ export class RolloutService {
         'targets.selector',
       );
     }
-    return ids;
+    return found.map((t) => ({ id: t.id, labels: t.labels }));
   }
 
   /** The key's active rollout, from the (small) set of active rollouts. */
@@ -236,7 +322,7 @@ export class RolloutService {
     return canFastRollback(s.state, s.version, latest) ? { ...s, allowedActions: ['rollback'] } : s;
   }
 
-  async act(rolloutId: string, action: RolloutAction, who: Actor): Promise<RolloutSummary> {
+  async act(rolloutId: string, action: RolloutAction, who: Actor & { override?: { reason: string } | undefined }): Promise<RolloutSummary> {
     const s = await this.summary(rolloutId);
     if (s.state === 'completed' && action === 'rollback') return this.fastRollback(s, who);
     if (isTerminal(s.state)) {
@@ -282,6 +368,10 @@ export class RolloutService {
     } catch (err) {
       const type = failureType(err);
       if (type === Reason.FourEyes) throw fourEyes(failureMessage(err));
+      if (type === Reason.Frozen) {
+        const now = await this.summary(s.id);
+        throw new HttpError(409, Reason.Frozen, failureMessage(err), 'override', { state: now.state });
+      }
       if (type === Reason.InvalidState || type === Reason.NotFound || (err as Error).name === 'WorkflowNotFoundError') {
         const now = await this.summary(s.id);
         throw new HttpError(409, Reason.InvalidState, failureMessage(err), 'action', { state: now.state });

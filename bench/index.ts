@@ -119,9 +119,11 @@ async function main(): Promise<void> {
       }
       const configKey = `bench-${n}`;
       const health = { intervalSeconds: 0.05, timeoutMs: 5_000, maxErrorRate: 0, failureThreshold: 1 };
+      // The shortest bakes the default policy allows (failureThreshold × intervalSeconds): one probe each.
+      const minBake = health.failureThreshold * health.intervalSeconds;
       const stages = [
-        { name: 'canary', percent: 1, bakeSeconds: 0 },
-        { name: 'partial', percent: 10, bakeSeconds: 0 },
+        { name: 'canary', percent: 1, bakeSeconds: minBake },
+        { name: 'partial', percent: 10, bakeSeconds: minBake },
         { name: 'full', percent: 100, bakeSeconds: 0 },
       ];
 
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
         content: { v: 2 },
         targets: { selector: { fleet: label } },
         stages: [
-          { name: 'half', percent: 50, bakeSeconds: 0 },
+          { name: 'half', percent: 50, bakeSeconds: minBake },
           { name: 'full', percent: 100, bakeSeconds: 600 },
         ],
         health,

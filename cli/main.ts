@@ -6,14 +6,25 @@ import { type Command, type Context, GLOBAL_OPTIONS, helpText, type Io, makeCont
 import { auditCommand, tokenCommands, whoamiCommand } from './commands/governance';
 import { targetCommands } from './commands/target';
 import { rolloutCommands } from './commands/rollout';
+import { policyCommands } from './commands/policy';
+import { freezeCommands } from './commands/freeze';
 import { ApiError, Exit, UsageError } from './errors';
 
-export const COMMANDS: Command[] = [...rolloutCommands, ...targetCommands, ...tokenCommands, auditCommand, whoamiCommand];
+export const COMMANDS: Command[] = [
+  ...rolloutCommands,
+  ...targetCommands,
+  ...tokenCommands,
+  auditCommand,
+  whoamiCommand,
+  ...policyCommands,
+  ...freezeCommands,
+];
 
 const GROUPS: Record<string, string> = {
   rollout: 'Start, follow, review and steer staged rollouts',
   target: 'Register and list the targets that receive configuration',
   token: 'Create, list and revoke API tokens (admin)',
+  policy: "Read and set a config key's rollout policy",
 };
 
 function overview(group?: string): string {
@@ -52,7 +63,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     (group === undefined ? io.stderr : io.stdout).write(overview());
     return group === undefined ? Exit.Usage : Exit.Ok;
   }
-  // A command of one word (`whoami`, `audit`): everything after it is its arguments.
+  // A command of one word (`whoami`, `audit`, `freeze`, `unfreeze`): everything after it is its arguments.
   const single = COMMANDS.find((c) => c.name === group);
   if (!single && !GROUPS[group]) {
     say(`error: unknown command "${group}"\n\n${overview()}`);

@@ -128,6 +128,7 @@ export const AuditEntry = z
     requestId: z.string(),
     ip: z.string(),
     emergency: z.boolean().optional(),
+    override: z.boolean().optional().describe('Asked to start or resume through a freeze (granted or not).'),
   })
   .meta({ id: 'AuditEntry' });
 export type AuditEntry = z.infer<typeof AuditEntry>;

@@ -56,6 +56,25 @@ export function canAct(state: RolloutState, action: RolloutAction): boolean {
   return ALLOWED[state].includes(action);
 }
 
+/** The reason of a rollout held before its next stage by a freeze window or stop-the-line starts with this. */
+export const FROZEN_REASON_PREFIX = 'frozen';
+
+export function isFrozenHold(state: RolloutState, reason: string | null): boolean {
+  return state === 'paused' && (reason ?? '').startsWith(FROZEN_REASON_PREFIX);
+}
+
+/**
+ * A freeze holds a rollout (paused) without a human having paused it: a human may still pause it,
+ * so that it stays paused when the freeze lifts; resume goes through the freeze, which takes an
+ * admin's override; rollback is always there. Approve is not: a freeze is no approval gate.
+ */
+const FROZEN_ACTIONS: readonly RolloutAction[] = ['pause', 'resume', 'rollback'];
+
+/** The actions a rollout takes in its state, knowing why it is in it (a freeze hold differs from a human pause). */
+export function actionsFor(state: RolloutState, reason: string | null): readonly RolloutAction[] {
+  return isFrozenHold(state, reason) ? FROZEN_ACTIONS : ALLOWED[state];
+}
+
 /** A completed rollout can be rolled back at once while its version is still its config's newest. */
 export function canFastRollback(state: RolloutState, version: number | null, latestVersion: number | null): boolean {
   return state === 'completed' && version !== null && version === latestVersion;

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { cronProblem, timeZoneProblem } from './freeze';
-import { Labels, MAX_STAGES, OnRegression, StageName } from './schemas';
+import { Id, Labels, MAX_STAGES, OnRegression, StageName } from './schemas';
 
 /* ---------- limits on what an admin sends ---------- */
 
@@ -19,6 +19,8 @@ export const MAX_TIMEZONE_LENGTH = 64;
 /** A recurring window lasts at most 31 days: longer is a standing freeze, better said with dates. */
 export const MAX_FREEZE_DURATION_MINUTES = 31 * 24 * 60;
 export const MAX_BAKE_SECONDS = 7 * 24 * 3600;
+/** Config keys one stop-the-line names at most; more is a stop for every key. */
+export const MAX_STOP_KEYS = 100;
 
 /* ---------- waves ---------- */
 
@@ -225,3 +227,91 @@ export const StoredPolicy = z
   })
   .meta({ id: 'StoredPolicy' });
 export type StoredPolicy = z.infer<typeof StoredPolicy>;
+
+/* ---------- freezes in force: stop-the-line and windows ---------- */
+
+/** Stop-the-line, as stored: for every key (scope `*`) or one key, until an admin lifts it. */
+export const StopTheLine = z
+  .object({
+    scope: z.string().describe('`*` for every key, else the config key.'),
+    reason: z.string(),
+    by: z.string(),
+    at: z.iso.datetime(),
+  })
+  .meta({ id: 'StopTheLine' });
+export type StopTheLine = z.infer<typeof StopTheLine>;
+
+export const StopTheLineRequest = z
+  .object({
+    reason: FreezeReason,
+    configKeys: unique(Id, 'config keys').min(1).max(MAX_STOP_KEYS).optional().describe('Only these keys; without it, every key.'),
+  })
+  .strict()
+  .meta({ id: 'StopTheLineRequest', example: { reason: 'incident 4711: payments degraded' } });
+export type StopTheLineRequest = z.infer<typeof StopTheLineRequest>;
+
+/** One freeze that holds a key now (domain/freeze-holds.ts). */
+export const FreezeHold = z
+  .object({
+    source: z.enum(['stop_the_line', 'window']),
+    id: z.string().describe('Stable while this freeze lasts: an override covers the freezes it was given for.'),
+    reason: z.string(),
+    endsAt: z.iso.datetime().nullable().describe('null: until an admin lifts it (stop-the-line).'),
+    by: z.string().optional(),
+    scope: z.string().optional().describe('Stop-the-line: `*` or the key.'),
+    window: FreezeWindow.optional(),
+  })
+  .meta({ id: 'FreezeHold' });
+export type FreezeHold = z.infer<typeof FreezeHold>;
+
+/** `GET /v1/freeze`: stop-the-line in force, and every policy's windows that hold now (for the dashboard's banner). */
+export const FreezeState = z
+  .object({
+    active: z.boolean().describe('Any freeze holds any key.'),
+    stopTheLine: z.array(StopTheLine),
+    windows: z.array(
+      z.object({
+        scope: z.string().describe('`*`: the default policy (keys without their own freeze list); else the key.'),
+        reason: z.string(),
+        endsAt: z.iso.datetime(),
+      }),
+    ),
+  })
+  .meta({ id: 'FreezeState' });
+export type FreezeState = z.infer<typeof FreezeState>;
+
+/** `GET /v1/configs/:configKey/policy/effective`: what a rollout of the key must respect now. */
+export const EffectivePolicy = z
+  .object({
+    configKey: z.string(),
+    policy: RolloutPolicy,
+    versions: z.object({
+      default: z.number().int().describe('0: the shipped default.'),
+      own: z.number().int().nullable().describe('null: the key has no policy of its own.'),
+    }),
+    holds: z.array(FreezeHold).describe('Freezes that hold the key now: new rollouts are refused, running ones hold.'),
+  })
+  .meta({ id: 'EffectivePolicy' });
+export type EffectivePolicy = z.infer<typeof EffectivePolicy>;
+
+/** `POST /v1/rollouts?dryRun=true`: what the rollout would do, and nothing started. */
+export const DryRunResult = z
+  .object({
+    dryRun: z.literal(true),
+    configKey: z.string(),
+    totalTargets: z.number().int(),
+    policy: RolloutPolicy.describe('The effective policy the rollout was checked against.'),
+    stages: z.array(
+      z.object({
+        name: z.string(),
+        wave: z.string().nullable(),
+        percent: z.number(),
+        bakeSeconds: z.number(),
+        targets: z.array(z.string()).describe('The targets this stage adds, in the order they would be applied.'),
+        cumulative: z.number().int().describe('Targets on the new version once this stage has applied.'),
+      }),
+    ),
+    holds: z.array(FreezeHold).describe('Freezes that would refuse it now (409 frozen) unless an admin overrides them.'),
+  })
+  .meta({ id: 'DryRunResult' });
+export type DryRunResult = z.infer<typeof DryRunResult>;

@@ -42,5 +42,9 @@ export const Reason = {
   RateLimited: 'RateLimited',
   /** 429: more concurrent event streams than TOLLGATE_MAX_STREAMS_PER_CLIENT. */
   TooManyStreams: 'TooManyStreams',
+  /** A rollout that breaks rules of its key's policy: 422, every broken rule in `details`. */
+  PolicyViolation: 'policy_violation',
+  /** A freeze window or stop-the-line holds the key: 409 for a new rollout or a resume without override. */
+  Frozen: 'frozen',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

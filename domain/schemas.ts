@@ -134,7 +134,7 @@ export const DEFAULT_STAGES: Stage[] = [
 ];
 
 export const MAX_STAGES = 20;
-/** At least one stage here; two or more unless the rollout is an emergency (CreateRolloutRequest). */
+/** At least one stage here; how many more the key's policy asks (minStages, emergency rollouts excepted). */
 export const Stages = z
   .array(Stage)
   .min(1)
@@ -231,6 +231,12 @@ export const Emergency = z
   .meta({ id: 'Emergency' });
 export type Emergency = z.infer<typeof Emergency>;
 
+export const Override = z
+  .object({ reason: z.string().trim().min(10, 'an override needs a reason of at least 10 characters').max(1000) })
+  .strict()
+  .meta({ id: 'Override' });
+export type Override = z.infer<typeof Override>;
+
 export const MAX_TARGETS_PER_ROLLOUT = 10_000;
 export const TargetSelection = z.union([
   z
@@ -262,13 +268,12 @@ export const CreateRolloutRequest = z
     emergency: Emergency.optional().describe(
       'Admins only: skip review and the staging minimums (never schema validation, never health checks). Flagged everywhere.',
     ),
+    override: Override.optional().describe(
+      'Admins only: start through a freeze (a freeze window or stop-the-line) that holds the key now. Flagged and audited.',
+    ),
   })
   .strict()
-  .superRefine((r, ctx) => {
-    if (!r.emergency && r.stages.length < 2) {
-      ctx.addIssue({ code: 'custom', path: ['stages'], message: 'at least two stages: a single 100% stage is not a staged rollout' });
-    }
-  })
+  // How many stages a rollout needs is the key's policy's to say (minStages): 422 policy_violation.
   .meta({ id: 'CreateRolloutRequest' });
 export type CreateRolloutRequest = z.infer<typeof CreateRolloutRequest>;
 
@@ -281,6 +286,7 @@ export const RolloutActionSchema = z.enum(ROLLOUT_ACTIONS);
 export const StageStatus = z
   .object({
     name: z.string(),
+    wave: z.string().optional().describe('The policy wave this stage covers.'),
     percent: z.number(),
     bakeSeconds: z.number(),
     approval: z.boolean(),
@@ -310,6 +316,9 @@ export const EVENT_TYPES = [
   'health_inconclusive',
   'paused',
   'resumed',
+  'frozen',
+  'unfrozen',
+  'freeze_overridden',
   'rollback_requested',
   'rollback_started',
   'rollback_attempt',
@@ -364,6 +373,8 @@ export const RolloutSummary = z
     submittedBy: z.string().optional().describe('The token (or single-sign-on subject) that submitted it.'),
     emergency: z.boolean().optional().describe('Started on the emergency path: no review, no staging minimums.'),
     emergencyReason: z.string().optional(),
+    override: z.boolean().optional().describe('Started or resumed through a freeze by an admin (override).'),
+    overrideReason: z.string().optional(),
     requiredApprovals: z
       .number()
       .int()

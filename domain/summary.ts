@@ -16,6 +16,8 @@ export interface NewRollout {
   /** Distinct approvals needed before it starts and at each approval gate (0 or absent: none). */
   requiredApprovals?: number | undefined;
   emergency?: { reason: string } | undefined;
+  /** Started through a freeze by an admin: who, why, and the ids of the freezes it went through. */
+  override?: { reason: string; by: string; freezes: string[] } | undefined;
 }
 
 /** Where a new rollout starts: waiting for its reviewers, or running. */
@@ -43,6 +45,7 @@ export function initialSummary(r: NewRollout, workflowId: string): RolloutSummar
     ...(r.description !== undefined ? { description: r.description } : {}),
     ...(r.submittedBy !== undefined ? { submittedBy: r.submittedBy } : {}),
     ...(r.emergency ? { emergency: true, emergencyReason: r.emergency.reason } : {}),
+    ...(r.override ? { override: true, overrideReason: r.override.reason } : {}),
     ...(r.requiredApprovals ? { requiredApprovals: r.requiredApprovals, reviews: [], approvals: [] } : {}),
     allowedActions: [...allowedActions(state)],
     createdAt: r.createdAt,

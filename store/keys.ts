@@ -27,6 +27,8 @@ export function keys(prefix: string) {
     rolloutVersion: (id: string) => k(`rollout:${id}:version`),
     rolloutPlan: (id: string) => k(`rollout:${id}:plan`),
     rolloutMembers: (id: string) => k(`rollout:${id}:members`),
+    /** The cumulative target count per stage (JSON), when the policy's waves planned them. */
+    rolloutStageTargets: (id: string) => k(`rollout:${id}:stage-targets`),
     /** targetId → version it had before this rollout touched it (0: none). Its keys are the touched set. */
     rolloutPrevious: (id: string) => k(`rollout:${id}:prev`),
     /** targetId → "version|assignedAtMs" this rollout assigned. */
@@ -53,6 +55,8 @@ export function keys(prefix: string) {
     policyVersions: k('policies:versions'),
     /** Every version of one scope's policy, newest first (bounded). */
     policyHistory: (scope: string) => k(`policies:${scope}:history`),
+    /** Stop-the-line in force: `*` (every key) or a config key → StopTheLine (JSON). */
+    freeze: k('freeze'),
   };
 }
 export type Keys = ReturnType<typeof keys>;

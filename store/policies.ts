@@ -3,7 +3,7 @@
  * version number and is kept in a bounded history; a rollout copies the policy it starts under.
  */
 import type { Redis } from 'ioredis';
-import { effectivePolicy, type RolloutPolicy, type RolloutPolicyDocument, type StoredPolicy } from '../domain/policy';
+import { effectivePolicy, type FreezeWindow, type RolloutPolicy, type RolloutPolicyDocument, type StoredPolicy } from '../domain/policy';
 import { keys, type Keys } from './keys';
 
 /** The default policy's scope; `*` cannot be a config key, so the two never collide. */
@@ -53,8 +53,26 @@ export class PolicyStore {
 
   /** What rollouts of a key must respect now: its own policy over the default, over the shipped default. */
   async effective(configKey: string): Promise<RolloutPolicy> {
-    const [defaults, own] = await this.redis.hmget(this.k.policies, DEFAULT_SCOPE, configKey);
-    const parse = (raw: string | null | undefined) => (raw ? (JSON.parse(raw) as StoredPolicy).policy : null);
-    return effectivePolicy(parse(defaults), parse(own));
+    return (await this.effectiveWithVersions(configKey)).policy;
+  }
+
+  /** The effective policy and the versions it was merged from (0: the shipped default; null: no own policy). */
+  async effectiveWithVersions(configKey: string): Promise<{ policy: RolloutPolicy; versions: { default: number; own: number | null } }> {
+    const [defaults, own] = (await this.redis.hmget(this.k.policies, DEFAULT_SCOPE, configKey)).map((raw) =>
+      raw ? (JSON.parse(raw) as StoredPolicy) : null,
+    );
+    return {
+      policy: effectivePolicy(defaults?.policy ?? null, own?.policy ?? null),
+      versions: { default: defaults?.version ?? 0, own: own?.version ?? null },
+    };
+  }
+
+  /** Every scope whose own document lists freeze windows, for the dashboard's banner. */
+  async freezeWindows(): Promise<{ scope: string; freeze: FreezeWindow[] }[]> {
+    const all = await this.redis.hgetall(this.k.policies);
+    return Object.values(all)
+      .map((raw) => JSON.parse(raw) as StoredPolicy)
+      .filter((stored) => (stored.policy.freeze ?? []).length > 0)
+      .map((stored) => ({ scope: stored.scope, freeze: stored.policy.freeze ?? [] }));
   }
 }

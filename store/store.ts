@@ -33,6 +33,11 @@ export const HEALTH_HISTORY_MAX = 2_000;
 export interface StagedRollout {
   content: unknown;
   targetIds: string[];
+  /**
+   * Set when the key's policy has waves: `targetIds` is then the plan order the API resolved
+   * (domain/waves.ts), stored as it is, and these are its cumulative stage counts.
+   */
+  stageTargets?: number[];
 }
 
 export interface TargetRolloutRow {
@@ -254,6 +259,15 @@ export class Store {
     for (const part of chunks(orderedIds)) tx.rpush(planKey, ...part).sadd(this.k.rolloutMembers(rolloutId), ...part);
     await tx.exec();
     return orderedIds.length;
+  }
+
+  /** The stage counts of a plan made under waves; written once, before the staged input is dropped. */
+  async storeStageTargets(rolloutId: string, stageTargets: readonly number[]): Promise<void> {
+    await this.redis.set(this.k.rolloutStageTargets(rolloutId), JSON.stringify(stageTargets));
+  }
+
+  async stageTargets(rolloutId: string): Promise<number[] | null> {
+    return parseJson<number[]>(await this.redis.get(this.k.rolloutStageTargets(rolloutId)));
   }
 
   async planSlice(rolloutId: string, from: number, to: number): Promise<string[]> {

@@ -6,6 +6,7 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { RolloutAction } from '../domain/lifecycle';
 import type { RolloutSummary } from '../domain/schemas';
 import type { NewRollout } from '../domain/summary';
+import type { FreezeHold, RolloutPolicy } from '../domain/policy';
 
 export const DEFAULT_TASK_QUEUE = 'tollgate-rollouts';
 
@@ -18,6 +19,11 @@ export function workflowIdFor(configKey: string): string {
 }
 
 export interface RolloutInput extends NewRollout {
+  /**
+   * The effective policy the rollout started under: it keeps it (freeze windows included) whatever
+   * an admin changes later. Absent on rollouts from before policies had freeze windows.
+   */
+  policy?: RolloutPolicy;
   /** Set when the workflow continues as new: where the previous run stopped. */
   resume?: RolloutCursor;
 }
@@ -47,6 +53,12 @@ export interface RolloutCursor {
   heldInconclusive?: boolean;
   /** Targets that had not confirmed the new version at the last probe. */
   pending?: number;
+  /** Held before the current stage by these freezes (absent or empty: not frozen). */
+  freezeHolds?: FreezeHold[];
+  /** Ids of the freezes an admin's override let the rollout through. */
+  overriddenFreezes?: string[];
+  /** A human paused it: it stays paused when a freeze that also holds it lifts. */
+  humanPaused?: boolean;
   seq: number;
   rev: number;
 }
@@ -57,6 +69,8 @@ export interface ControlRequest {
   /** The caller's token name; absent only in histories from before authentication. */
   actor?: string | undefined;
   reason?: string | undefined;
+  /** resume only, admins only (the API checks): go on through the freezes that hold the rollout now. */
+  override?: { reason: string } | undefined;
 }
 
 export interface ReviewRequest {

@@ -25,7 +25,8 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, AlertResult, ApplyResult, FinalizeInput, TargetFailure } from '../activities';
 import { nextHealth, nextInconclusive, type IntervalAssessment, type ProbeSummary } from '../domain/health';
-import { allowedActions, canAct, isTerminal, type RolloutState } from '../domain/lifecycle';
+import { actionsFor, FROZEN_REASON_PREFIX, isFrozenHold, isTerminal, type RolloutState } from '../domain/lifecycle';
+import { describeHolds, uncoveredHolds } from '../domain/freeze-holds';
 import { initialSummary, pluralApprovals } from '../domain/summary';
 import { batches } from '../domain/planning';
 import { Reason } from '../domain/reasons';
@@ -55,6 +56,11 @@ export const ROLLBACK_INITIAL_BACKOFF_MS = 1_000;
  * Until then its probes are left out, and the bake does not end.
  */
 export const CONFIRM_WITHIN_MS = 30_000;
+/**
+ * A freeze is checked again at least this often while it holds (and at the interval, and when a
+ * window ends), so that a clock between worker and server a little apart does not spin the check.
+ */
+export const FREEZE_RECHECK_MIN_MS = 100;
 /** Continue as new past this many history events (Temporal's hard limit is 50k). */
 export const HISTORY_EVENTS_LIMIT = 10_000;
 
@@ -111,6 +117,16 @@ export const Patch = {
    * the next stage started a fresh count.
    */
   bakeEndsSettled: 'bake-ends-settled',
+  /**
+   * Before each stage, a freeze-check activity: while a freeze window of the rollout's policy or
+   * stop-the-line holds the key, the rollout holds there (paused, reason `frozen…`), still probing.
+   */
+  freezeGate: 'freeze-gate',
+  /**
+   * Before the first stage of a wave, every target of the earlier waves must have confirmed the
+   * new version (an activity reads their reports), not only have baked.
+   */
+  waveGate: 'wave-gate',
 } as const;
 
 function now(): string {
@@ -129,6 +145,7 @@ export function initialCursor(input: RolloutInput): RolloutCursor {
     awaitingApproval: false,
     approved: false,
     heldForRegression: false,
+    ...(input.override ? { overriddenFreezes: [...input.override.freezes] } : {}),
     seq: 0,
     rev: 0,
   };
@@ -178,7 +195,7 @@ class RolloutRun {
   private setState(state: RolloutState, reason: string | null = this.s.reason): void {
     this.s.state = state;
     this.s.reason = reason;
-    this.s.allowedActions = [...allowedActions(state)];
+    this.s.allowedActions = [...actionsFor(state, reason)];
   }
 
   /**
@@ -205,8 +222,15 @@ class RolloutRun {
     if (req.rolloutId !== this.s.id) {
       throw ApplicationFailure.nonRetryable(`this workflow runs rollout ${this.s.id}, not ${req.rolloutId}`, Reason.NotFound);
     }
-    if (!canAct(this.s.state, req.action) || this.rollbackRequest) {
+    if (!actionsFor(this.s.state, this.s.reason).includes(req.action) || this.rollbackRequest) {
       throw ApplicationFailure.nonRetryable(`cannot ${req.action} a rollout that is ${this.s.state}`, Reason.InvalidState);
+    }
+    const holds = this.c.freezeHolds ?? [];
+    if ((req.action === 'resume' || req.action === 'approve') && holds.length > 0 && !req.override) {
+      throw ApplicationFailure.nonRetryable(
+        `cannot ${req.action}: ${describeHolds(holds)}; an admin may resume through it with an override`,
+        Reason.Frozen,
+      );
     }
     if (req.action === 'approve' && this.c.awaitingApproval && this.fourEyes() && req.actor === this.s.submittedBy) {
       throw ApplicationFailure.nonRetryable(`${req.actor} submitted this rollout and may not approve its gates`, Reason.FourEyes);
@@ -259,6 +283,7 @@ class RolloutRun {
     const stage = this.s.currentStage ?? undefined;
     switch (req.action) {
       case 'pause':
+        this.c.humanPaused = true;
         this.setState('paused', req.reason ?? 'paused by a human');
         this.emit('paused', `paused by ${who.actor}`, who, stage);
         break;
@@ -275,6 +300,8 @@ class RolloutRun {
         }
         if (this.s.state === 'paused')
           this.emit('resumed', `${req.action === 'resume' ? 'resumed' : 'approved'} by ${who.actor}`, who, stage);
+        if (req.override) this.overrideFreezes(who.actor, req.override.reason, stage);
+        this.c.humanPaused = false;
         this.c.streak = 0;
         this.c.heldForRegression = false;
         this.c.inconclusive = 0;
@@ -316,6 +343,16 @@ class RolloutRun {
     );
     this.setState('awaiting_approval', `stage ${stage ?? ''} needs ${pluralApprovals(required - approvers.length, true)}`);
     return false;
+  }
+
+  /** An admin resumed through the freezes that hold the rollout now: they no longer hold it (later ones will). */
+  private overrideFreezes(actor: string, reason: string, stage: string | undefined): void {
+    const holds = this.c.freezeHolds ?? [];
+    this.c.overriddenFreezes = [...(this.c.overriddenFreezes ?? []), ...holds.map((hold) => hold.id)];
+    this.s.override = true;
+    this.s.overrideReason = reason;
+    const through = holds.length > 0 ? describeHolds(holds) : 'no freeze holds it now';
+    this.emit('freeze_overridden', `${actor} resumed through the freeze (${through}): ${reason}`, { actor, reason, holds }, stage);
   }
 
   private requestRollback(reason: string, detail: Record<string, unknown>): void {
@@ -417,12 +454,24 @@ class RolloutRun {
           c.stageIndex += 1;
           continue;
         }
+        const previousWave = i > 0 ? this.s.stages[i - 1]?.wave : undefined;
+        if (stage.wave !== undefined && from > 0 && previousWave !== stage.wave && patched(Patch.waveGate)) {
+          await this.waveGate(from, stage.wave);
+        }
         if (stage.approval && !c.approved) {
           c.awaitingApproval = true;
           this.setState('awaiting_approval', `stage ${stage.name} needs approval`);
           this.emit('approval_requested', `stage ${stage.name} waits for approval`, { targets: to - from }, stage.name);
           await this.commit();
           await this.monitor('gate');
+        }
+        if (patched(Patch.freezeGate)) {
+          // A human pause (or a regression held for a human) outlasts the freeze: after the hold, check again.
+          for (;;) {
+            await this.freezeGate();
+            if (this.s.state === 'running') break;
+            await this.monitor('hold');
+          }
         }
         c.approved = false;
         c.phase = 'apply';
@@ -492,8 +541,17 @@ class RolloutRun {
         previousStableVersion: s.previousStableVersion,
         ...(s.submittedBy ? { submittedBy: s.submittedBy } : {}),
         ...(s.emergency ? { emergency: true, emergencyReason: s.emergencyReason } : {}),
+        ...(s.override ? { override: true, overrideReason: s.overrideReason } : {}),
       },
     );
+    const override = this.input?.override;
+    if (override && override.freezes.length > 0) {
+      this.emit('freeze_overridden', `${override.by} started it through a freeze: ${override.reason}`, {
+        actor: override.by,
+        reason: override.reason,
+        freezes: override.freezes,
+      });
+    }
   }
 
   /**
@@ -534,6 +592,83 @@ class RolloutRun {
         c.bakeRemainingMs -= patched(Patch.bakeCountsObservedTime) ? elapsed - stuck : elapsed;
       }
       await this.continueAsNewIfLong();
+    }
+  }
+
+  /**
+   * Holds before the next stage while a freeze holds the key: a freeze window of the policy the
+   * rollout started under, or stop-the-line. Health is still probed every interval and a
+   * regression still rolls back: a freeze stops forward motion, never safety. Checked again every
+   * interval and when a window ends; goes on by itself when it lifts, unless a human paused it.
+   */
+  private async freezeGate(): Promise<void> {
+    const c = this.c;
+    const stage = this.s.currentStage ?? undefined;
+    const intervalMs = this.s.health.intervalSeconds * 1000;
+    for (;;) {
+      const started = Date.now();
+      const check = await bookkeeping.checkFreeze({ configKey: this.s.configKey, windows: this.input?.policy?.freeze ?? [] });
+      const holds = uncoveredHolds(check.holds, c.overriddenFreezes ?? []);
+      if (holds.length === 0) {
+        if ((c.freezeHolds ?? []).length > 0) {
+          c.freezeHolds = [];
+          // Gone through by an override, the freeze still holds: only a lifted one is "unfrozen".
+          if (check.holds.length === 0) this.emit('unfrozen', `the freeze lifted: stage ${stage ?? ''} may go on`, {}, stage);
+          if (isFrozenHold(this.s.state, this.s.reason)) this.setState('running', null);
+          await this.commit();
+        }
+        return;
+      }
+      const ids = (hs: readonly { id: string }[]) => hs.map((hold) => hold.id).join(',');
+      if (ids(holds) !== ids(c.freezeHolds ?? [])) {
+        c.freezeHolds = holds;
+        const why = describeHolds(holds);
+        this.emit('frozen', `holding before stage ${stage ?? ''}: ${why}`, { holds }, stage);
+        if (this.s.state === 'running' || isFrozenHold(this.s.state, this.s.reason))
+          this.setState('paused', `${FROZEN_REASON_PREFIX}: ${why}`);
+        await this.commit();
+      }
+      this.nudged = false;
+      if (c.appliedUpTo > 0) await this.probeOnce();
+      if (this.rollbackRequest) throw new CancelledFailure('rollback requested');
+      const untilChange = check.nextChangeAt === null ? Infinity : Date.parse(check.nextChangeAt) - Date.now();
+      const wait = Math.max(FREEZE_RECHECK_MIN_MS, Math.min(intervalMs - (Date.now() - started), untilChange));
+      await condition(() => this.nudged, wait);
+      await this.continueAsNewIfLong();
+    }
+  }
+
+  /**
+   * Before the first stage of a wave: every target of the earlier waves runs the new version (it
+   * confirmed it) and has baked. Health is probed meanwhile. A target that has not confirmed within
+   * CONFIRM_WITHIN_MS is a regression, as in a bake: rolled back, or held for a human who decides.
+   */
+  private async waveGate(upto: number, wave: string): Promise<void> {
+    const began = Date.now();
+    const intervalMs = this.s.health.intervalSeconds * 1000;
+    for (;;) {
+      const started = Date.now();
+      const left = await bookkeeping.unconfirmedTargets({
+        rolloutId: this.s.id,
+        configKey: this.s.configKey,
+        version: this.s.version!,
+        upto,
+      });
+      if (left.count === 0) return;
+      if (Date.now() - began >= CONFIRM_WITHIN_MS) {
+        const named = left.targetIds.join(', ') + (left.count > left.targetIds.length ? ', …' : '');
+        await this.regression(
+          `${left.count} targets of the waves before "${wave}" have not confirmed version ${this.s.version} within ${CONFIRM_WITHIN_MS / 1000} s: ${named}`,
+          { source: 'wave', wave, unconfirmed: left },
+        );
+        if (this.rollbackRequest) throw new CancelledFailure('rollback requested');
+        return;
+      }
+      this.nudged = false;
+      await this.probeOnce();
+      if (this.rollbackRequest) throw new CancelledFailure('rollback requested');
+      const wait = intervalMs - (Date.now() - started);
+      if (wait > 0) await condition(() => this.nudged, wait);
     }
   }
 

@@ -4,7 +4,10 @@ import { Reason } from '../../domain/reasons';
 import type { AuditLog } from '../../store/audit';
 import { DEFAULT_SCOPE, type PolicyStore } from '../../store/policies';
 import type { TokenStore } from '../../store/tokens';
-import { SHIPPED_DEFAULT_POLICY, type StoredPolicy } from '../../domain/policy';
+import type { FreezeStore } from '../../store/freeze';
+import { activeFreeze } from '../../domain/freeze';
+import { freezeHolds } from '../../domain/freeze-holds';
+import { SHIPPED_DEFAULT_POLICY, type FreezeState, type StoredPolicy } from '../../domain/policy';
 import { auditRefs } from '../audit';
 import { principalOf } from '../auth';
 import { contract } from '../contract';
@@ -14,12 +17,13 @@ export interface GovernanceDeps {
   tokens: TokenStore;
   policies: PolicyStore;
   audit: AuditLog;
+  freezes: FreezeStore;
 }
 
 /** The default policy before any admin has set one. */
 const SHIPPED: StoredPolicy = { scope: DEFAULT_SCOPE, version: 0, updatedAt: null, updatedBy: null, policy: SHIPPED_DEFAULT_POLICY };
 
-export function governanceRoutes({ tokens, policies, audit }: GovernanceDeps): Router {
+export function governanceRoutes({ tokens, policies, audit, freezes }: GovernanceDeps): Router {
   const r = Router();
   const actor = (res: Parameters<typeof principalOf>[0]) => principalOf(res)?.name ?? 'unknown';
 
@@ -61,6 +65,39 @@ export function governanceRoutes({ tokens, policies, audit }: GovernanceDeps): R
   bind(r, contract.putConfigPolicy, async ({ params, body }, _req, res) => {
     auditRefs(res, { configKey: params.configKey });
     return { status: 200, body: await policies.put(params.configKey, body, actor(res)) };
+  });
+
+  bind(r, contract.getEffectivePolicy, async ({ params }) => {
+    const [{ policy, versions }, stops] = await Promise.all([
+      policies.effectiveWithVersions(params.configKey),
+      freezes.forKey(params.configKey),
+    ]);
+    const holds = freezeHolds(params.configKey, stops, policy.freeze, new Date()).holds;
+    return { status: 200, body: { configKey: params.configKey, policy, versions, holds } };
+  });
+
+  /** Stop-the-line in force, and each scope's windows that hold now. */
+  async function freezeState(): Promise<FreezeState> {
+    const now = new Date();
+    const [stopTheLine, scopes] = await Promise.all([freezes.all(), policies.freezeWindows()]);
+    const windows = scopes.flatMap(({ scope, freeze }) => {
+      const active = activeFreeze(freeze, now);
+      return active ? [{ scope, reason: active.reason, endsAt: active.endsAt.toISOString() }] : [];
+    });
+    return { active: stopTheLine.length > 0 || windows.length > 0, stopTheLine, windows };
+  }
+
+  bind(r, contract.getFreeze, async () => ({ status: 200, body: await freezeState() }));
+
+  bind(r, contract.stopTheLine, async ({ body }, _req, res) => {
+    await freezes.stop(body.reason, actor(res), body.configKeys);
+    if (body.configKeys?.length === 1) auditRefs(res, { configKey: body.configKeys[0]! });
+    return { status: 200, body: await freezeState() };
+  });
+
+  bind(r, contract.liftFreeze, async () => {
+    await freezes.lift();
+    return { status: 200, body: await freezeState() };
   });
 
   bind(r, contract.listAudit, async ({ query }) => ({ status: 200, body: await audit.page(query) }));

@@ -15,9 +15,15 @@ function actorOf(res: Response): string {
 export function rolloutRoutes(rollouts: RolloutService): Router {
   const r = Router();
 
-  bind(r, contract.createRollout, async ({ body }, _req, res) => {
+  bind(r, contract.createRollout, async ({ body, query }, _req, res) => {
+    if (query.dryRun) return { status: 200, body: await rollouts.dryRun(body) };
     const created = await rollouts.create(body, actorOf(res));
-    auditRefs(res, { rolloutId: created.id, configKey: created.configKey, ...(created.emergency ? { emergency: true } : {}) });
+    auditRefs(res, {
+      rolloutId: created.id,
+      configKey: created.configKey,
+      ...(created.emergency ? { emergency: true } : {}),
+      ...(created.override ? { override: true } : {}),
+    });
     return { status: 201, body: created };
   });
 
@@ -35,10 +41,18 @@ export function rolloutRoutes(rollouts: RolloutService): Router {
     ['rollback', contract.rollbackRollout],
   ];
   for (const [action, route] of actions) {
-    bind(r, route, async ({ params, body }, _req, res) => ({
-      status: 202,
-      body: await rollouts.act(params.rolloutId, action, { actor: actorOf(res), reason: body?.reason }),
-    }));
+    bind(r, route, async ({ params, body }, _req, res) => {
+      // Only resume's body may carry an override (the contract says so, and that only admins may).
+      const override = body && 'override' in body ? body.override : undefined;
+      return {
+        status: 202,
+        body: await rollouts.act(params.rolloutId, action, {
+          actor: actorOf(res),
+          reason: body?.reason,
+          ...(override ? { override } : {}),
+        }),
+      };
+    });
   }
 
   bind(r, contract.reviewRollout, async ({ params, body }, _req, res) => ({

@@ -381,7 +381,7 @@ describe('emergency', () => {
     expect(audit.body.items[0]).toMatchObject({ actor: 'admin', emergency: true, status: 201, rolloutId: created.body.id });
   });
 
-  it('refuses a deployer (403), a missing or short reason (400), and one stage without emergency (400)', async () => {
+  it('refuses a deployer (403), a missing or short reason (400), and one stage without emergency (422 policy_violation)', async () => {
     const k = key();
     const body = (extra: Record<string, unknown>) => makeRolloutRequest({ configKey: k, stages: oneStage, ...extra });
     expect(await as<Err>('dora', 'POST', '/v1/rollouts', body({ emergency: { reason: 'because I say so' } }))).toMatchObject({
@@ -396,7 +396,17 @@ describe('emergency', () => {
       status: 400,
       body: { error: { field: 'emergency.reason' } },
     });
-    expect(await stack.api<Err>('POST', '/v1/rollouts', body({}))).toMatchObject({ status: 400, body: { error: { field: 'stages' } } });
+    // The policy is checked against real targets (waves need their labels): give it one.
+    expect((await stack.api('PUT', '/v1/targets/em-one', { labels: { app: 'em-one' } })).status).toBe(200);
+    expect(await stack.api<Err>('POST', '/v1/rollouts', body({ targets: { ids: ['em-one'] } }))).toMatchObject({
+      status: 422,
+      body: {
+        error: {
+          code: 'policy_violation',
+          details: [expect.objectContaining({ rule: 'minStages' }), expect.objectContaining({ rule: 'maxFirstStagePercent' })],
+        },
+      },
+    });
   });
 });
 

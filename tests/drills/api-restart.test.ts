@@ -35,7 +35,7 @@ describe('drill 6: API restart under load', () => {
     let stopping = false;
     const load = async () => {
       while (!stopping) {
-        const body = makeRolloutRequest({ configKey: `${drill.name}-c${n++}`, stages: fastStages(0) });
+        const body = makeRolloutRequest({ configKey: `${drill.name}-c${n++}`, stages: fastStages(0.2) });
         const sent = Date.now();
         try {
           const r = await drill.call<RolloutSummary>('POST', '/v1/rollouts', body);

@@ -20,6 +20,9 @@ const REQUIRED = [
   'rollback-failed-alert',
   'review-approved',
   'review-rejected',
+  'waves',
+  'frozen-resumed',
+  'frozen-override',
 ];
 
 beforeAll(() => {

@@ -109,7 +109,8 @@ describe('regression', () => {
   });
 
   it('does not let a short bake pass a stage on an unsettled verdict', async () => {
-    // Given a threshold of two bad intervals and bakes shorter than one interval
+    // Given a threshold of two bad intervals and bakes shorter than one interval: the policy
+    // refuses such bakes (minBake), so only the emergency path can still ask for them
     const { key, fleet, selector } = await given(4, 0);
     await completeGoodVersion(key, selector, fleet);
     const r = await create(
@@ -117,6 +118,7 @@ describe('regression', () => {
         configKey: key,
         targets: { selector },
         content: { healthy: false },
+        emergency: { reason: 'testing the workflow under bakes the policy refuses' },
         stages: fastStages(0.1),
         health: { intervalSeconds: 0.5, timeoutMs: 1000, maxErrorRate: 0, failureThreshold: 2 },
       }),

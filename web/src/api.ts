@@ -30,7 +30,7 @@ export function authHeaders(secret = token()): Record<string, string> {
   return secret ? { authorization: `Bearer ${secret}` } : {};
 }
 
-async function call<T>(method: string, path: string, body?: unknown, secret?: string): Promise<T> {
+export async function call<T>(method: string, path: string, body?: unknown, secret?: string): Promise<T> {
   const res = await fetch(path, {
     method,
     headers: {

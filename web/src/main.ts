@@ -13,6 +13,7 @@ import { setIndicator } from './live';
 import { rolloutPage } from './rollout';
 import { begin, can, end, me, setPrincipal, token, whenSignedOut } from './session';
 import { signInPage } from './signin';
+import { startFreezeBanner } from './policy';
 
 const root = document.getElementById('app')!;
 let leave: (() => void) | null = null;
@@ -72,15 +73,24 @@ function navigate(path: string): void {
   route();
 }
 
+/** The freeze banner polls the API: it runs only while someone is signed in. */
+let stopFreezeBanner: (() => void) | undefined;
+function signedIn(who: Principal): void {
+  showSession(who);
+  stopFreezeBanner ??= startFreezeBanner(document.querySelector('.topbar')!);
+  route();
+}
+
 function showSignIn(why: string): void {
   leave?.();
+  stopFreezeBanner?.();
+  stopFreezeBanner = undefined;
   showSession(null);
   setIndicator('off');
   document.title = 'Sign in · Tollgate';
   leave = signInPage(root, why, (secret, who) => {
     begin(secret, who);
-    showSession(who);
-    route();
+    signedIn(who);
   });
 }
 
@@ -91,8 +101,7 @@ async function boot(why: string): Promise<void> {
   try {
     const who = await whoami();
     setPrincipal(who);
-    showSession(who);
-    route();
+    signedIn(who);
   } catch (err) {
     // A 401 has already ended the session (and shown the form); anything else is worth saying.
     if (token()) showSignIn(`Could not reach Tollgate: ${(err as Error).message}`);

@@ -12,6 +12,7 @@ import { StageChart } from './chart';
 import { diffLines, diffStats, prettyJson } from './diff';
 import { dateTime, duration, h, onFrame, replace, time } from './dom';
 import { connect } from './live';
+import { showKeyPolicy } from './policy';
 import { ACTIONS, actionEnabled, stageProgress } from './progress';
 import { can, cannotTitle, me } from './session';
 import { emergencyFlag, progressBar, stagePill, stateBadge } from './widgets';
@@ -101,6 +102,7 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
   const healthGrid = h('div', { class: 'charts' });
   const healthEl = h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', {}, 'Health per stage')), healthGrid);
   const targetsEl = h('section', { class: 'card' });
+  const policyEl = h('section', { class: 'card', 'data-testid': 'key-policy' });
   const eventsEl = h('section', { class: 'card' });
   const diffEl = h(
     'section',
@@ -124,6 +126,7 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
     healthEl,
     h('div', { class: 'two-col' }, h('div', {}, targetsEl), h('div', {}, peopleEl, eventsEl)),
     diffEl,
+    policyEl,
   );
 
   /* ---------- header and actions ---------- */
@@ -589,6 +592,7 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
   async function load(): Promise<void> {
     try {
       const [d, hs] = await Promise.all([getRollout(id), getHealth(id)]);
+      if (!detail) void showKeyPolicy(policyEl, d.configKey);
       if (!detail || summaryNewer(detail, d)) detail = d;
       else detail = { ...detail, targets: d.targets };
       for (const e of d.events) events.set(e.seq, e);

@@ -1,0 +1,60 @@
+/**
+ * What holds a config key now: stop-the-line (live state a human sets with `POST /v1/freeze`) and
+ * the freeze windows of a policy (evaluated by domain/freeze.ts). Pure: the clock and the
+ * stop-the-line records are arguments, so the API and the freeze-check activity decide alike.
+ */
+import { activeFreeze, nextFreezeChange } from './freeze';
+import type { FreezeHold, FreezeWindow, StopTheLine } from './policy';
+
+/** The scope of a stop-the-line for every key; `*` cannot be a config key. */
+export const ALL_KEYS = '*';
+
+export interface FreezeCheck {
+  /** Every freeze that holds now, stop-the-line first. */
+  holds: FreezeHold[];
+  /** When the windows' answer next changes (a window ends or starts); null: never. Stop-the-line has no end. */
+  nextChangeAt: string | null;
+}
+
+/**
+ * The freezes that hold `configKey` at `now`. Each has an id that stays the same while that freeze
+ * lasts, so that an override given for it covers it and nothing that comes later.
+ */
+export function freezeHolds(configKey: string, stops: readonly StopTheLine[], windows: readonly FreezeWindow[], now: Date): FreezeCheck {
+  const holds: FreezeHold[] = stops
+    .filter((stop) => stop.scope === ALL_KEYS || stop.scope === configKey)
+    .map((stop) => ({
+      source: 'stop_the_line' as const,
+      id: `stop:${stop.scope}:${stop.at}`,
+      reason: stop.reason,
+      endsAt: null,
+      by: stop.by,
+      scope: stop.scope,
+    }));
+  const active = activeFreeze(windows, now);
+  if (active) {
+    const endsAt = active.endsAt.toISOString();
+    holds.push({ source: 'window', id: `window:${endsAt}`, reason: active.reason, endsAt, window: active.window });
+  }
+  const next = nextFreezeChange(windows, now);
+  return { holds, nextChangeAt: next ? next.toISOString() : null };
+}
+
+/** The holds an override does not cover: those that were not holding when it was given. */
+export function uncoveredHolds(holds: readonly FreezeHold[], overridden: readonly string[]): FreezeHold[] {
+  return holds.filter((hold) => !overridden.includes(hold.id));
+}
+
+/** `stop-the-line by alice: incident 4711 (until lifted)`, `freeze window "year-end" until 2027-01-04T07:00:00.000Z`. */
+export function describeHold(hold: FreezeHold): string {
+  if (hold.source === 'stop_the_line') {
+    const which = hold.scope === ALL_KEYS ? 'stop-the-line for every key' : 'stop-the-line';
+    return `${which} by ${hold.by ?? 'unknown'}: ${hold.reason} (until lifted)`;
+  }
+  return `freeze window "${hold.reason}" until ${hold.endsAt}`;
+}
+
+/** One line for a refusal or a hold: every freeze that holds, `; `-separated. */
+export function describeHolds(holds: readonly FreezeHold[]): string {
+  return holds.map(describeHold).join('; ');
+}
