@@ -175,17 +175,22 @@ interface RankSum {
 }
 
 function rankSum(x: readonly number[], y: readonly number[]): RankSum {
-  const pooled = [...x.map((value) => ({ value, fromX: true })), ...y.map((value) => ({ value, fromX: false }))];
-  pooled.sort((a, b) => a.value - b.value);
+  const m = x.length;
+  const total = m + y.length;
+  const values = new Float64Array(total);
+  for (let i = 0; i < m; i++) values[i] = x[i]!;
+  for (let j = 0; j < y.length; j++) values[m + j] = y[j]!;
+  // Indices below m are x's. Sorting indices keeps the sample each value came from.
+  const order = Uint32Array.from({ length: total }, (_, i) => i).sort((a, b) => values[a]! - values[b]!);
   let rankSumX = 0;
   let tieTerm = 0;
-  for (let start = 0; start < pooled.length; ) {
+  for (let start = 0; start < total; ) {
     let end = start + 1;
-    while (end < pooled.length && pooled[end]!.value === pooled[start]!.value) end++;
+    while (end < total && values[order[end]!] === values[order[start]!]) end++;
     const size = end - start;
     // Ranks start+1 … end share their mean.
     const midRank = (start + 1 + end) / 2;
-    for (let i = start; i < end; i++) if (pooled[i]!.fromX) rankSumX += midRank;
+    for (let i = start; i < end; i++) if (order[i]! < m) rankSumX += midRank;
     tieTerm += size * size * size - size;
     start = end;
   }
@@ -223,6 +228,20 @@ export function uStatistic(x: readonly number[], y: readonly number[]): UStatist
  * never cancels.
  */
 export function exactUDistribution(m: number, n: number): Float64Array {
+  const key = `${m},${n}`;
+  const cached = exactCache.get(key);
+  if (cached) return cached.slice();
+  const distribution = computeExactUDistribution(m, n);
+  // A judge asks for the same few sizes interval after interval; the cache only saves time.
+  if (exactCache.size >= EXACT_CACHE_SIZE) exactCache.delete(exactCache.keys().next().value!);
+  exactCache.set(key, distribution);
+  return distribution.slice();
+}
+
+const EXACT_CACHE_SIZE = 32;
+const exactCache = new Map<string, Float64Array>();
+
+function computeExactUDistribution(m: number, n: number): Float64Array {
   let previousRow: Float64Array[] = Array.from({ length: n + 1 }, () => Float64Array.of(1));
   for (let i = 1; i <= m; i++) {
     const row: Float64Array[] = [Float64Array.of(1)];
@@ -400,8 +419,7 @@ export function hodgesLehmann(x: readonly number[], y: readonly number[], option
     return { estimate, lower: lowerBound, upper: upperBound, achievedConfLevel: 1 - 2 * achievedTail, method: 'exact' };
   }
 
-  const distinct = uniqueSorted(differences);
-  const root = (zq: number, side: Alternative) => normalRoot(x, y, distinct, zq, side, correct);
+  const root = (zq: number, side: Alternative) => normalRoot(x, y, differences, zq, side, correct);
   const estimate = root(0, alternative);
   if (alternative === 'greater') return { estimate, lower: root(normalQuantile(1 - alpha), 'greater'), upper: Infinity, achievedConfLevel: null, method: 'normal' };
   if (alternative === 'less') return { estimate, lower: -Infinity, upper: root(normalQuantile(alpha), 'less'), achievedConfLevel: null, method: 'normal' };
@@ -415,52 +433,64 @@ export function hodgesLehmann(x: readonly number[], y: readonly number[], option
 }
 
 /**
- * R's `wdiff(d, zq)`: the corrected z of x − d against y, minus zq. Non-increasing in d, so its
- * root is found by bisection. Evaluated between neighbouring pairwise differences, where no x − d
- * ties a y and the tie correction is that of x and y alone.
+ * The root in d of R's `wdiff(d, zq)`: the corrected z of x − d against y, minus zq. It is a
+ * non-increasing step function that moves only at pairwise differences, so its root is one of them.
+ * Between neighbouring differences U(x − d) is the number of differences above d and the only ties
+ * are those within x and within y, so there it needs no ranking; R's two end checks (at the
+ * smallest and largest difference, where x − d ties a y) rank in full.
  */
-function normalRoot(
-  x: readonly number[],
-  y: readonly number[],
-  distinct: readonly number[],
-  zq: number,
-  alternative: Alternative,
-  correct: boolean,
-): number {
-  const f = (d: number) => {
+function normalRoot(x: readonly number[], y: readonly number[], sorted: Float64Array, zq: number, alternative: Alternative, correct: boolean): number {
+  const m = x.length;
+  const n = y.length;
+  const mn = m * n;
+  const correctionFor = (distance: number) =>
+    !correct ? 0 : alternative === 'two_sided' ? Math.sign(distance) * 0.5 : alternative === 'greater' ? 0.5 : -0.5;
+  const atPoint = (d: number) => {
     const stat = uStatistic(
       x.map((value) => value - d),
       y,
     );
     if (stat.sd === 0) return 0;
     const distance = stat.u - stat.mean;
-    const correction = !correct ? 0 : alternative === 'two_sided' ? Math.sign(distance) * 0.5 : alternative === 'greater' ? 0.5 : -0.5;
-    return (distance - correction) / stat.sd - zq;
+    return (distance - correctionFor(distance)) / stat.sd - zq;
   };
-  const lowest = distinct[0]!;
-  const highest = distinct[distinct.length - 1]!;
+  const lowest = sorted[0]!;
+  const highest = sorted[mn - 1]!;
   // R: if f(min(x) − max(y)) ≤ 0 the root is that end; if f(max(x) − min(y)) ≥ 0, the other.
-  if (f(lowest) <= 0) return lowest;
-  if (f(highest) >= 0) return highest;
-  // Between distinct[i] and distinct[i+1] f is constant; find the first gap where it is ≤ 0.
-  const between = (i: number) => (i + 1 < distinct.length ? (distinct[i]! + distinct[i + 1]!) / 2 : highest + 1);
-  let lo = 0;
-  let hi = distinct.length - 1;
+  if (atPoint(lowest) <= 0) return lowest;
+  if (atPoint(highest) >= 0) return highest;
+  const total = m + n;
+  const sd = Math.sqrt(((mn / 12) * (total + 1 - (tieTerm(x) + tieTerm(y)) / (total * (total - 1)))));
+  // With c differences at or below d, U = mn − c; find the least c where f ≤ 0.
+  const inGap = (c: number) => {
+    const distance = mn - c - mn / 2;
+    return (distance - correctionFor(distance)) / sd - zq;
+  };
+  let lo = 1;
+  let hi = mn;
   while (lo < hi) {
     const mid = Math.floor((lo + hi) / 2);
-    if (f(between(mid)) <= 0) hi = mid;
+    if (inGap(mid) <= 0) hi = mid;
     else lo = mid + 1;
   }
-  return distinct[lo]!;
+  return sorted[lo - 1]!;
+}
+
+/** Σ (t³ − t) over groups of t equal values. */
+function tieTerm(values: readonly number[]): number {
+  const sorted = Float64Array.from(values).sort();
+  let term = 0;
+  for (let start = 0; start < sorted.length; ) {
+    let end = start + 1;
+    while (end < sorted.length && sorted[end] === sorted[start]) end++;
+    const size = end - start;
+    term += size * size * size - size;
+    start = end;
+  }
+  return term;
 }
 
 /* ---------- helpers ---------- */
-
-function uniqueSorted(sorted: Float64Array): number[] {
-  const out: number[] = [];
-  for (const value of sorted) if (out.length === 0 || out[out.length - 1] !== value) out.push(value);
-  return out;
-}
 
 function clamp01(p: number): number {
   return Math.min(1, Math.max(0, p));
