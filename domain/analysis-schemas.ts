@@ -22,7 +22,9 @@ export type MetricDirection = z.infer<typeof MetricDirection>;
 export const CanaryMetric = z
   .object({
     name: MetricName,
-    direction: MetricDirection.describe('increase_is_bad for latency and error rates: a canary lower than the baseline is never a failure.'),
+    direction: MetricDirection.describe(
+      'increase_is_bad for latency and error rates: a canary lower than the baseline is never a failure.',
+    ),
     tolerance: z
       .number()
       .min(0)
@@ -32,7 +34,9 @@ export const CanaryMetric = z
     outliers: z
       .enum(OUTLIER_HANDLING)
       .default('remove')
-      .describe("Tukey's fences (1.5 IQR) on each side before the fixed-horizon test and the effect estimate; never before the sequential test."),
+      .describe(
+        "Tukey's fences (1.5 IQR) on each side before the fixed-horizon test and the effect estimate; never before the sequential test.",
+      ),
   })
   .strict()
   .superRefine((metric, ctx) => {
@@ -83,7 +87,13 @@ export type CanaryAnalysisConfig = z.infer<typeof CanaryAnalysisConfig>;
 export const CanaryStageLimits = z
   .object({
     failureLimit: z.number().int().min(0).max(100).default(0).describe('Failed intervals a stage tolerates; one more rolls back.'),
-    consecutiveFailureLimit: z.number().int().min(0).max(100).optional().describe('Failed intervals in a row a stage tolerates; one more rolls back.'),
+    consecutiveFailureLimit: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe('Failed intervals in a row a stage tolerates; one more rolls back.'),
     inconclusiveLimit: z
       .number()
       .int()
@@ -135,8 +145,14 @@ export const CanaryMetricEvidence = z
       .describe('Hodges–Lehmann shift of canary − baseline relative to the baseline median (0.4: 40% higher); null when that median is 0.'),
     interval: z.tuple([z.number(), z.number()]).nullable().describe('The confidence interval of effect, on the same relative scale.'),
     confidenceLevel: z.number(),
-    pValue: z.number().nullable().describe('Fixed-horizon one-sided Mann-Whitney p of the canary against the baseline moved by the tolerance.'),
-    eValue: z.number().nullable().describe('Largest e-value of the sequential test over the stage so far (capped at 1e15); fail at threshold.eValue.'),
+    pValue: z
+      .number()
+      .nullable()
+      .describe('Fixed-horizon one-sided Mann-Whitney p of the canary against the baseline moved by the tolerance.'),
+    eValue: z
+      .number()
+      .nullable()
+      .describe('Largest e-value of the sequential test over the stage so far (capped at 1e15); fail at threshold.eValue.'),
     intervalsObserved: z.number().int().nonnegative().describe('Intervals that carried information to the sequential test.'),
     threshold: z.object({ tolerance: z.number(), pValue: z.number(), eValue: z.number() }),
     outliersRemoved: z.object({ canary: z.number().int().nonnegative(), baseline: z.number().int().nonnegative() }),

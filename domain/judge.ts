@@ -172,7 +172,11 @@ export function judgeMetric(metric: CanaryMetric, data: CanaryMetricData | undef
       `canary ${worse} than baseline beyond the ${allowed} at ${formatPercent(options.confidenceLevel)} confidence (p ${formatNumber(pValue)}, ${effectText}), not yet proven: e-value ${formatNumber(eValue)} < ${formatNumber(threshold.eValue)}`,
     );
   }
-  return verdict('pass', 'within_tolerance', `within the ${allowed}: ${effectText} (p ${formatNumber(pValue)}, e-value ${formatNumber(eValue)})`);
+  return verdict(
+    'pass',
+    'within_tolerance',
+    `within the ${allowed}: ${effectText} (p ${formatNumber(pValue)}, e-value ${formatNumber(eValue)})`,
+  );
 }
 
 /* ---------- every metric of an interval ---------- */
@@ -186,7 +190,10 @@ export function judgeMetric(metric: CanaryMetric, data: CanaryMetricData | undef
  * band is marginal; below it fails, but only when some metric failed (always-valid evidence): a low
  * score made of marginal metrics stays marginal, so the designed false-alarm rate holds.
  */
-export function judgeInterval(config: CanaryAnalysisConfig, data: Readonly<Record<string, CanaryMetricData | undefined>>): CanaryAnalysisResult {
+export function judgeInterval(
+  config: CanaryAnalysisConfig,
+  data: Readonly<Record<string, CanaryMetricData | undefined>>,
+): CanaryAnalysisResult {
   const options: JudgeMetricOptions = {
     alpha: config.alpha / config.metrics.length,
     confidenceLevel: config.confidenceLevel,
@@ -212,11 +219,15 @@ export function judgeInterval(config: CanaryAnalysisConfig, data: Readonly<Recor
   if (conclusive === 0) return result('inconclusive', 'no metric is conclusive');
   const criticalMarginal = names((metric) => metric.critical && metric.verdict === 'marginal');
   if (score >= config.bands.pass) {
-    if (criticalMarginal !== '') return result('marginal', `score ${score} ≥ ${config.bands.pass}, but critical metric marginal: ${criticalMarginal}`);
+    if (criticalMarginal !== '')
+      return result('marginal', `score ${score} ≥ ${config.bands.pass}, but critical metric marginal: ${criticalMarginal}`);
     return result('pass', `score ${score} ≥ ${config.bands.pass}`);
   }
   if (count('inconclusive') > 0 && (100 * credit) / conclusive >= config.bands.pass) {
-    return result('inconclusive', `score ${score} < ${config.bands.pass} only for want of data: ${names((metric) => metric.verdict === 'inconclusive')}`);
+    return result(
+      'inconclusive',
+      `score ${score} < ${config.bands.pass} only for want of data: ${names((metric) => metric.verdict === 'inconclusive')}`,
+    );
   }
   if (score >= config.bands.marginal || count('fail') === 0) return result('marginal', `score ${score} < ${config.bands.pass}`);
   return result('fail', `score ${score} < ${config.bands.marginal}; failed: ${names((metric) => metric.verdict === 'fail')}`);
@@ -245,7 +256,11 @@ export interface StageStep {
  * beats an inconclusive count: a proven regression rolls back even when data were also missing.
  * Inconclusive and marginal intervals neither extend nor break a run of failures.
  */
-export function nextStageVerdict(state: CanaryStageState, interval: Pick<CanaryAnalysisResult, 'verdict'>, limits: CanaryStageLimits): StageStep {
+export function nextStageVerdict(
+  state: CanaryStageState,
+  interval: Pick<CanaryAnalysisResult, 'verdict'>,
+  limits: CanaryStageLimits,
+): StageStep {
   const verdict = interval.verdict;
   const next: CanaryStageState = {
     intervals: state.intervals + 1,

@@ -86,7 +86,11 @@ export function mixtureLogEValue(sum: number, looks: number, mixingSd: number = 
 }
 
 /** Folds one interval's observation into the test; null (no information) leaves it as it was. */
-export function nextSequentialState(state: SequentialState, observation: number | null, mixingSd: number = DEFAULT_MIXING_SD): SequentialState {
+export function nextSequentialState(
+  state: SequentialState,
+  observation: number | null,
+  mixingSd: number = DEFAULT_MIXING_SD,
+): SequentialState {
   if (observation === null) return state;
   const looks = state.looks + 1;
   const sum = state.sum + observation;
@@ -113,7 +117,11 @@ export interface IntervalSamples {
 }
 
 /** The test after every interval of a stage so far, folded in order. */
-export function foldIntervals(intervals: readonly IntervalSamples[], shift: ToleranceShift, mixingSd: number = DEFAULT_MIXING_SD): SequentialState {
+export function foldIntervals(
+  intervals: readonly IntervalSamples[],
+  shift: ToleranceShift,
+  mixingSd: number = DEFAULT_MIXING_SD,
+): SequentialState {
   return intervals.reduce(
     (state, interval) => nextSequentialState(state, rankObservation(interval.canary, interval.baseline, shift), mixingSd),
     INITIAL_SEQUENTIAL_STATE,

@@ -41,7 +41,7 @@ function cdfSeries(x: number): number {
   let term = x;
   let sum = x;
   let previous = 0;
-  for (let i = 1; sum !== previous; ) {
+  for (let i = 1; sum !== previous;) {
     previous = sum;
     i += 2;
     term *= q / i;
@@ -70,9 +70,13 @@ export function logNormalCdf(x: number): number {
  * P. J. Acklam's rational approximation of the normal quantile (relative error below 1.15e-9),
  * used as the starting point of one Halley step on normalCdf, which brings it to double precision.
  */
-const ACKLAM_A = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+const ACKLAM_A = [
+  -3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239,
+];
 const ACKLAM_B = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-const ACKLAM_C = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+const ACKLAM_C = [
+  -7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783,
+];
 const ACKLAM_D = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
 const ACKLAM_LOW = 0.02425;
 
@@ -184,7 +188,7 @@ function rankSum(x: readonly number[], y: readonly number[]): RankSum {
   const order = Uint32Array.from({ length: total }, (_, i) => i).sort((a, b) => values[a]! - values[b]!);
   let rankSumX = 0;
   let tieTerm = 0;
-  for (let start = 0; start < total; ) {
+  for (let start = 0; start < total;) {
     let end = start + 1;
     while (end < total && values[order[end]!] === values[order[start]!]) end++;
     const size = end - start;
@@ -349,7 +353,8 @@ export function mannWhitneyU(x: readonly number[], y: readonly number[], options
   const distance = stat.u - stat.mean;
   const correction = !correct ? 0 : alternative === 'two_sided' ? Math.sign(distance) * 0.5 : alternative === 'greater' ? 0.5 : -0.5;
   const z = (distance - correction) / stat.sd;
-  const pValue = alternative === 'greater' ? normalCdf(-z) : alternative === 'less' ? normalCdf(z) : 2 * Math.min(normalCdf(z), normalCdf(-z));
+  const pValue =
+    alternative === 'greater' ? normalCdf(-z) : alternative === 'less' ? normalCdf(z) : 2 * Math.min(normalCdf(z), normalCdf(-z));
   return { u: stat.u, pValue: clamp01(pValue), method: 'normal', z, alternative };
 }
 
@@ -414,15 +419,19 @@ export function hodgesLehmann(x: readonly number[], y: readonly number[], option
     const achievedTail = cdfAt(cdf, qu - 1);
     const lowerBound = differences[qu - 1]!;
     const upperBound = differences[mn - qu]!;
-    if (alternative === 'greater') return { estimate, lower: lowerBound, upper: Infinity, achievedConfLevel: 1 - achievedTail, method: 'exact' };
-    if (alternative === 'less') return { estimate, lower: -Infinity, upper: upperBound, achievedConfLevel: 1 - achievedTail, method: 'exact' };
+    if (alternative === 'greater')
+      return { estimate, lower: lowerBound, upper: Infinity, achievedConfLevel: 1 - achievedTail, method: 'exact' };
+    if (alternative === 'less')
+      return { estimate, lower: -Infinity, upper: upperBound, achievedConfLevel: 1 - achievedTail, method: 'exact' };
     return { estimate, lower: lowerBound, upper: upperBound, achievedConfLevel: 1 - 2 * achievedTail, method: 'exact' };
   }
 
   const root = (zq: number, side: Alternative) => normalRoot(x, y, differences, zq, side, correct);
   const estimate = root(0, alternative);
-  if (alternative === 'greater') return { estimate, lower: root(normalQuantile(1 - alpha), 'greater'), upper: Infinity, achievedConfLevel: null, method: 'normal' };
-  if (alternative === 'less') return { estimate, lower: -Infinity, upper: root(normalQuantile(alpha), 'less'), achievedConfLevel: null, method: 'normal' };
+  if (alternative === 'greater')
+    return { estimate, lower: root(normalQuantile(1 - alpha), 'greater'), upper: Infinity, achievedConfLevel: null, method: 'normal' };
+  if (alternative === 'less')
+    return { estimate, lower: -Infinity, upper: root(normalQuantile(alpha), 'less'), achievedConfLevel: null, method: 'normal' };
   return {
     estimate,
     lower: root(normalQuantile(1 - alpha / 2), 'two_sided'),
@@ -439,7 +448,14 @@ export function hodgesLehmann(x: readonly number[], y: readonly number[], option
  * are those within x and within y, so there it needs no ranking; R's two end checks (at the
  * smallest and largest difference, where x − d ties a y) rank in full.
  */
-function normalRoot(x: readonly number[], y: readonly number[], sorted: Float64Array, zq: number, alternative: Alternative, correct: boolean): number {
+function normalRoot(
+  x: readonly number[],
+  y: readonly number[],
+  sorted: Float64Array,
+  zq: number,
+  alternative: Alternative,
+  correct: boolean,
+): number {
   const m = x.length;
   const n = y.length;
   const mn = m * n;
@@ -460,7 +476,7 @@ function normalRoot(x: readonly number[], y: readonly number[], sorted: Float64A
   if (atPoint(lowest) <= 0) return lowest;
   if (atPoint(highest) >= 0) return highest;
   const total = m + n;
-  const sd = Math.sqrt(((mn / 12) * (total + 1 - (tieTerm(x) + tieTerm(y)) / (total * (total - 1)))));
+  const sd = Math.sqrt((mn / 12) * (total + 1 - (tieTerm(x) + tieTerm(y)) / (total * (total - 1))));
   // With c differences at or below d, U = mn − c; find the least c where f ≤ 0.
   const inGap = (c: number) => {
     const distance = mn - c - mn / 2;
@@ -480,7 +496,7 @@ function normalRoot(x: readonly number[], y: readonly number[], sorted: Float64A
 function tieTerm(values: readonly number[]): number {
   const sorted = Float64Array.from(values).sort();
   let term = 0;
-  for (let start = 0; start < sorted.length; ) {
+  for (let start = 0; start < sorted.length;) {
     let end = start + 1;
     while (end < sorted.length && sorted[end] === sorted[start]) end++;
     const size = end - start;

@@ -7,7 +7,14 @@ import {
   CanaryStageState,
   type CanaryVerdict,
 } from '../../domain/analysis-schemas';
-import { concludeStage, INITIAL_STAGE_STATE, judgeInterval, judgeMetric, nextStageVerdict, type JudgeMetricOptions } from '../../domain/judge';
+import {
+  concludeStage,
+  INITIAL_STAGE_STATE,
+  judgeInterval,
+  judgeMetric,
+  nextStageVerdict,
+  type JudgeMetricOptions,
+} from '../../domain/judge';
 import { binomial, seededRandom, standardNormal } from './simulation';
 
 function makeMetric(overrides: Partial<CanaryMetric> = {}): CanaryMetric {
@@ -43,11 +50,29 @@ describe('judgeMetric', () => {
     ['canary like the baseline', {}, healthy, 'pass', 'within_tolerance'],
     ['canary 50% slower over four intervals: proven', {}, regression, 'fail', 'regression'],
     ['canary 50% slower for one interval: significant, not yet proven', {}, stage(interval(slower)), 'marginal', 'suspected_regression'],
-    ['canary 50% faster is never a latency failure', {}, stage(interval(faster), interval(faster), interval(faster), interval(faster)), 'pass', 'within_tolerance'],
+    [
+      'canary 50% faster is never a latency failure',
+      {},
+      stage(interval(faster), interval(faster), interval(faster), interval(faster)),
+      'pass',
+      'within_tolerance',
+    ],
     ['a 50% slower canary within a 60% tolerance', { tolerance: 0.6 }, regression, 'pass', 'within_tolerance'],
-    ['decrease_is_bad: throughput halved', { direction: 'decrease_is_bad' }, stage(interval(faster), interval(faster), interval(faster), interval(faster)), 'fail', 'regression'],
+    [
+      'decrease_is_bad: throughput halved',
+      { direction: 'decrease_is_bad' },
+      stage(interval(faster), interval(faster), interval(faster), interval(faster)),
+      'fail',
+      'regression',
+    ],
     ['decrease_is_bad: throughput up 50%', { direction: 'decrease_is_bad' }, regression, 'pass', 'within_tolerance'],
-    ['no errors on either side', { name: 'errors' }, stage(interval([0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0])), 'pass', 'within_tolerance'],
+    [
+      'no errors on either side',
+      { name: 'errors' },
+      stage(interval([0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
+      'pass',
+      'within_tolerance',
+    ],
   ];
   it.each(cases)('%s → %s (%s)', (_name, metric, data, verdict, reason) => {
     const result = judgeMetric(makeMetric(metric), data, options);
@@ -106,14 +131,44 @@ describe('judgeInterval', () => {
   const marginalData = stage(interval(slower));
   const cases: [string, Partial<CanaryMetric>[], CanaryMetricData[], CanaryVerdict, number][] = [
     ['every metric passes', [{ name: 'a' }, { name: 'b' }], [healthy, healthy], 'pass', 100],
-    ['a critical metric fails', [{ name: 'a', critical: true }, { name: 'b' }, { name: 'c' }, { name: 'd' }], [regression, healthy, healthy, healthy], 'fail', 75],
-    ['one non-critical failure in four: score 75', [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'd' }], [regression, healthy, healthy, healthy], 'pass', 75],
-    ['two non-critical failures in four: score 50', [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'd' }], [regression, regression, healthy, healthy], 'marginal', 50],
-    ['three non-critical failures in four: score 25', [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'd' }], [regression, regression, regression, healthy], 'fail', 25],
+    [
+      'a critical metric fails',
+      [{ name: 'a', critical: true }, { name: 'b' }, { name: 'c' }, { name: 'd' }],
+      [regression, healthy, healthy, healthy],
+      'fail',
+      75,
+    ],
+    [
+      'one non-critical failure in four: score 75',
+      [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'd' }],
+      [regression, healthy, healthy, healthy],
+      'pass',
+      75,
+    ],
+    [
+      'two non-critical failures in four: score 50',
+      [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'd' }],
+      [regression, regression, healthy, healthy],
+      'marginal',
+      50,
+    ],
+    [
+      'three non-critical failures in four: score 25',
+      [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'd' }],
+      [regression, regression, regression, healthy],
+      'fail',
+      25,
+    ],
     ['a critical metric without data', [{ name: 'a', critical: true }, { name: 'b' }], [inconclusiveData, healthy], 'inconclusive', 50],
     ['no metric has data', [{ name: 'a' }, { name: 'b' }], [inconclusiveData, inconclusiveData], 'inconclusive', 0],
     ['only missing data holds the score down', [{ name: 'a' }, { name: 'b' }], [inconclusiveData, healthy], 'inconclusive', 50],
-    ['a critical metric is marginal', [{ name: 'a', critical: true }, { name: 'b' }, { name: 'c' }, { name: 'd' }, { name: 'e' }], [marginalData, healthy, healthy, healthy, healthy], 'marginal', 80],
+    [
+      'a critical metric is marginal',
+      [{ name: 'a', critical: true }, { name: 'b' }, { name: 'c' }, { name: 'd' }, { name: 'e' }],
+      [marginalData, healthy, healthy, healthy, healthy],
+      'marginal',
+      80,
+    ],
     ['a low score of marginal metrics is not a failure', [{ name: 'a' }, { name: 'b' }], [marginalData, marginalData], 'marginal', 0],
     ['a low score with a proven failure fails', [{ name: 'a' }, { name: 'b' }], [regression, marginalData], 'fail', 0],
   ];
@@ -145,7 +200,12 @@ describe('nextStageVerdict', () => {
   const cases: [string, CanaryVerdict[], CanaryStageLimits, string][] = [
     ['passes continue', ['pass', 'pass'], limits, 'continue'],
     ['a failure past consecutiveFailureLimit 0 rolls back', ['fail'], limits, 'rollback'],
-    ['failures apart stay within consecutiveFailureLimit 0 but not failureLimit 1', ['fail', 'pass', 'fail'], CanaryStageLimits.parse({ failureLimit: 1 }), 'rollback'],
+    [
+      'failures apart stay within consecutiveFailureLimit 0 but not failureLimit 1',
+      ['fail', 'pass', 'fail'],
+      CanaryStageLimits.parse({ failureLimit: 1 }),
+      'rollback',
+    ],
     ['one failure within failureLimit 1 continues', ['fail', 'pass'], CanaryStageLimits.parse({ failureLimit: 1 }), 'continue'],
     ['two inconclusive within inconclusiveLimit 2 continue', ['inconclusive', 'inconclusive'], limits, 'continue'],
     ['a third inconclusive holds for a human', ['inconclusive', 'inconclusive', 'inconclusive'], limits, 'hold'],
@@ -237,7 +297,10 @@ function simulateStage(seed: number, slowdown: number): { outcome: string; inter
     const fleetWide = 0.2 * standardNormal(random);
     const latencyOf = (multiplier: number) => 40 * multiplier * Math.exp(fleetWide + 0.3 * standardNormal(random));
     const errorRate = () => binomial(random, 100, 0.01) / 100;
-    latency.intervals.push({ canary: Array.from({ length: 5 }, () => latencyOf(slowdown)), baseline: Array.from({ length: 15 }, () => latencyOf(1)) });
+    latency.intervals.push({
+      canary: Array.from({ length: 5 }, () => latencyOf(slowdown)),
+      baseline: Array.from({ length: 15 }, () => latencyOf(1)),
+    });
     errors.intervals.push({ canary: Array.from({ length: 5 }, errorRate), baseline: Array.from({ length: 15 }, errorRate) });
     const step = nextStageVerdict(state, judgeInterval(config, { latency, errors }), limits);
     state = step.state;

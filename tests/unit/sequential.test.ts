@@ -143,7 +143,8 @@ function simulate(options: FleetOptions): { rejectionRate: number; medianLooks: 
     }
   }
   looksToReject.sort((a, b) => a - b);
-  const at = (q: number) => (looksToReject.length === 0 ? null : looksToReject[Math.min(looksToReject.length - 1, Math.floor(q * looksToReject.length))]!);
+  const at = (q: number) =>
+    looksToReject.length === 0 ? null : looksToReject[Math.min(looksToReject.length - 1, Math.floor(q * looksToReject.length))]!;
   return { rejectionRate: looksToReject.length / options.runs, medianLooks: at(0.5), p90Looks: at(0.9) };
 }
 
@@ -167,18 +168,36 @@ describe('false alarms under the null, 50 looks per run, 400 seeded runs', () =>
     expect(rejectionRate).toBeLessThanOrEqual(0.05 + 0.02);
   });
   it('latency with the judge’s 10% tolerance, α = 0.01: measured 0/400 runs reject', () => {
-    const { rejectionRate } = simulate({ ...fleet, slowdown: 1, shift: { direction: 'increase_is_bad', tolerance: 0.1 }, alpha: 0.01, metric: 'latency' });
+    const { rejectionRate } = simulate({
+      ...fleet,
+      slowdown: 1,
+      shift: { direction: 'increase_is_bad', tolerance: 0.1 },
+      alpha: 0.01,
+      metric: 'latency',
+    });
     expect(rejectionRate).toBe(0);
   });
 });
 
 describe('detection of a 40% latency regression (tolerance 10%), 400 seeded runs', () => {
   it('α = 0.01: measured 400/400 runs reject within 50 intervals, after 6 at the median and 10 at the 90th percentile', () => {
-    const result = simulate({ ...fleet, slowdown: 1.4, shift: { direction: 'increase_is_bad', tolerance: 0.1 }, alpha: 0.01, metric: 'latency' });
+    const result = simulate({
+      ...fleet,
+      slowdown: 1.4,
+      shift: { direction: 'increase_is_bad', tolerance: 0.1 },
+      alpha: 0.01,
+      metric: 'latency',
+    });
     expect(result).toEqual({ rejectionRate: 1, medianLooks: 6, p90Looks: 10 });
   });
   it('a canary 40% faster is never called a regression', () => {
-    const result = simulate({ ...fleet, slowdown: 1 / 1.4, shift: { direction: 'increase_is_bad', tolerance: 0.1 }, alpha: 0.05, metric: 'latency' });
+    const result = simulate({
+      ...fleet,
+      slowdown: 1 / 1.4,
+      shift: { direction: 'increase_is_bad', tolerance: 0.1 },
+      alpha: 0.05,
+      metric: 'latency',
+    });
     expect(result.rejectionRate).toBe(0);
   });
 });

@@ -38,18 +38,45 @@ describe('mannWhitneyU against published values', () => {
     // [name, x, y, options, U, p, method, digits]
     ['scipy: males vs females, exact', males, females, {}, 17, 0.1111111111111111, 'exact', 12],
     ['scipy: males vs females, asymptotic', males, females, { exact: false }, 17, 0.11134688653314041, 'normal', 12],
-    ['scipy: asymptotic without continuity correction', males, females, { exact: false, correct: false }, 17, 0.0864107329737, 'normal', 12],
+    [
+      'scipy: asymptotic without continuity correction',
+      males,
+      females,
+      { exact: false, correct: false },
+      17,
+      0.0864107329737,
+      'normal',
+      12,
+    ],
     ['scipy: females vs males, less, exact', females, males, { alternative: 'less' }, 3, 0.05555555555555555, 'exact', 12],
     // R prints W = 35, p-value = 0.1272 for the help page's wilcox.test(x, y, alternative = "g").
     ['R: Hollander & Wolfe, greater, exact', term, early, { alternative: 'greater' }, 35, 0.1272, 'exact', 4],
     // R's "H&W large sample approximation" in the same example: exact = FALSE, correct = FALSE, p-value = 0.1103.
-    ['R: Hollander & Wolfe, greater, large-sample', term, early, { alternative: 'greater', exact: false, correct: false }, 35, 0.1103, 'normal', 4],
+    [
+      'R: Hollander & Wolfe, greater, large-sample',
+      term,
+      early,
+      { alternative: 'greater', exact: false, correct: false },
+      35,
+      0.1103,
+      'normal',
+      4,
+    ],
     // coin::wilcox_test(distribution = "exact") on the same data, Hollander & Wolfe (1999) p. 111: p-value = 0.2544.
     ['coin: Hollander & Wolfe, two-sided, exact', term, early, {}, 35, 0.2544, 'exact', 4],
     ['R: ties, two-sided (W = 51.5)', tiedX, tiedY, {}, 51.5, 0.5966, 'normal', 4],
     ['R: ties, complete separation (W = 0)', tiedX, farY, {}, 0, 0.001364, 'normal', 6],
     // ClickHouse mannWhitneyUTest('greater') documentation example: (9, 0.04042779918503192).
-    ['ClickHouse: greater, normal approximation', [10, 11, 12], [1, 2, 3], { alternative: 'greater', exact: false }, 9, 0.04042779918503192, 'normal', 12],
+    [
+      'ClickHouse: greater, normal approximation',
+      [10, 11, 12],
+      [1, 2, 3],
+      { alternative: 'greater', exact: false },
+      9,
+      0.04042779918503192,
+      'normal',
+      12,
+    ],
     // NAG g08amc: test statistic 86, normal statistic −2.8039, approximate tail probability 0.0025.
     ['NAG: heavy ties, lower tail', nagGroup1, nagGroup2, { alternative: 'less' }, 86, 0.0025, 'normal', 4],
   ];
@@ -265,7 +292,13 @@ describe('removeOutliers (Tukey fences)', () => {
     ['one high outlier', [1, 2, 3, 4, 5, 6, 7, 8, 9, 100], undefined, [1, 2, 3, 4, 5, 6, 7, 8, 9], [100]],
     ['both sides', [-50, 10, 11, 12, 13, 14, 15, 80], undefined, [10, 11, 12, 13, 14, 15], [-50, 80]],
     ['k = 3 keeps moderate outliers', [1, 2, 3, 4, 5, 6, 7, 8, 9, 20], 3, [1, 2, 3, 4, 5, 6, 7, 8, 9, 20], []],
-    ['zero IQR removes nothing (mostly-zero error rates)', [0, 0, 0, 0, 0, 0, 0, 0.02, 0.5], undefined, [0, 0, 0, 0, 0, 0, 0, 0.02, 0.5], []],
+    [
+      'zero IQR removes nothing (mostly-zero error rates)',
+      [0, 0, 0, 0, 0, 0, 0, 0.02, 0.5],
+      undefined,
+      [0, 0, 0, 0, 0, 0, 0, 0.02, 0.5],
+      [],
+    ],
     ['empty', [], undefined, [], []],
   ];
   it.each(cases)('%s', (_name, values, k, kept, removed) => {
