@@ -1,0 +1,202 @@
+/**
+ * The zod schemas of canary analysis: what a rollout asks for (metrics, tolerances, bands, stage
+ * limits), the samples a metric source hands the judge, and the verdicts with their evidence that
+ * go out as events. Each schema is the single source of its type (`z.infer`).
+ * Kept apart from judge.ts, which imports these types only, so zod stays out of the workflow bundle.
+ */
+import { z } from 'zod';
+import { CANARY_REASONS, CANARY_VERDICTS, METRIC_DIRECTIONS, OUTLIER_HANDLING, STAGE_DECISIONS, STAGE_OUTCOMES } from './judge';
+
+/** Metrics per analysis: each costs a rank test and a sort of its pairwise differences per interval. */
+export const MAX_CANARY_METRICS = 20;
+/** Values per side of one interval of one metric. */
+export const MAX_INTERVAL_SAMPLES = 1000;
+/** Intervals of one stage handed to the judge at once. */
+export const MAX_STAGE_INTERVALS = 500;
+
+const MetricName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_", ":" or "-"');
+
+export const MetricDirection = z.enum(METRIC_DIRECTIONS);
+export type MetricDirection = z.infer<typeof MetricDirection>;
+
+export const CanaryMetric = z
+  .object({
+    name: MetricName,
+    direction: MetricDirection.describe(
+      'increase_is_bad for latency and error rates: a canary lower than the baseline is never a failure.',
+    ),
+    tolerance: z
+      .number()
+      .min(0)
+      .max(10)
+      .describe('Relative effect allowed before it counts: 0.1 lets the canary be 10% worse than the baseline.'),
+    critical: z.boolean().default(false).describe('A failing critical metric fails the interval whatever the score.'),
+    outliers: z
+      .enum(OUTLIER_HANDLING)
+      .default('remove')
+      .describe(
+        "Tukey's fences (1.5 IQR) on each side before the fixed-horizon test and the effect estimate; never before the sequential test.",
+      ),
+  })
+  .strict()
+  .superRefine((metric, ctx) => {
+    if (metric.direction === 'decrease_is_bad' && metric.tolerance >= 1) {
+      ctx.addIssue({ code: 'custom', path: ['tolerance'], message: 'a decrease of 100% or more cannot be tolerated: it must be below 1' });
+    }
+  })
+  .meta({ id: 'CanaryMetric' });
+export type CanaryMetric = z.infer<typeof CanaryMetric>;
+
+export const CanaryBands = z
+  .object({
+    pass: z.number().min(0).max(100).default(75),
+    marginal: z.number().min(0).max(100).default(50),
+  })
+  .strict()
+  .refine((bands) => bands.pass >= bands.marginal, { message: 'the pass band must be at least the marginal band', path: ['pass'] })
+  .meta({ id: 'CanaryBands' });
+export type CanaryBands = z.infer<typeof CanaryBands>;
+
+export const CanaryAnalysisConfig = z
+  .object({
+    metrics: z
+      .array(CanaryMetric)
+      .min(1)
+      .max(MAX_CANARY_METRICS)
+      .refine((metrics) => new Set(metrics.map((metric) => metric.name)).size === metrics.length, 'metric names must be unique'),
+    alpha: z
+      .number()
+      .gt(0)
+      .max(0.2)
+      .default(0.01)
+      .describe('Designed false-alarm rate per stage: the chance that a healthy change is failed, split evenly across the metrics.'),
+    confidenceLevel: z
+      .number()
+      .gt(0.5)
+      .lt(1)
+      .default(0.98)
+      .describe("Of the fixed-horizon Mann-Whitney test and the Hodges–Lehmann interval (Kayenta's default 98%)."),
+    minSamples: z.number().int().min(2).max(MAX_INTERVAL_SAMPLES).default(5).describe('Per side; fewer is inconclusive.'),
+    mixingSd: z.number().gt(0).max(10).default(1).describe('Scale of the sequential test’s mixture, in per-interval standard deviations.'),
+    bands: CanaryBands.default({ pass: 75, marginal: 50 }),
+  })
+  .strict()
+  .meta({ id: 'CanaryAnalysisConfig' });
+export type CanaryAnalysisConfig = z.infer<typeof CanaryAnalysisConfig>;
+
+export const CanaryStageLimits = z
+  .object({
+    failureLimit: z.number().int().min(0).max(100).default(0).describe('Failed intervals a stage tolerates; one more rolls back.'),
+    consecutiveFailureLimit: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe('Failed intervals in a row a stage tolerates; one more rolls back.'),
+    inconclusiveLimit: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(2)
+      .describe('Inconclusive intervals a stage tolerates; one more holds the rollout for a human instead of promoting.'),
+  })
+  .strict()
+  .meta({ id: 'CanaryStageLimits' });
+export type CanaryStageLimits = z.infer<typeof CanaryStageLimits>;
+
+/** JSON has no NaN or Infinity (JSON.stringify writes null): null stands for a value the source could not produce. */
+const SampleValue = z.number().nullable();
+
+export const CanaryIntervalSamples = z
+  .object({
+    canary: z.array(SampleValue).max(MAX_INTERVAL_SAMPLES),
+    baseline: z.array(SampleValue).max(MAX_INTERVAL_SAMPLES),
+  })
+  .strict()
+  .meta({ id: 'CanaryIntervalSamples', description: 'One metric over one interval, canary and baseline sampled at the same moments.' });
+export type CanaryIntervalSamples = z.infer<typeof CanaryIntervalSamples>;
+
+export const CanaryMetricData = z
+  .object({
+    intervals: z.array(CanaryIntervalSamples).max(MAX_STAGE_INTERVALS).describe('The stage so far, oldest first.'),
+    error: z.string().max(1000).optional().describe('The metric source failed: the metric is inconclusive.'),
+  })
+  .strict()
+  .meta({ id: 'CanaryMetricData' });
+export type CanaryMetricData = z.infer<typeof CanaryMetricData>;
+
+export const CanaryVerdict = z.enum(CANARY_VERDICTS);
+export type CanaryVerdict = z.infer<typeof CanaryVerdict>;
+
+export const CanaryReason = z.enum(CANARY_REASONS);
+export type CanaryReason = z.infer<typeof CanaryReason>;
+
+export const CanaryMetricEvidence = z
+  .object({
+    canaryCount: z.number().int().nonnegative(),
+    baselineCount: z.number().int().nonnegative(),
+    canaryMedian: z.number().nullable(),
+    baselineMedian: z.number().nullable(),
+    effect: z
+      .number()
+      .nullable()
+      .describe('Hodges–Lehmann shift of canary − baseline relative to the baseline median (0.4: 40% higher); null when that median is 0.'),
+    interval: z.tuple([z.number(), z.number()]).nullable().describe('The confidence interval of effect, on the same relative scale.'),
+    confidenceLevel: z.number(),
+    pValue: z
+      .number()
+      .nullable()
+      .describe('Fixed-horizon one-sided Mann-Whitney p of the canary against the baseline moved by the tolerance.'),
+    eValue: z
+      .number()
+      .nullable()
+      .describe('Largest e-value of the sequential test over the stage so far (capped at 1e15); fail at threshold.eValue.'),
+    intervalsObserved: z.number().int().nonnegative().describe('Intervals that carried information to the sequential test.'),
+    threshold: z.object({ tolerance: z.number(), pValue: z.number(), eValue: z.number() }),
+    outliersRemoved: z.object({ canary: z.number().int().nonnegative(), baseline: z.number().int().nonnegative() }),
+  })
+  .meta({ id: 'CanaryMetricEvidence' });
+export type CanaryMetricEvidence = z.infer<typeof CanaryMetricEvidence>;
+
+export const CanaryMetricVerdict = z
+  .object({
+    name: MetricName,
+    verdict: CanaryVerdict,
+    critical: z.boolean(),
+    reason: CanaryReason,
+    message: z.string(),
+    evidence: CanaryMetricEvidence,
+  })
+  .meta({ id: 'CanaryMetricVerdict' });
+export type CanaryMetricVerdict = z.infer<typeof CanaryMetricVerdict>;
+
+export const CanaryAnalysisResult = z
+  .object({
+    verdict: CanaryVerdict,
+    score: z.number().min(0).max(100).describe('Share of metrics passing, as Kayenta scores it.'),
+    message: z.string(),
+    metrics: z.array(CanaryMetricVerdict),
+  })
+  .meta({ id: 'CanaryAnalysisResult' });
+export type CanaryAnalysisResult = z.infer<typeof CanaryAnalysisResult>;
+
+export const CanaryStageState = z
+  .object({
+    intervals: z.number().int().nonnegative(),
+    passes: z.number().int().nonnegative(),
+    marginals: z.number().int().nonnegative(),
+    failures: z.number().int().nonnegative(),
+    consecutiveFailures: z.number().int().nonnegative(),
+    inconclusive: z.number().int().nonnegative(),
+    lastVerdict: CanaryVerdict.nullable(),
+  })
+  .meta({ id: 'CanaryStageState' });
+export type CanaryStageState = z.infer<typeof CanaryStageState>;
+
+export const StageDecision = z.enum(STAGE_DECISIONS);
+export type StageDecision = z.infer<typeof StageDecision>;
+
+export const StageOutcome = z.enum(STAGE_OUTCOMES);
+export type StageOutcome = z.infer<typeof StageOutcome>;
