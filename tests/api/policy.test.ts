@@ -97,7 +97,12 @@ describe('the shipped default policy', () => {
     );
     expect(res.status).toBe(422);
     expect(res.body).toEqual({
-      error: { code: 'policy_violation', message: expect.stringContaining('3 rules'), details: expect.any(Array) },
+      error: {
+        code: 'policy_violation',
+        message: expect.stringContaining('3 rules'),
+        details: expect.any(Array),
+        requestId: expect.any(String),
+      },
     });
     expect(res.body.error.details!.map((d) => d.rule)).toEqual(['minStages', 'maxFirstStagePercent', 'onRegression']);
     await nothingStarted(k);

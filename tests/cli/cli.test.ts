@@ -319,7 +319,7 @@ describe('review and emergency', () => {
 
     // Then it waits, shown as pending review with its submitter
     const get = await tollgate(['rollout', 'get', id!]);
-    expect(get.stdout).toMatch(/^state\s+pending_review - waiting for 1 approvals$/m);
+    expect(get.stdout).toMatch(/^state\s+pending_review - waiting for 1 approval$/m);
     expect(get.stdout).toMatch(/^submitted\s+by dana$/m);
     expect(get.stdout).toMatch(/^review\s+0 of 1 approval \(waiting for 1 more\)$/m);
     expect(get.stdout).toMatch(new RegExp(`^actions\\s+review \\(tollgate rollout review ${id} --approve\\|--reject\\)$`, 'm'));
@@ -340,7 +340,7 @@ describe('review and emergency', () => {
 
     const watch = await watching.done;
     expect(watch.code).toBe(0);
-    expect(watch.stdout).toMatch(/ - review_requested version 1 of \S+ waits for 1 approvals before it starts\n/);
+    expect(watch.stdout).toMatch(/ - review_requested version 1 of \S+ waits for 1 approval before it starts\n/);
     expect(watch.stdout).toMatch(/ - reviewed approved by erin \(1 of 1\)\n/);
     expect(watch.stdout.trimEnd().split('\n').at(-1)).toBe(`rollout ${id} completed`);
 
@@ -377,7 +377,7 @@ describe('review and emergency', () => {
     const file = changeFile(key, 'pool: 40');
     const deployer = await tollgate(['rollout', 'create', '-f', file, '--emergency-reason', reason], { TOLLGATE_TOKEN: tokens.dana! });
     expect(deployer.code).toBe(1);
-    expect(deployer.stderr).toMatch(/^error: forbidden: emergency: needs role admin\n/);
+    expect(deployer.stderr).toMatch(/^error: forbidden: emergency: dana \(deployer\) may not set it: it needs role admin\n/);
 
     const created = await tollgate(['rollout', 'create', '-f', file, '--emergency-reason', reason, '--watch']);
     expect(created.code).toBe(0);

@@ -305,7 +305,7 @@ describe('reviews', () => {
   it('watch says a rollout waits for review, and how to give it', () => {
     const s = summary({
       state: 'pending_review',
-      reason: 'waiting for 1 approvals',
+      reason: 'waiting for 1 approval',
       requiredApprovals: 1,
       submittedBy: 'dana',
       allowedActions: [],

@@ -39,11 +39,18 @@ async function get(id: string): Promise<RolloutDetail> {
   return res.body;
 }
 
+/** Generous: on a loaded 2-core machine a three-stage rollout can take several times its bakes. */
+const STATE_TIMEOUT_MS = 60_000;
+
 function untilState(id: string, ...states: string[]): Promise<RolloutDetail> {
-  return waitFor(`rollout ${id} to reach ${states.join('|')}`, async () => {
-    const r = await get(id);
-    return states.includes(r.state) ? r : undefined;
-  });
+  return waitFor(
+    `rollout ${id} to reach ${states.join('|')}`,
+    async () => {
+      const r = await get(id);
+      return states.includes(r.state) ? r : undefined;
+    },
+    STATE_TIMEOUT_MS,
+  );
 }
 
 async function act(id: string, action: string): Promise<{ status: number; body: unknown }> {
