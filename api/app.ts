@@ -15,6 +15,7 @@ import { auditTrail } from './audit';
 import { identify, requireIdentity, type AuthDeps } from './auth';
 import { createOidcVerifier, type OidcOptions } from './oidc';
 import { ConfigSchemas } from './config-schemas';
+import { HealthCache } from './health-cache';
 import { contract } from './contract';
 import { bind, errorBody, errorHandler } from './http';
 import { JSON_LIMIT_DEFAULTS, rateLimits, streamConcurrency, verifyJsonShape, type JsonLimits, type RateLimitOptions } from './limits';
@@ -113,9 +114,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', requireIdentity);
   app.use(express.json({ limit: json.maxBody, verify: verifyJsonShape(json) }));
 
-  // Concurrent /healthz requests share one check: a flood of them costs Redis and Temporal one call each.
-  let checking: Promise<{ ok: boolean; checks: Record<string, string> }> | null = null;
-  const runChecks = async () => {
+  // Served from a recent check (api/health-cache.ts): a flood must not make a busy API look dead.
+  const healthCache = new HealthCache(async () => {
     const checks: Record<string, string> = {};
     await Promise.all([
       within(HEALTH_CHECK_TIMEOUT_MS, deps.store.redis.ping()).then(
@@ -128,11 +128,10 @@ export function createApp(deps: AppDeps): Express {
       ),
     ]);
     return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
-  };
+  });
   const health = express.Router();
   bind(health, contract.health, async () => {
-    checking ??= runChecks().finally(() => (checking = null));
-    const { ok, checks } = await checking;
+    const { ok, checks } = await healthCache.get();
     return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'unavailable', checks } };
   });
   app.use(health);

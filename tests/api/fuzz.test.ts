@@ -319,17 +319,28 @@ function schemaBreaking(name: string): fc.Arbitrary<string> | null {
         fc.tuple(protoKey, hostileJson).map(([k, v]) => `{"version":1,${json(k)}:${v}}`),
         hostileJson.filter((t) => !t.startsWith('{')),
       );
-    case 'controlRollout':
+    case 'pauseRollout':
+    case 'resumeRollout':
+    case 'approveRollout':
+    case 'rollbackRollout':
       return fc.oneof(
-        fc.constant(json({ actor: 'x'.repeat(201) })),
+        // The actor is the token's name: a body may not assert one
+        fc.record({ actor: oddStrings, reason: oddStrings }).map(json),
+        fc.constant(json({ reason: 'x'.repeat(1001) })),
         fc.tuple(protoKey, hostileJson).map(([k, v]) => `{${json(k)}:${v}}`),
         hostileJson.filter((t) => !t.startsWith('{')),
-        // Valid body, unknown rollout: 404
-        fc.record({ actor: oddStrings, reason: oddStrings }).map(json),
       );
     default:
-      // A route without a body refuses any
+      // Any body for a route without one; for the others, whatever their schema refuses (below)
       return hostileJson;
+  }
+}
+
+function acceptedBy(schema: NonNullable<Route['body']>, raw: string): boolean {
+  try {
+    return schema.safeParse(JSON.parse(raw)).success;
+  } catch {
+    return false;
   }
 }
 
@@ -345,7 +356,11 @@ function casesFor(name: string, route: Route): fc.Arbitrary<Req> {
     );
     const breaking = schemaBreaking(name);
     if (breaking) {
-      const body = breaking.map((raw) => ({ raw, type: 'application/json' }));
+      // A generated body the route's schema happens to accept (`{}` for a policy whose fields are
+      // all optional) is no malformed request: only refused bodies are sent.
+      const schema = route.body;
+      const refused = schema ? breaking.filter((raw) => !acceptedBy(schema, raw)) : breaking;
+      const body = refused.map((raw) => ({ raw, type: 'application/json' }));
       options.push({ arbitrary: withBody(route, 'breaks the schema', body), weight: 4 });
     }
   }
