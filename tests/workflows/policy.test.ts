@@ -231,7 +231,17 @@ describe('stop-the-line', () => {
     expect(stopped.status).toBe(200);
     // Then each holds before its next stage, and none starts a stage after that
     const held = await Promise.all(rollouts.map((r) => until(r.id, 'held', frozenHold)));
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // While health is still watched (the dev server's timers fire about once a second; a loaded
+    // machine may take longer, so this waits for the samples rather than for a fixed time)
+    await waitFor(
+      'two health samples of each rollout while it is held',
+      async () => {
+        const samples = await Promise.all(rollouts.map((r) => healthSamples(r.id)));
+        return samples.every((s, i) => s.filter((x) => Date.parse(x.at) > at(event(held[i]!, 'frozen'))).length >= 2);
+      },
+      30_000,
+      200,
+    );
     const later = await Promise.all(rollouts.map((r) => get(r.id)));
     for (const [i, r] of later.entries()) {
       expect(frozenHold(r)).toBe(true);
@@ -240,17 +250,12 @@ describe('stop-the-line', () => {
       expect(started.every((e) => at(e) <= at(event(r, 'frozen')))).toBe(true);
       expect(r.reason).toContain('incident 4711');
     }
-    // While health is still watched (the dev server's timers fire about once a second)
-    const samples = await Promise.all(rollouts.map((r) => healthSamples(r.id)));
-    for (const [i, s] of samples.entries()) {
-      expect(s.filter((x) => Date.parse(x.at) > at(event(later[i]!, 'frozen'))).length).toBeGreaterThanOrEqual(2);
-    }
     // And when an admin lifts it, all of them go on and complete
     expect((await stack.api('DELETE', '/v1/freeze', undefined, { token: approver })).status).toBe(403);
     expect((await stack.api('DELETE', '/v1/freeze')).status).toBe(200);
     const done = await Promise.all(rollouts.map((r) => until(r.id, 'completed', (x) => x.state === 'completed', 60_000)));
     for (const r of done) expect(event(r, 'unfrozen')).toBeDefined();
-  }, 90_000);
+  }, 120_000);
 
   it('keeps a rollout a human paused during the freeze paused after it lifts; resume needs an override meanwhile', async () => {
     const { key, app } = next();
