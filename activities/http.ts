@@ -153,12 +153,16 @@ export class TargetHttp {
       const timer = setTimeout(() => req.destroy(new TimeoutError('timed out')), timeoutMs);
       req.on('socket', (socket: Socket) => {
         // IP literals skip the lookup: check the address actually connected to as well.
-        socket.once('connect', () => {
+        const check = () => {
           const v = socket.remoteAddress
             ? addressVerdict(socket.remoteAddress, this.options.policy, allowedByName(target.hostname, this.options.policy))
             : { ok: true as const };
           if (!v.ok) req.destroy(new RefusedError(`refused: connected to ${v.reason}`));
-        });
+        };
+        // A kept-alive socket connected long ago: a listener for a connect that never comes again
+        // would only pile up on it, one per request.
+        if (socket.connecting) socket.once('connect', check);
+        else check();
       });
       req.on('error', (err) => finish(failed(err)));
       req.on('response', (res) => {

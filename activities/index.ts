@@ -19,6 +19,7 @@ import { DEFAULT_OUTBOUND, mapLimit, TargetHttp, type DeliveryPolicy, type HttpO
 import { FreezeStore } from '../store/freeze';
 import { freezeHolds, type FreezeCheck } from '../domain/freeze-holds';
 import type { FreezeWindow } from '../domain/policy';
+import { createAnalysisActivities, type AnalyzeInput } from './analysis';
 
 export interface ActivityDeps {
   store: Store;
@@ -460,8 +461,10 @@ export function createActivities(deps: ActivityDeps) {
       return { summary, lastSeq: await store.lastEventSeq(rolloutId), lastRev: await store.lastRev(rolloutId) };
     },
   };
+  const analysis = createAnalysisActivities({ store, targets, concurrency });
   return {
     ...activities,
+    analyzeInterval: keepAlive((input: AnalyzeInput) => analysis.analyzeInterval(input)),
     applyBatch: keepAlive((input: ApplyInput) => activities.applyBatch(input)),
     probeTargets: keepAlive((input: ProbeInput) => activities.probeTargets(input)),
     rollbackTargets: keepAlive((input: RollbackInput) => activities.rollbackTargets(input)),
@@ -469,3 +472,4 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+export type { AnalysisOutcome, AnalyzeInput } from './analysis';

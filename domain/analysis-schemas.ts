@@ -200,3 +200,87 @@ export type StageDecision = z.infer<typeof StageDecision>;
 
 export const StageOutcome = z.enum(STAGE_OUTCOMES);
 export type StageOutcome = z.infer<typeof StageOutcome>;
+
+/* ---------- what a rollout asks for: checks that feed the judge ---------- */
+
+/** Checks per rollout: each is a source of metrics (or, later, of a verdict) queried every interval. */
+export const MAX_ANALYSIS_CHECKS = 5;
+
+/**
+ * What the `http` check measures on each target's health URL, per interval: `latency` (ms, of the
+ * probes that answered 2xx: a failed probe's latency says nothing of the service's) and `errors`
+ * (1 for a failed probe, 0 for a good one). The metric's name picks which.
+ */
+export const HTTP_CHECK_METRICS = ['latency', 'errors'] as const;
+export type HttpCheckMetric = (typeof HTTP_CHECK_METRICS)[number];
+
+export const DEFAULT_HTTP_METRICS: CanaryMetric[] = [
+  { name: 'latency', direction: 'increase_is_bad', tolerance: 0.1, critical: true, outliers: 'remove' },
+  { name: 'errors', direction: 'increase_is_bad', tolerance: 0, critical: true, outliers: 'keep' },
+];
+
+export const HttpCheck = z
+  .object({
+    type: z.literal('http'),
+    metrics: z
+      .array(CanaryMetric)
+      .min(1)
+      .max(HTTP_CHECK_METRICS.length)
+      .default(DEFAULT_HTTP_METRICS)
+      .superRefine((metrics, ctx) => {
+        metrics.forEach((metric, i) => {
+          if (!(HTTP_CHECK_METRICS as readonly string[]).includes(metric.name)) {
+            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `an http check measures ${HTTP_CHECK_METRICS.join(' or ')}` });
+          }
+        });
+      }),
+  })
+  .strict()
+  .describe(
+    "Probes every canary target's health URL and, at the same moment, up to 100 baseline targets' (still on the previous version): latency of the 2xx answers, and errors (1 per failed probe).",
+  )
+  .meta({ id: 'HttpCheck' });
+export type HttpCheck = z.infer<typeof HttpCheck>;
+
+export const AnalysisCheck = z.discriminatedUnion('type', [HttpCheck]).meta({ id: 'AnalysisCheck' });
+export type AnalysisCheck = z.infer<typeof AnalysisCheck>;
+
+/**
+ * Canary analysis of a rollout: the checks, the judge's settings (CanaryAnalysisConfig without its
+ * metrics, which come from the checks) and the limits every stage is held to.
+ */
+export const RolloutAnalysis = CanaryAnalysisConfig.omit({ metrics: true })
+  .extend({
+    checks: z.array(AnalysisCheck).min(1).max(MAX_ANALYSIS_CHECKS),
+    limits: CanaryStageLimits.default({ failureLimit: 0, inconclusiveLimit: 2 }),
+  })
+  .strict()
+  .superRefine((analysis, ctx) => {
+    const names = new Map<string, number>();
+    let count = 0;
+    analysis.checks.forEach((check, i) => {
+      check.metrics.forEach((metric, j) => {
+        count += 1;
+        const first = names.get(metric.name);
+        if (first !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['checks', i, 'metrics', j, 'name'],
+            message: `metric "${metric.name}" is already measured by check ${first}: names are unique across checks`,
+          });
+        else names.set(metric.name, i);
+      });
+    });
+    if (count > MAX_CANARY_METRICS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['checks'],
+        message: `at most ${MAX_CANARY_METRICS} metrics across all checks (${count} given)`,
+      });
+  })
+  .meta({ id: 'RolloutAnalysis' });
+export type RolloutAnalysis = z.infer<typeof RolloutAnalysis>;
+
+/** Where a stage's analysis stands: the dashboard's view of the limits. */
+export const AnalysisStageStatus = CanaryStageState.extend({ stage: z.string() }).meta({ id: 'AnalysisStageStatus' });
+export type AnalysisStageStatus = z.infer<typeof AnalysisStageStatus>;

@@ -6,18 +6,34 @@
  * Health follows the config it runs: content with `"healthy": false` makes /health answer 500,
  * and `"latencyMs": N` delays each answer, so a bad change really makes targets sick. Content
  * with `"loadable": false` is refused: push targets answer 500, pull targets keep their version.
+ *
+ * A noisy fleet (`noise`) answers /health after a lognormal delay and fails a small share of probes
+ * at random, from a seed, on every version alike; content with `"latencyFactor": 1.4` makes a
+ * target 40% slower than that, and `"errorFactor": 5` makes it fail five times as often.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FaultInjector } from './faults';
+import { seededRandom, type FaultInjector } from './faults';
 
 export type Delivery = 'push' | 'pull';
+
+/** A healthy service's noise: what a real fleet looks like without any change. */
+export interface Noise {
+  /** Median /health latency, ms. */
+  medianMs: number;
+  /** Spread of the lognormal latency (sd of its log): 0.3 puts 95% within ×0.55…×1.8 of the median. */
+  sigma: number;
+  /** Share of /health answers that are 500 whatever the config. */
+  errorRate: number;
+  seed: number;
+}
 
 export interface SimTargetOptions {
   id: string;
   delivery: Delivery;
   labels?: Record<string, string>;
   faults?: FaultInjector | undefined;
+  noise?: Noise | undefined;
 }
 
 /** What a push target received, as it arrives (before any apply delay). */
@@ -58,6 +74,8 @@ export class SimTarget {
   /** Called as each apply request arrives; drills use it to strike at a known moment. */
   onApply?: (req: ApplyRequest, target: SimTarget) => void;
   private readonly faults: FaultInjector | undefined;
+  private readonly noise: Noise | undefined;
+  private readonly random: () => number;
   private server?: Server;
   port = 0;
 
@@ -66,6 +84,8 @@ export class SimTarget {
     this.delivery = o.delivery;
     this.labels = o.labels ?? {};
     this.faults = o.faults;
+    this.noise = o.noise;
+    this.random = seededRandom(o.noise?.seed ?? 1);
   }
 
   get url(): string {
@@ -86,6 +106,20 @@ export class SimTarget {
 
   private latencyMs(): number {
     return Math.max(0, ...this.contents().map((c) => Number((c as { latencyMs?: unknown } | null)?.latencyMs ?? 0) || 0));
+  }
+
+  /** The largest of a numeric field over the configs it runs (1 when none sets it). */
+  private factor(field: 'latencyFactor' | 'errorFactor'): number {
+    return Math.max(1, ...this.contents().map((c) => Number((c as Record<string, unknown> | null)?.[field] ?? 1) || 1));
+  }
+
+  /** This answer's noise: its delay and whether it fails, from the target's seeded source. */
+  private noisy(): { delayMs: number; fails: boolean } {
+    if (!this.noise) return { delayMs: 0, fails: false };
+    // Box-Muller: one standard normal from two uniforms.
+    const normal = Math.sqrt(-2 * Math.log(1 - this.random())) * Math.cos(2 * Math.PI * this.random());
+    const delayMs = this.noise.medianMs * Math.exp(this.noise.sigma * normal) * this.factor('latencyFactor');
+    return { delayMs, fails: this.random() < this.noise.errorRate * this.factor('errorFactor') };
   }
 
   load(configKey: string, version: number, content: unknown, rollback = false): void {
@@ -111,9 +145,10 @@ export class SimTarget {
       return;
     }
     if (req.method === 'GET' && req.url === '/health') {
-      const latency = this.latencyMs();
+      const noise = this.noisy();
+      const latency = this.latencyMs() + noise.delayMs;
       if (latency > 0) await new Promise((r) => setTimeout(r, latency));
-      const status = this.faults?.failProbe() ? 503 : this.healthy() && !this.failHealth ? 200 : 500;
+      const status = this.faults?.failProbe() ? 503 : this.healthy() && !this.failHealth && !noise.fails ? 200 : 500;
       this.probes.push({ at: Date.now(), status });
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ id: this.id, healthy: status === 200 }));
       return;
@@ -170,6 +205,10 @@ export interface FleetOptions {
   pollMs?: number;
   /** Random apply and probe failures, shared by every target (one seed reproduces the run). */
   faults?: FaultInjector;
+  /** Latency noise and random errors on every target; target i draws from seed + i. */
+  noise?: Noise;
+  /** Register the targets it names without a health URL: nothing can probe them. */
+  withoutHealthUrl?: (id: string) => boolean;
 }
 
 /** Starts the targets, registers them with Tollgate, and runs the pull loops. */
@@ -180,13 +219,26 @@ export class Fleet {
 
   constructor(readonly o: FleetOptions) {
     const prefix = o.idPrefix ?? 'sim';
+    const noise = (i: number) => (o.noise ? { ...o.noise, seed: o.noise.seed + i } : undefined);
     for (let i = 0; i < o.push; i++)
       this.targets.push(
-        new SimTarget({ id: `${prefix}-push-${i}`, delivery: 'push', labels: { ...o.labels, delivery: 'push' }, faults: o.faults }),
+        new SimTarget({
+          id: `${prefix}-push-${i}`,
+          delivery: 'push',
+          labels: { ...o.labels, delivery: 'push' },
+          faults: o.faults,
+          noise: noise(i),
+        }),
       );
     for (let i = 0; i < o.pull; i++)
       this.targets.push(
-        new SimTarget({ id: `${prefix}-pull-${i}`, delivery: 'pull', labels: { ...o.labels, delivery: 'pull' }, faults: o.faults }),
+        new SimTarget({
+          id: `${prefix}-pull-${i}`,
+          delivery: 'pull',
+          labels: { ...o.labels, delivery: 'pull' },
+          faults: o.faults,
+          noise: noise(o.push + i),
+        }),
       );
   }
 
@@ -209,7 +261,7 @@ export class Fleet {
     for (const t of this.targets) {
       const body = {
         labels: t.labels,
-        healthUrl: `${t.url}/health`,
+        ...(this.o.withoutHealthUrl?.(t.id) ? {} : { healthUrl: `${t.url}/health` }),
         ...(t.delivery === 'push' ? { applyUrl: `${t.url}/apply` } : {}),
       };
       const res = await fetch(`${this.o.apiUrl}/v1/targets/${t.id}`, {
