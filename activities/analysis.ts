@@ -13,9 +13,10 @@ import {
   type CanaryMetricData,
   type HttpCheck,
   type HttpCheckMetric,
+  type PrometheusCheck,
   type RolloutAnalysis,
 } from '../domain/analysis-schemas';
-import { judgeConfig } from '../domain/analysis';
+import { judgeConfig, renderQuery, samplesFromVector } from '../domain/analysis';
 import { judgeInterval } from '../domain/judge';
 import type { Store } from '../store/store';
 import { mapLimit, type HttpOutcome, type TargetHttp } from './http';
@@ -50,6 +51,9 @@ export interface AnalysisOutcome {
 type StoredInterval = Record<string, CanaryIntervalSamples | { error: string }>;
 
 interface Side {
+  /** Target ids, for metric queries. */
+  ids: string[];
+  /** Health URLs, for probes. */
   urls: string[];
 }
 
@@ -57,9 +61,11 @@ export interface AnalysisDeps {
   store: Store;
   targets: TargetHttp;
   concurrency: number;
+  /** PROMETHEUS_URL: for `prometheus` checks that name no server. */
+  prometheusUrl?: string | undefined;
 }
 
-export function createAnalysisActivities({ store, targets, concurrency }: AnalysisDeps) {
+export function createAnalysisActivities({ store, targets, concurrency, prometheusUrl }: AnalysisDeps) {
   /** The canary's health URLs (of targets that run the new version, or do not say) and the baseline's. */
   async function sides(input: AnalyzeInput): Promise<{ canary: Side; baseline: Side; excluded: number }> {
     const canaryIds = await store.planSlice(input.rolloutId, 0, input.upto);
@@ -71,17 +77,22 @@ export function createAnalysisActivities({ store, targets, concurrency }: Analys
       store.appliedAt(input.rolloutId, canaryIds),
     ]);
     let excluded = 0;
-    const canaryUrls: string[] = [];
+    const canary: Side = { ids: [], urls: [] };
     canaryDocs.forEach((doc, i) => {
       const conf = confirmations[i];
       const since = appliedAt[i];
       // A target that reports its version answers for the old one until it confirms the new one.
       if (conf && (since == null || conf.at < since || conf.version !== input.version)) return void excluded++;
-      if (doc?.healthUrl) canaryUrls.push(doc.healthUrl);
+      // The plan's order is a hash of the ids, so its first targets are as good a sample as any.
+      if (canary.ids.length >= MAX_INTERVAL_SAMPLES) return;
+      canary.ids.push(canaryIds[i]!);
+      if (doc?.healthUrl) canary.urls.push(doc.healthUrl);
     });
-    const baselineUrls = baselineDocs.flatMap((doc) => (doc?.healthUrl ? [doc.healthUrl] : []));
-    // The plan's order is a hash of the ids, so its first targets are as good a sample as any.
-    return { canary: { urls: canaryUrls.slice(0, MAX_INTERVAL_SAMPLES) }, baseline: { urls: baselineUrls }, excluded };
+    const baseline: Side = {
+      ids: baselineIds.filter((_, i) => baselineDocs[i]),
+      urls: baselineDocs.flatMap((doc) => (doc?.healthUrl ? [doc.healthUrl] : [])),
+    };
+    return { canary, baseline, excluded };
   }
 
   function httpSamples(check: HttpCheck, canary: HttpOutcome[], baseline: HttpOutcome[]): StoredInterval {
@@ -92,6 +103,25 @@ export function createAnalysisActivities({ store, targets, concurrency }: Analys
       const name = metric.name as HttpCheckMetric;
       out[metric.name] = { canary: values(canary, name), baseline: values(baseline, name) };
     }
+    return out;
+  }
+
+  /** Each metric's query, run once with both target sets put in; the answer split by the target label. */
+  async function prometheusSamples(check: PrometheusCheck, canary: Side, baseline: Side): Promise<StoredInterval> {
+    const base = check.url ?? prometheusUrl;
+    const out: StoredInterval = {};
+    await Promise.all(
+      check.metrics.map(async (metric) => {
+        if (!base) return void (out[metric.name] = { error: 'no Prometheus server: the check names no url and PROMETHEUS_URL is not set' });
+        if (canary.ids.length === 0 || baseline.ids.length === 0) return void (out[metric.name] = { canary: [], baseline: [] });
+        const query = renderQuery(check.queries[metric.name]!, canary.ids, baseline.ids);
+        const url = `${base.replace(/\/+$/, '')}/api/v1/query?query=${encodeURIComponent(query)}`;
+        const answer = await targets.getJson(url, check.timeoutMs);
+        // A refused URL, a timeout, a server that is down or a bad query (400): the source failed.
+        if (!answer.ok) return void (out[metric.name] = { error: `prometheus: ${answer.message ?? 'failed'}` });
+        out[metric.name] = samplesFromVector(answer.body, check.targetLabel, canary.ids, baseline.ids);
+      }),
+    );
     return out;
   }
 
@@ -108,6 +138,8 @@ export function createAnalysisActivities({ store, targets, concurrency }: Analys
         ]);
         Object.assign(samples, httpSamples(http, canaryOutcomes, baselineOutcomes));
       }
+      for (const check of input.analysis.checks)
+        if (check.type === 'prometheus') Object.assign(samples, await prometheusSamples(check, canary, baseline));
       await store.putAnalysisInterval(input.rolloutId, input.upto, input.interval, samples);
       const stored = (await store.analysisIntervals(input.rolloutId, input.upto, input.interval, MAX_STAGE_INTERVALS)) as StoredInterval[];
       const config = judgeConfig(input.analysis);

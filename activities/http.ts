@@ -99,6 +99,11 @@ export class TargetHttp {
     return this.request(url, 'GET', { accept: 'application/json' }, undefined, timeoutMs, false);
   }
 
+  /** GETs a JSON answer (a metrics query, say): parsed when it is JSON within the bounds, else `body` is undefined. */
+  getJson(url: string, timeoutMs: number): Promise<HttpOutcome> {
+    return this.request(url, 'GET', { accept: 'application/json' }, undefined, timeoutMs, true);
+  }
+
   /** POSTs a JSON body, retrying on failure (backoff doubles each attempt). */
   async deliver(url: string, payload: unknown, policy: DeliveryPolicy, headers: Record<string, string> = {}): Promise<HttpOutcome> {
     let last: HttpOutcome = { ok: false, latencyMs: 0, reason: 'connection', message: 'not attempted' };

@@ -30,6 +30,8 @@ export interface ActivityDeps {
   outbound?: Partial<OutboundOptions>;
   /** Where alerts are POSTed (TOLLGATE_ALERT_WEBHOOK); without it they go to the worker's log. */
   alertWebhook?: string | undefined;
+  /** The Prometheus server of `prometheus` checks that name none (PROMETHEUS_URL). */
+  prometheusUrl?: string | undefined;
 }
 
 /** Push delivery: 5 s per request, 3 attempts, 250 ms then 500 ms apart. */
@@ -461,7 +463,7 @@ export function createActivities(deps: ActivityDeps) {
       return { summary, lastSeq: await store.lastEventSeq(rolloutId), lastRev: await store.lastRev(rolloutId) };
     },
   };
-  const analysis = createAnalysisActivities({ store, targets, concurrency });
+  const analysis = createAnalysisActivities({ store, targets, concurrency, prometheusUrl: deps.prometheusUrl });
   return {
     ...activities,
     analyzeInterval: keepAlive((input: AnalyzeInput) => analysis.analyzeInterval(input)),

@@ -242,7 +242,58 @@ export const HttpCheck = z
   .meta({ id: 'HttpCheck' });
 export type HttpCheck = z.infer<typeof HttpCheck>;
 
-export const AnalysisCheck = z.discriminatedUnion('type', [HttpCheck]).meta({ id: 'AnalysisCheck' });
+/** A PromQL template, before the target sets are put in. */
+export const MAX_QUERY_LENGTH = 2000;
+/** A Prometheus query's answer is read within this, by default; a slower one is a source error. */
+export const DEFAULT_PROMETHEUS_TIMEOUT_MS = 5_000;
+/** Placeholders a PromQL template may use: regex alternations of target ids. */
+export const QUERY_PLACEHOLDERS = ['{{canary}}', '{{baseline}}'] as const;
+
+const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(2048);
+
+const PromQlTemplate = z
+  .string()
+  .min(1)
+  .max(MAX_QUERY_LENGTH)
+  .refine(
+    (query) => QUERY_PLACEHOLDERS.some((placeholder) => query.includes(placeholder)),
+    'must select the targets with {{canary}} or {{baseline}} (regex alternations of their ids, as in target=~"{{canary}}|{{baseline}}")',
+  );
+
+export const PrometheusCheck = z
+  .object({
+    type: z.literal('prometheus'),
+    url: HttpUrl.optional().describe("The Prometheus server's base URL; without it the worker's PROMETHEUS_URL."),
+    targetLabel: z
+      .string()
+      .regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/, 'must be a Prometheus label name')
+      .default('target')
+      .describe(
+        "The label of the result vector that holds a series' target id: it puts each value on the canary's side or the baseline's.",
+      ),
+    timeoutMs: z.number().int().min(100).max(60_000).default(DEFAULT_PROMETHEUS_TIMEOUT_MS),
+    metrics: z.array(CanaryMetric).min(1).max(MAX_CANARY_METRICS),
+    queries: z
+      .record(MetricName, PromQlTemplate)
+      .describe(
+        'One instant query per metric, run each interval with {{canary}} and {{baseline}} replaced by regex alternations of the target ids (escaped): one value per target.',
+      ),
+  })
+  .strict()
+  .superRefine((check, ctx) => {
+    check.metrics.forEach((metric) => {
+      if (check.queries[metric.name] === undefined)
+        ctx.addIssue({ code: 'custom', path: ['queries', metric.name], message: `metric "${metric.name}" needs a query` });
+    });
+    for (const name of Object.keys(check.queries)) {
+      if (!check.metrics.some((metric) => metric.name === name))
+        ctx.addIssue({ code: 'custom', path: ['queries', name], message: `no metric named "${name}"` });
+    }
+  })
+  .meta({ id: 'PrometheusCheck' });
+export type PrometheusCheck = z.infer<typeof PrometheusCheck>;
+
+export const AnalysisCheck = z.discriminatedUnion('type', [HttpCheck, PrometheusCheck]).meta({ id: 'AnalysisCheck' });
 export type AnalysisCheck = z.infer<typeof AnalysisCheck>;
 
 /**

@@ -7,7 +7,7 @@
  */
 /* eslint no-restricted-properties: ["error", {"object": "Math", "property": "random"}, {"object": "Date", "property": "now"}] */
 /* eslint no-restricted-globals: ["error", "Date", "setTimeout", "setInterval", "fetch", "process"] */
-import type { CanaryAnalysisConfig, CanaryStageState, RolloutAnalysis } from './analysis-schemas';
+import type { CanaryAnalysisConfig, CanaryIntervalSamples, CanaryStageState, RolloutAnalysis } from './analysis-schemas';
 
 /** The judge's configuration: the rollout's settings, with every check's metrics in check order. */
 export function judgeConfig(analysis: RolloutAnalysis): CanaryAnalysisConfig {
@@ -32,4 +32,47 @@ export function resumedStageState(state: CanaryStageState): CanaryStageState {
  */
 export function analysisApplies(upto: number, total: number): boolean {
   return upto > 0 && upto < total;
+}
+
+/**
+ * A PromQL template with `{{canary}}` and `{{baseline}}` replaced by regex alternations of the
+ * target ids, escaped twice: for the regex (ids may hold ".") and for the PromQL string literal the
+ * template puts them in (a backslash must be doubled there).
+ */
+export function renderQuery(template: string, canaryIds: readonly string[], baselineIds: readonly string[]): string {
+  const alternation = (ids: readonly string[]) =>
+    ids.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/[\\"]/g, '\\$&')).join('|');
+  return template.replaceAll('{{canary}}', alternation(canaryIds)).replaceAll('{{baseline}}', alternation(baselineIds));
+}
+
+/**
+ * One value per series of a Prometheus instant-query answer (`/api/v1/query`), on the canary's side
+ * or the baseline's by the series' target label; series of other targets are left out. A value
+ * Prometheus could not compute (NaN, ±Inf: a rate over no traffic) becomes null, which the judge
+ * counts as invalid: inconclusive, never a pass. Anything but a successful vector is an error.
+ */
+export function samplesFromVector(
+  answer: unknown,
+  targetLabel: string,
+  canaryIds: readonly string[],
+  baselineIds: readonly string[],
+): CanaryIntervalSamples | { error: string } {
+  const body = answer as { status?: unknown; error?: unknown; data?: { resultType?: unknown; result?: unknown } } | null | undefined;
+  if (!body || typeof body !== 'object') return { error: 'the answer is not JSON (or too large to read)' };
+  if (body.status !== 'success') return { error: `prometheus: ${typeof body.error === 'string' ? body.error : 'query failed'}` };
+  if (body.data?.resultType !== 'vector' || !Array.isArray(body.data.result))
+    return { error: `the query must give an instant vector, not ${String(body.data?.resultType)}` };
+  const canary = new Set(canaryIds);
+  const baseline = new Set(baselineIds);
+  const out: CanaryIntervalSamples = { canary: [], baseline: [] };
+  for (const series of body.data.result as { metric?: Record<string, unknown>; value?: unknown }[]) {
+    const id = series.metric?.[targetLabel];
+    const raw = Array.isArray(series.value) ? (series.value[1] as unknown) : undefined;
+    const value = typeof raw === 'string' ? Number(raw) : NaN;
+    const sample = Number.isFinite(value) ? value : null;
+    if (typeof id !== 'string') continue;
+    if (canary.has(id)) out.canary.push(sample);
+    else if (baseline.has(id)) out.baseline.push(sample);
+  }
+  return out;
 }

@@ -10,9 +10,15 @@
  * A noisy fleet (`noise`) answers /health after a lognormal delay and fails a small share of probes
  * at random, from a seed, on every version alike; content with `"latencyFactor": 1.4` makes a
  * target 40% slower than that, and `"errorFactor": 5` makes it fail five times as often.
+ *
+ * Every target serves Prometheus metrics at /metrics (prom-client): `sim_requests_total{target,
+ * code}` counts the requests it served. With `trafficPerSecond`, each target serves that many
+ * simulated requests a second, failing as its noise and config say: a metric source for canary
+ * analysis without a load generator.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Counter, Registry } from 'prom-client';
 import { seededRandom, type FaultInjector } from './faults';
 
 export type Delivery = 'push' | 'pull';
@@ -76,6 +82,14 @@ export class SimTarget {
   private readonly faults: FaultInjector | undefined;
   private readonly noise: Noise | undefined;
   private readonly random: () => number;
+  readonly metrics = new Registry();
+  private readonly requests = new Counter({
+    name: 'sim_requests_total',
+    help: 'Requests the simulated target served, by status code.',
+    labelNames: ['target', 'code'],
+    registers: [this.metrics],
+  });
+  private traffic?: NodeJS.Timeout;
   private server?: Server;
   port = 0;
 
@@ -122,6 +136,17 @@ export class SimTarget {
     return { delayMs, fails: this.random() < this.noise.errorRate * this.factor('errorFactor') };
   }
 
+  /** Serves `perSecond` simulated requests a second (in ticks of 100 ms), counted in /metrics. */
+  startTraffic(perSecond: number): void {
+    // Both series exist from the start, as a service that pre-declares its labels: a rate of errors is 0, not missing.
+    for (const code of ['200', '500']) this.requests.inc({ target: this.id, code }, 0);
+    let owed = 0;
+    this.traffic = setInterval(() => {
+      owed += perSecond / 10;
+      for (; owed >= 1; owed--) this.requests.inc({ target: this.id, code: this.noisy().fails || !this.healthy() ? '500' : '200' });
+    }, 100);
+  }
+
   load(configKey: string, version: number, content: unknown, rollback = false): void {
     if (version === 0) this.running.delete(configKey);
     else this.running.set(configKey, { version, content });
@@ -135,6 +160,7 @@ export class SimTarget {
   }
 
   async stop(): Promise<void> {
+    if (this.traffic) clearInterval(this.traffic);
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
@@ -151,6 +177,10 @@ export class SimTarget {
       const status = this.faults?.failProbe() ? 503 : this.healthy() && !this.failHealth && !noise.fails ? 200 : 500;
       this.probes.push({ at: Date.now(), status });
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ id: this.id, healthy: status === 200 }));
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': this.metrics.contentType }).end(await this.metrics.metrics());
       return;
     }
     if (req.method === 'POST' && req.url === '/apply') {
@@ -207,6 +237,8 @@ export interface FleetOptions {
   faults?: FaultInjector;
   /** Latency noise and random errors on every target; target i draws from seed + i. */
   noise?: Noise;
+  /** Simulated requests each target serves a second, counted in its /metrics (none by default). */
+  trafficPerSecond?: number;
   /** Register the targets it names without a health URL: nothing can probe them. */
   withoutHealthUrl?: (id: string) => boolean;
 }
@@ -271,6 +303,7 @@ export class Fleet {
       });
       if (res.status !== 200) throw new Error(`registering ${t.id}: HTTP ${res.status} ${await res.text()}`);
     }
+    if (this.o.trafficPerSecond) for (const t of this.targets) t.startTraffic(this.o.trafficPerSecond);
     this.timer = setInterval(() => void this.pollOnce(), this.o.pollMs ?? 200);
   }
 

@@ -1,11 +1,20 @@
 /** The analysis block of a rollout request, and the pure wiring between it and the judge. */
 import { fieldName } from '../../api/http';
-import { judgeConfig, resumedStageState } from '../../domain/analysis';
+import { analysisApplies, judgeConfig, renderQuery, resumedStageState, samplesFromVector } from '../../domain/analysis';
 import { DEFAULT_HTTP_METRICS, RolloutAnalysis } from '../../domain/analysis-schemas';
 import { CreateRolloutRequest } from '../../domain/schemas';
 
 const base = { configKey: 'db', content: { a: 1 }, targets: { ids: ['h1'] } };
 const metric = (name: string, extra: Record<string, unknown> = {}) => ({ name, direction: 'increase_is_bad', tolerance: 0.1, ...extra });
+
+const Q = 'rate(errors_total{target=~"{{canary}}|{{baseline}}"}[1m])';
+const prom = (extra: Record<string, unknown> = {}) => ({
+  type: 'prometheus',
+  url: 'http://127.0.0.1:9090',
+  metrics: [metric('error_rate')],
+  queries: { error_rate: Q },
+  ...extra,
+});
 
 function firstIssue(analysis: unknown): string {
   const r = CreateRolloutRequest.safeParse({ ...base, analysis });
@@ -37,6 +46,39 @@ describe('the analysis block of CreateRolloutRequest', () => {
     ['alpha out of range', { checks: [{ type: 'http' }], alpha: 0.5 }, /^analysis\.alpha: /],
     ['a negative limit', { checks: [{ type: 'http' }], limits: { failureLimit: -1 } }, /^analysis\.limits\.failureLimit: /],
     ['an unknown field', { checks: [{ type: 'http' }], colour: 'red' }, /Unrecognized key: "colour"/],
+    ['a prometheus check', { checks: [prom()] }, 'ok'],
+    ['http and prometheus together', { checks: [{ type: 'http' }, prom()] }, 'ok'],
+    [
+      'a prometheus url that is not http',
+      { checks: [prom({ url: 'file:///etc/passwd' })] },
+      /^analysis\.checks\[0\]\.url: must be an http or https URL/,
+    ],
+    [
+      'a metric without a query',
+      { checks: [prom({ queries: {} })] },
+      /^analysis\.checks\[0\]\.queries\.error_rate: metric "error_rate" needs a query/,
+    ],
+    [
+      'a query without a metric',
+      { checks: [prom({ queries: { error_rate: Q, cpu: Q } })] },
+      /^analysis\.checks\[0\]\.queries\.cpu: no metric named "cpu"/,
+    ],
+    [
+      'a query that selects no targets',
+      { checks: [prom({ queries: { error_rate: 'up' } })] },
+      /^analysis\.checks\[0\]\.queries\.error_rate: must select the targets/,
+    ],
+    [
+      'a query too long',
+      { checks: [prom({ queries: { error_rate: Q + ' '.repeat(2000) } })] },
+      /^analysis\.checks\[0\]\.queries\.error_rate: /,
+    ],
+    ['a timeout too long', { checks: [prom({ timeoutMs: 120_000 })] }, /^analysis\.checks\[0\]\.timeoutMs: /],
+    [
+      'a target label that is not a label',
+      { checks: [prom({ targetLabel: 'a-b' })] },
+      /^analysis\.checks\[0\]\.targetLabel: must be a Prometheus label name/,
+    ],
   ];
   it.each(cases)('%s', (_name, analysis, expected) => {
     const got = firstIssue(analysis);
@@ -96,4 +138,46 @@ describe('resumedStageState', () => {
   it.each(cases)('%s', (_name, expected) => {
     expect(resumedStageState(held)).toMatchObject(expected);
   });
+});
+
+describe('analysisApplies', () => {
+  it.each([
+    ['nothing applied yet', 0, 10, false],
+    ['a canary with a baseline left', 4, 10, true],
+    ['the whole fleet: no baseline left', 10, 10, false],
+  ])('%s', (_name, upto, total, expected) => expect(analysisApplies(upto, total)).toBe(expected));
+});
+
+describe('renderQuery', () => {
+  it.each([
+    ['plain ids', 'x{t=~"{{canary}}"}', ['a', 'b'], ['c'], 'x{t=~"a|b"}'],
+    ['both sets', 'x{t=~"{{canary}}|{{baseline}}"}', ['a'], ['c', 'd'], 'x{t=~"a|c|d"}'],
+    // "." is any character to a regex: escaped, and the escape doubled inside the PromQL string
+    ['dots in ids', 'x{t=~"{{canary}}"}', ['web-1.eu'], [], 'x{t=~"web-1\\\\.eu"}'],
+    ['every occurrence', '{{canary}} / {{canary}}', ['a'], [], 'a / a'],
+  ])('%s', (_name, template, canary, baseline, expected) => expect(renderQuery(template, canary, baseline)).toBe(expected));
+});
+
+describe('samplesFromVector', () => {
+  const vector = (...series: [string | undefined, string][]) => ({
+    status: 'success',
+    data: { resultType: 'vector', result: series.map(([target, value]) => ({ metric: target ? { target } : {}, value: [1, value] })) },
+  });
+  it.each([
+    ['splits by the target label', vector(['a', '0.5'], ['c', '0.1']), { canary: [0.5], baseline: [0.1] }],
+    ['leaves out other targets and unlabelled series', vector(['z', '1'], [undefined, '2'], ['a', '3']), { canary: [3], baseline: [] }],
+    [
+      'NaN (a rate over no traffic) is a value the source could not produce',
+      vector(['a', 'NaN'], ['c', '+Inf']),
+      { canary: [null], baseline: [null] },
+    ],
+    ['an empty vector is no data', vector(), { canary: [], baseline: [] }],
+    ['a failed query is an error', { status: 'error', error: 'parse error' }, { error: 'prometheus: parse error' }],
+    [
+      'a matrix is an error',
+      { status: 'success', data: { resultType: 'matrix', result: [] } },
+      { error: 'the query must give an instant vector, not matrix' },
+    ],
+    ['no JSON is an error', undefined, { error: 'the answer is not JSON (or too large to read)' }],
+  ])('%s', (_name, answer, expected) => expect(samplesFromVector(answer, 'target', ['a', 'b'], ['c'])).toEqual(expected));
 });
