@@ -14,9 +14,13 @@ import {
   type HttpCheck,
   type HttpCheckMetric,
   type PrometheusCheck,
+  type WebhookCheck,
+  type WebhookRequest,
+  MAX_WEBHOOK_TARGET_IDS,
+  WebhookAnswer,
   type RolloutAnalysis,
 } from '../domain/analysis-schemas';
-import { judgeConfig, renderQuery, samplesFromVector } from '../domain/analysis';
+import { judgeConfig, renderQuery, samplesFromVector, webhookVerdict } from '../domain/analysis';
 import { judgeInterval } from '../domain/judge';
 import type { Store } from '../store/store';
 import { mapLimit, type HttpOutcome, type TargetHttp } from './http';
@@ -125,6 +129,24 @@ export function createAnalysisActivities({ store, targets, concurrency, promethe
     return out;
   }
 
+  /** Asks an external judge once: no retry within the interval, the next interval asks again. */
+  async function askWebhook(check: WebhookCheck, input: AnalyzeInput, canary: Side, baseline: Side) {
+    const body: WebhookRequest = {
+      rolloutId: input.rolloutId,
+      configKey: input.configKey,
+      version: input.version,
+      stage: input.stage,
+      interval: input.interval,
+      canary: { count: canary.ids.length, targetIds: canary.ids.slice(0, MAX_WEBHOOK_TARGET_IDS) },
+      baseline: { count: baseline.ids.length, targetIds: baseline.ids.slice(0, MAX_WEBHOOK_TARGET_IDS) },
+    };
+    const answer = await targets.deliver(check.url, body, { timeoutMs: check.timeoutMs, attempts: 1, backoffMs: 0 });
+    if (!answer.ok) return webhookVerdict(check, { error: answer.message ?? 'failed' });
+    const parsed = WebhookAnswer.safeParse(answer.body);
+    if (!parsed.success) return webhookVerdict(check, { error: 'the answer is not {verdict: pass|fail|inconclusive, reason}' });
+    return webhookVerdict(check, parsed.data);
+  }
+
   return {
     async analyzeInterval(input: AnalyzeInput): Promise<AnalysisOutcome> {
       const { canary, baseline, excluded } = await sides(input);
@@ -138,6 +160,9 @@ export function createAnalysisActivities({ store, targets, concurrency, promethe
         ]);
         Object.assign(samples, httpSamples(http, canaryOutcomes, baselineOutcomes));
       }
+      const webhooks = Promise.all(
+        input.analysis.checks.flatMap((check) => (check.type === 'webhook' ? [askWebhook(check, input, canary, baseline)] : [])),
+      );
       for (const check of input.analysis.checks)
         if (check.type === 'prometheus') Object.assign(samples, await prometheusSamples(check, canary, baseline));
       await store.putAnalysisInterval(input.rolloutId, input.upto, input.interval, samples);
@@ -158,7 +183,7 @@ export function createAnalysisActivities({ store, targets, concurrency, promethe
         canaryTargets: canary.urls.length,
         baselineTargets: baseline.urls.length,
         excluded,
-        result: judgeInterval(config, data),
+        result: judgeInterval(config, data, await webhooks),
       };
     },
   };

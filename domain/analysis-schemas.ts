@@ -293,7 +293,49 @@ export const PrometheusCheck = z
   .meta({ id: 'PrometheusCheck' });
 export type PrometheusCheck = z.infer<typeof PrometheusCheck>;
 
-export const AnalysisCheck = z.discriminatedUnion('type', [HttpCheck, PrometheusCheck]).meta({ id: 'AnalysisCheck' });
+/** An external judge's answer is read within this, by default; a slower one is inconclusive. */
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 5_000;
+/** Characters of an external judge's reason kept in the evidence. */
+export const MAX_WEBHOOK_REASON = 1000;
+/** Target ids of each side sent to an external judge, at most (with the full counts). */
+export const MAX_WEBHOOK_TARGET_IDS = 100;
+
+export const WebhookCheck = z
+  .object({
+    type: z.literal('webhook'),
+    name: MetricName.default('webhook').describe('How its verdict is named beside the metrics (unique across checks).'),
+    url: HttpUrl,
+    timeoutMs: z.number().int().min(100).max(30_000).default(DEFAULT_WEBHOOK_TIMEOUT_MS),
+    critical: z.boolean().default(true).describe('A failing critical verdict fails the interval whatever the score.'),
+  })
+  .strict()
+  .describe(
+    'POSTs the stage’s context (WebhookRequest) each interval to an external judge, which answers pass, fail or inconclusive with a reason (WebhookAnswer). A timeout, an error or any other answer is inconclusive, never a pass.',
+  )
+  .meta({ id: 'WebhookCheck' });
+export type WebhookCheck = z.infer<typeof WebhookCheck>;
+
+/** What an external judge receives. */
+export const WebhookRequest = z
+  .object({
+    rolloutId: z.string(),
+    configKey: z.string(),
+    version: z.number().int(),
+    stage: z.string(),
+    interval: z.number().int().nonnegative(),
+    canary: z.object({ count: z.number().int(), targetIds: z.array(z.string()).max(MAX_WEBHOOK_TARGET_IDS) }),
+    baseline: z.object({ count: z.number().int(), targetIds: z.array(z.string()).max(MAX_WEBHOOK_TARGET_IDS) }),
+  })
+  .meta({ id: 'WebhookRequest' });
+export type WebhookRequest = z.infer<typeof WebhookRequest>;
+
+/** What an external judge must answer (2xx, JSON). */
+export const WebhookAnswer = z
+  .object({ verdict: z.enum(['pass', 'fail', 'inconclusive']), reason: z.string().max(MAX_WEBHOOK_REASON) })
+  .meta({ id: 'WebhookAnswer' });
+export type WebhookAnswer = z.infer<typeof WebhookAnswer>;
+
+export const AnalysisCheck = z.discriminatedUnion('type', [HttpCheck, PrometheusCheck, WebhookCheck]).meta({ id: 'AnalysisCheck' });
 export type AnalysisCheck = z.infer<typeof AnalysisCheck>;
 
 /**
@@ -310,17 +352,21 @@ export const RolloutAnalysis = CanaryAnalysisConfig.omit({ metrics: true })
     const names = new Map<string, number>();
     let count = 0;
     analysis.checks.forEach((check, i) => {
-      check.metrics.forEach((metric, j) => {
+      const named =
+        check.type === 'webhook'
+          ? [{ name: check.name, path: ['checks', i, 'name'] }]
+          : check.metrics.map((metric, j) => ({ name: metric.name, path: ['checks', i, 'metrics', j, 'name'] }));
+      for (const { name, path } of named) {
         count += 1;
-        const first = names.get(metric.name);
+        const first = names.get(name);
         if (first !== undefined)
           ctx.addIssue({
             code: 'custom',
-            path: ['checks', i, 'metrics', j, 'name'],
-            message: `metric "${metric.name}" is already measured by check ${first}: names are unique across checks`,
+            path,
+            message: `metric "${name}" is already measured by check ${first}: names are unique across checks`,
           });
-        else names.set(metric.name, i);
-      });
+        else names.set(name, i);
+      }
     });
     if (count > MAX_CANARY_METRICS)
       ctx.addIssue({

@@ -7,12 +7,20 @@
  */
 /* eslint no-restricted-properties: ["error", {"object": "Math", "property": "random"}, {"object": "Date", "property": "now"}] */
 /* eslint no-restricted-globals: ["error", "Date", "setTimeout", "setInterval", "fetch", "process"] */
-import type { CanaryAnalysisConfig, CanaryIntervalSamples, CanaryStageState, RolloutAnalysis } from './analysis-schemas';
+import type {
+  CanaryAnalysisConfig,
+  CanaryIntervalSamples,
+  CanaryMetricVerdict,
+  CanaryStageState,
+  RolloutAnalysis,
+  WebhookAnswer,
+  WebhookCheck,
+} from './analysis-schemas';
 
 /** The judge's configuration: the rollout's settings, with every check's metrics in check order. */
 export function judgeConfig(analysis: RolloutAnalysis): CanaryAnalysisConfig {
   const { checks, limits: _limits, ...settings } = analysis;
-  return { ...settings, metrics: checks.flatMap((check) => check.metrics) };
+  return { ...settings, metrics: checks.flatMap((check) => (check.type === 'webhook' ? [] : check.metrics)) };
 }
 
 /**
@@ -75,4 +83,46 @@ export function samplesFromVector(
     else if (baseline.has(id)) out.baseline.push(sample);
   }
   return out;
+}
+
+/**
+ * An external judge's verdict as the judge scores it beside the metrics: what it answered, or
+ * inconclusive (reason `source_error`) when it could not be asked or gave no valid answer. Its
+ * evidence is its reason: it counted no samples of ours.
+ */
+export function webhookVerdict(
+  check: Pick<WebhookCheck, 'name' | 'critical'>,
+  answer: WebhookAnswer | { error: string },
+): CanaryMetricVerdict {
+  const evidence = {
+    canaryCount: 0,
+    baselineCount: 0,
+    canaryMedian: null,
+    baselineMedian: null,
+    effect: null,
+    interval: null,
+    confidenceLevel: 0,
+    pValue: null,
+    eValue: null,
+    intervalsObserved: 0,
+    threshold: { tolerance: 0, pValue: 0, eValue: 0 },
+    outliersRemoved: { canary: 0, baseline: 0 },
+  };
+  if ('error' in answer)
+    return {
+      name: check.name,
+      verdict: 'inconclusive',
+      critical: check.critical,
+      reason: 'source_error',
+      message: `the external judge could not be asked: ${answer.error}`,
+      evidence,
+    };
+  return {
+    name: check.name,
+    verdict: answer.verdict,
+    critical: check.critical,
+    reason: 'external_verdict',
+    message: `external judge: ${answer.verdict}: ${answer.reason}`,
+    evidence,
+  };
 }

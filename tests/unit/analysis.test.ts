@@ -1,7 +1,7 @@
 /** The analysis block of a rollout request, and the pure wiring between it and the judge. */
 import { fieldName } from '../../api/http';
-import { analysisApplies, judgeConfig, renderQuery, resumedStageState, samplesFromVector } from '../../domain/analysis';
-import { DEFAULT_HTTP_METRICS, RolloutAnalysis } from '../../domain/analysis-schemas';
+import { analysisApplies, judgeConfig, renderQuery, resumedStageState, samplesFromVector, webhookVerdict } from '../../domain/analysis';
+import { CanaryMetricVerdict, DEFAULT_HTTP_METRICS, RolloutAnalysis } from '../../domain/analysis-schemas';
 import { CreateRolloutRequest } from '../../domain/schemas';
 
 const base = { configKey: 'db', content: { a: 1 }, targets: { ids: ['h1'] } };
@@ -78,6 +78,18 @@ describe('the analysis block of CreateRolloutRequest', () => {
       'a target label that is not a label',
       { checks: [prom({ targetLabel: 'a-b' })] },
       /^analysis\.checks\[0\]\.targetLabel: must be a Prometheus label name/,
+    ],
+    ['a webhook check', { checks: [{ type: 'webhook', url: 'http://judge.internal/verdict' }] }, 'ok'],
+    ['a webhook without a url', { checks: [{ type: 'webhook' }] }, /^analysis\.checks\[0\]\.url: /],
+    [
+      'a webhook timeout too long',
+      { checks: [{ type: 'webhook', url: 'http://j/v', timeoutMs: 60_000 }] },
+      /^analysis\.checks\[0\]\.timeoutMs: /,
+    ],
+    [
+      'a webhook named like a metric',
+      { checks: [{ type: 'http' }, { type: 'webhook', name: 'errors', url: 'http://j/v' }] },
+      /^analysis\.checks\[1\]\.name: metric "errors" is already measured by check 0/,
     ],
   ];
   it.each(cases)('%s', (_name, analysis, expected) => {
@@ -180,4 +192,30 @@ describe('samplesFromVector', () => {
     ],
     ['no JSON is an error', undefined, { error: 'the answer is not JSON (or too large to read)' }],
   ])('%s', (_name, answer, expected) => expect(samplesFromVector(answer, 'target', ['a', 'b'], ['c'])).toEqual(expected));
+});
+
+describe('webhookVerdict', () => {
+  const check = { name: 'conversion', critical: true };
+  it.each([
+    [
+      'pass, with its reason',
+      { verdict: 'pass', reason: 'fine' },
+      { verdict: 'pass', reason: 'external_verdict', message: 'external judge: pass: fine' },
+    ],
+    [
+      'fail, with its reason',
+      { verdict: 'fail', reason: 'down 12%' },
+      { verdict: 'fail', reason: 'external_verdict', message: 'external judge: fail: down 12%' },
+    ],
+    ['inconclusive as answered', { verdict: 'inconclusive', reason: 'no orders' }, { verdict: 'inconclusive', reason: 'external_verdict' }],
+    [
+      'a timeout or an error is inconclusive, never a pass',
+      { error: 'timed out' },
+      { verdict: 'inconclusive', reason: 'source_error', message: 'the external judge could not be asked: timed out' },
+    ],
+  ] as const)('%s', (_name, answer, expected) => {
+    const verdict = webhookVerdict(check, answer);
+    expect(verdict).toMatchObject({ name: 'conversion', critical: true, ...expected });
+    expect(CanaryMetricVerdict.safeParse(verdict).success).toBe(true);
+  });
 });
