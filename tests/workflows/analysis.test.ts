@@ -21,8 +21,11 @@ afterAll(async () => {
 
 /** A healthy service's noise, as the issue describes the fleet: random latency, about 1% errors everywhere. */
 const NOISE: Omit<Noise, 'seed'> = { medianMs: 30, sigma: 0.3, errorRate: 0.01 };
-/** Healthy noisy rollouts per run of this file (the issue asks for at least 20), started this many at a time. */
-const NOISY_ROLLOUTS = 20;
+/**
+ * Healthy noisy rollouts per run of this file (the issue asks for at least 20), started this many at
+ * a time. TOLLGATE_ANALYSIS_ROLLOUTS runs more as a benchmark of the false-alarm rate.
+ */
+const NOISY_ROLLOUTS = Math.max(20, Number(process.env.TOLLGATE_ANALYSIS_ROLLOUTS ?? 20));
 const AT_ONCE = 10;
 
 /** Canary then everyone; the last stage has no baseline left and bakes under the health thresholds. */
@@ -74,36 +77,41 @@ function metricsOf(e: RolloutEvent): CanaryMetricVerdict[] {
 }
 
 describe('a healthy but noisy fleet', () => {
-  it(`is never rolled back: ${NOISY_ROLLOUTS} rollouts of good changes`, async () => {
-    // Given ten targets with random latency and about 1% errors on every version
-    n += 1;
-    const app = `noisy${n}`;
-    await stack.fleet({ push: 10, pull: 0, idPrefix: `${stack.taskQueue}-noisy`, labels: { app }, noise: { ...NOISE, seed: 1000 } });
-    // When good changes of as many config keys are rolled out under canary analysis, several at once
-    const outcomes: RolloutDetail[] = [];
-    for (let first = 0; first < NOISY_ROLLOUTS; first += AT_ONCE) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(AT_ONCE, NOISY_ROLLOUTS - first) }, (_, i) =>
-          create(analysisRequest(`${stack.taskQueue}-noisy${first + i}`, { app }, { good: first + i }, 4)),
-        ),
+  it(
+    `is never rolled back: ${NOISY_ROLLOUTS} rollouts of good changes`,
+    async () => {
+      // Given ten targets with random latency and about 1% errors on every version
+      n += 1;
+      const app = `noisy${n}`;
+      await stack.fleet({ push: 10, pull: 0, idPrefix: `${stack.taskQueue}-noisy`, labels: { app }, noise: { ...NOISE, seed: 1000 } });
+      // When good changes of as many config keys are rolled out under canary analysis, several at once
+      const outcomes: RolloutDetail[] = [];
+      for (let first = 0; first < NOISY_ROLLOUTS; first += AT_ONCE) {
+        const batch = await Promise.all(
+          Array.from({ length: Math.min(AT_ONCE, NOISY_ROLLOUTS - first) }, (_, i) =>
+            create(analysisRequest(`${stack.taskQueue}-noisy${first + i}`, { app }, { good: first + i }, 4)),
+          ),
+        );
+        outcomes.push(...(await Promise.all(batch.map((r) => untilState(r.id, ['completed', 'rolled_back', 'failed', 'paused'])))));
+      }
+      // Then none is rolled back, and each was judged with evidence
+      const count = (state: string) => outcomes.filter((r) => r.state === state).length;
+      console.log(
+        `noisy fleet: ${outcomes.length} rollouts: ${count('completed')} completed, ${count('paused')} held for a human, ${count('rolled_back')} rolled back`,
       );
-      outcomes.push(...(await Promise.all(batch.map((r) => untilState(r.id, ['completed', 'rolled_back', 'failed', 'paused'])))));
-    }
-    // Then none is rolled back, and each was judged with evidence
-    const count = (state: string) => outcomes.filter((r) => r.state === state).length;
-    console.log(
-      `noisy fleet: ${outcomes.length} rollouts: ${count('completed')} completed, ${count('paused')} held for a human, ${count('rolled_back')} rolled back`,
-    );
-    expect(count('rolled_back') + count('failed')).toBe(0);
-    expect(count('completed')).toBeGreaterThanOrEqual(NOISY_ROLLOUTS - 2);
-    for (const r of outcomes) {
-      const judged = analysisEvents(r);
-      expect(judged.length).toBeGreaterThanOrEqual(2);
-      const last = metricsOf(judged.at(-1)!);
-      expect(last.map((m) => m.name)).toEqual(['latency', 'errors']);
-      expect(last[0]!.evidence).toMatchObject({ canaryCount: expect.any(Number), baselineCount: expect.any(Number) });
-    }
-  }, 240_000);
+      expect(count('rolled_back') + count('failed')).toBe(0);
+      // A hold is not a false alarm (nothing is rolled back) but costs a human: at most 10% of them.
+      expect(count('completed')).toBeGreaterThanOrEqual(Math.floor(NOISY_ROLLOUTS * 0.9));
+      for (const r of outcomes) {
+        const judged = analysisEvents(r);
+        expect(judged.length).toBeGreaterThanOrEqual(2);
+        const last = metricsOf(judged.at(-1)!);
+        expect(last.map((m) => m.name)).toEqual(['latency', 'errors']);
+        expect(last[0]!.evidence).toMatchObject({ canaryCount: expect.any(Number), baselineCount: expect.any(Number) });
+      }
+    },
+    240_000 + NOISY_ROLLOUTS * 3_000,
+  );
 });
 
 describe('a canary 40% slower than its baseline, with no errors', () => {
