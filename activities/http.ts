@@ -99,6 +99,11 @@ export class TargetHttp {
     return this.request(url, 'GET', { accept: 'application/json' }, undefined, timeoutMs, false);
   }
 
+  /** GETs a JSON answer (a metrics query, say): parsed when it is JSON within the bounds, else `body` is undefined. */
+  getJson(url: string, timeoutMs: number): Promise<HttpOutcome> {
+    return this.request(url, 'GET', { accept: 'application/json' }, undefined, timeoutMs, true);
+  }
+
   /** POSTs a JSON body, retrying on failure (backoff doubles each attempt). */
   async deliver(url: string, payload: unknown, policy: DeliveryPolicy, headers: Record<string, string> = {}): Promise<HttpOutcome> {
     let last: HttpOutcome = { ok: false, latencyMs: 0, reason: 'connection', message: 'not attempted' };
@@ -153,12 +158,16 @@ export class TargetHttp {
       const timer = setTimeout(() => req.destroy(new TimeoutError('timed out')), timeoutMs);
       req.on('socket', (socket: Socket) => {
         // IP literals skip the lookup: check the address actually connected to as well.
-        socket.once('connect', () => {
+        const check = () => {
           const v = socket.remoteAddress
             ? addressVerdict(socket.remoteAddress, this.options.policy, allowedByName(target.hostname, this.options.policy))
             : { ok: true as const };
           if (!v.ok) req.destroy(new RefusedError(`refused: connected to ${v.reason}`));
-        });
+        };
+        // A kept-alive socket connected long ago: a listener for a connect that never comes again
+        // would only pile up on it, one per request.
+        if (socket.connecting) socket.once('connect', check);
+        else check();
       });
       req.on('error', (err) => finish(failed(err)));
       req.on('response', (res) => {

@@ -19,6 +19,7 @@ import { DEFAULT_OUTBOUND, mapLimit, TargetHttp, type DeliveryPolicy, type HttpO
 import { FreezeStore } from '../store/freeze';
 import { freezeHolds, type FreezeCheck } from '../domain/freeze-holds';
 import type { FreezeWindow } from '../domain/policy';
+import { createAnalysisActivities, type AnalyzeInput } from './analysis';
 
 export interface ActivityDeps {
   store: Store;
@@ -29,6 +30,8 @@ export interface ActivityDeps {
   outbound?: Partial<OutboundOptions>;
   /** Where alerts are POSTed (TOLLGATE_ALERT_WEBHOOK); without it they go to the worker's log. */
   alertWebhook?: string | undefined;
+  /** The Prometheus server of `prometheus` checks that name none (PROMETHEUS_URL). */
+  prometheusUrl?: string | undefined;
 }
 
 /** Push delivery: 5 s per request, 3 attempts, 250 ms then 500 ms apart. */
@@ -460,8 +463,10 @@ export function createActivities(deps: ActivityDeps) {
       return { summary, lastSeq: await store.lastEventSeq(rolloutId), lastRev: await store.lastRev(rolloutId) };
     },
   };
+  const analysis = createAnalysisActivities({ store, targets, concurrency, prometheusUrl: deps.prometheusUrl });
   return {
     ...activities,
+    analyzeInterval: keepAlive((input: AnalyzeInput) => analysis.analyzeInterval(input)),
     applyBatch: keepAlive((input: ApplyInput) => activities.applyBatch(input)),
     probeTargets: keepAlive((input: ProbeInput) => activities.probeTargets(input)),
     rollbackTargets: keepAlive((input: RollbackInput) => activities.rollbackTargets(input)),
@@ -469,3 +474,4 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+export type { AnalysisOutcome, AnalyzeInput } from './analysis';

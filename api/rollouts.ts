@@ -174,6 +174,7 @@ export class RolloutService {
       configKey: req.configKey,
       stages: req.stages,
       health: req.health,
+      ...(req.analysis !== undefined ? { analysis: req.analysis } : {}),
       onRegression: req.onRegression,
       rollback: req.rollback,
       description: req.description,

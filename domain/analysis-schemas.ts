@@ -200,3 +200,184 @@ export type StageDecision = z.infer<typeof StageDecision>;
 
 export const StageOutcome = z.enum(STAGE_OUTCOMES);
 export type StageOutcome = z.infer<typeof StageOutcome>;
+
+/* ---------- what a rollout asks for: checks that feed the judge ---------- */
+
+/** Checks per rollout: each is a source of metrics (or, later, of a verdict) queried every interval. */
+export const MAX_ANALYSIS_CHECKS = 5;
+
+/**
+ * What the `http` check measures on each target's health URL, per interval: `latency` (ms, of the
+ * probes that answered 2xx: a failed probe's latency says nothing of the service's) and `errors`
+ * (1 for a failed probe, 0 for a good one). The metric's name picks which.
+ */
+export const HTTP_CHECK_METRICS = ['latency', 'errors'] as const;
+export type HttpCheckMetric = (typeof HTTP_CHECK_METRICS)[number];
+
+export const DEFAULT_HTTP_METRICS: CanaryMetric[] = [
+  { name: 'latency', direction: 'increase_is_bad', tolerance: 0.1, critical: true, outliers: 'remove' },
+  { name: 'errors', direction: 'increase_is_bad', tolerance: 0, critical: true, outliers: 'keep' },
+];
+
+export const HttpCheck = z
+  .object({
+    type: z.literal('http'),
+    metrics: z
+      .array(CanaryMetric)
+      .min(1)
+      .max(HTTP_CHECK_METRICS.length)
+      .default(DEFAULT_HTTP_METRICS)
+      .superRefine((metrics, ctx) => {
+        metrics.forEach((metric, i) => {
+          if (!(HTTP_CHECK_METRICS as readonly string[]).includes(metric.name)) {
+            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `an http check measures ${HTTP_CHECK_METRICS.join(' or ')}` });
+          }
+        });
+      }),
+  })
+  .strict()
+  .describe(
+    "Probes every canary target's health URL and, at the same moment, up to 100 baseline targets' (still on the previous version): latency of the 2xx answers, and errors (1 per failed probe).",
+  )
+  .meta({ id: 'HttpCheck' });
+export type HttpCheck = z.infer<typeof HttpCheck>;
+
+/** A PromQL template, before the target sets are put in. */
+export const MAX_QUERY_LENGTH = 2000;
+/** A Prometheus query's answer is read within this, by default; a slower one is a source error. */
+export const DEFAULT_PROMETHEUS_TIMEOUT_MS = 5_000;
+/** Placeholders a PromQL template may use: regex alternations of target ids. */
+export const QUERY_PLACEHOLDERS = ['{{canary}}', '{{baseline}}'] as const;
+
+const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(2048);
+
+const PromQlTemplate = z
+  .string()
+  .min(1)
+  .max(MAX_QUERY_LENGTH)
+  .refine(
+    (query) => QUERY_PLACEHOLDERS.some((placeholder) => query.includes(placeholder)),
+    'must select the targets with {{canary}} or {{baseline}} (regex alternations of their ids, as in target=~"{{canary}}|{{baseline}}")',
+  );
+
+export const PrometheusCheck = z
+  .object({
+    type: z.literal('prometheus'),
+    url: HttpUrl.optional().describe("The Prometheus server's base URL; without it the worker's PROMETHEUS_URL."),
+    targetLabel: z
+      .string()
+      .regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/, 'must be a Prometheus label name')
+      .default('target')
+      .describe(
+        "The label of the result vector that holds a series' target id: it puts each value on the canary's side or the baseline's.",
+      ),
+    timeoutMs: z.number().int().min(100).max(60_000).default(DEFAULT_PROMETHEUS_TIMEOUT_MS),
+    metrics: z.array(CanaryMetric).min(1).max(MAX_CANARY_METRICS),
+    queries: z
+      .record(MetricName, PromQlTemplate)
+      .describe(
+        'One instant query per metric, run each interval with {{canary}} and {{baseline}} replaced by regex alternations of the target ids (escaped): one value per target.',
+      ),
+  })
+  .strict()
+  .superRefine((check, ctx) => {
+    check.metrics.forEach((metric) => {
+      if (check.queries[metric.name] === undefined)
+        ctx.addIssue({ code: 'custom', path: ['queries', metric.name], message: `metric "${metric.name}" needs a query` });
+    });
+    for (const name of Object.keys(check.queries)) {
+      if (!check.metrics.some((metric) => metric.name === name))
+        ctx.addIssue({ code: 'custom', path: ['queries', name], message: `no metric named "${name}"` });
+    }
+  })
+  .meta({ id: 'PrometheusCheck' });
+export type PrometheusCheck = z.infer<typeof PrometheusCheck>;
+
+/** An external judge's answer is read within this, by default; a slower one is inconclusive. */
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 5_000;
+/** Characters of an external judge's reason kept in the evidence. */
+export const MAX_WEBHOOK_REASON = 1000;
+/** Target ids of each side sent to an external judge, at most (with the full counts). */
+export const MAX_WEBHOOK_TARGET_IDS = 100;
+
+export const WebhookCheck = z
+  .object({
+    type: z.literal('webhook'),
+    name: MetricName.default('webhook').describe('How its verdict is named beside the metrics (unique across checks).'),
+    url: HttpUrl,
+    timeoutMs: z.number().int().min(100).max(30_000).default(DEFAULT_WEBHOOK_TIMEOUT_MS),
+    critical: z.boolean().default(true).describe('A failing critical verdict fails the interval whatever the score.'),
+  })
+  .strict()
+  .describe(
+    'POSTs the stage’s context (WebhookRequest) each interval to an external judge, which answers pass, fail or inconclusive with a reason (WebhookAnswer). A timeout, an error or any other answer is inconclusive, never a pass.',
+  )
+  .meta({ id: 'WebhookCheck' });
+export type WebhookCheck = z.infer<typeof WebhookCheck>;
+
+/** What an external judge receives. */
+export const WebhookRequest = z
+  .object({
+    rolloutId: z.string(),
+    configKey: z.string(),
+    version: z.number().int(),
+    stage: z.string(),
+    interval: z.number().int().nonnegative(),
+    canary: z.object({ count: z.number().int(), targetIds: z.array(z.string()).max(MAX_WEBHOOK_TARGET_IDS) }),
+    baseline: z.object({ count: z.number().int(), targetIds: z.array(z.string()).max(MAX_WEBHOOK_TARGET_IDS) }),
+  })
+  .meta({ id: 'WebhookRequest' });
+export type WebhookRequest = z.infer<typeof WebhookRequest>;
+
+/** What an external judge must answer (2xx, JSON). */
+export const WebhookAnswer = z
+  .object({ verdict: z.enum(['pass', 'fail', 'inconclusive']), reason: z.string().max(MAX_WEBHOOK_REASON) })
+  .meta({ id: 'WebhookAnswer' });
+export type WebhookAnswer = z.infer<typeof WebhookAnswer>;
+
+export const AnalysisCheck = z.discriminatedUnion('type', [HttpCheck, PrometheusCheck, WebhookCheck]).meta({ id: 'AnalysisCheck' });
+export type AnalysisCheck = z.infer<typeof AnalysisCheck>;
+
+/**
+ * Canary analysis of a rollout: the checks, the judge's settings (CanaryAnalysisConfig without its
+ * metrics, which come from the checks) and the limits every stage is held to.
+ */
+export const RolloutAnalysis = CanaryAnalysisConfig.omit({ metrics: true })
+  .extend({
+    checks: z.array(AnalysisCheck).min(1).max(MAX_ANALYSIS_CHECKS),
+    limits: CanaryStageLimits.default({ failureLimit: 0, inconclusiveLimit: 2 }),
+  })
+  .strict()
+  .superRefine((analysis, ctx) => {
+    const names = new Map<string, number>();
+    let count = 0;
+    analysis.checks.forEach((check, i) => {
+      const named =
+        check.type === 'webhook'
+          ? [{ name: check.name, path: ['checks', i, 'name'] }]
+          : check.metrics.map((metric, j) => ({ name: metric.name, path: ['checks', i, 'metrics', j, 'name'] }));
+      for (const { name, path } of named) {
+        count += 1;
+        const first = names.get(name);
+        if (first !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `metric "${name}" is already measured by check ${first}: names are unique across checks`,
+          });
+        else names.set(name, i);
+      }
+    });
+    if (count > MAX_CANARY_METRICS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['checks'],
+        message: `at most ${MAX_CANARY_METRICS} metrics across all checks (${count} given)`,
+      });
+  })
+  .meta({ id: 'RolloutAnalysis' });
+export type RolloutAnalysis = z.infer<typeof RolloutAnalysis>;
+
+/** Where a stage's analysis stands: the dashboard's view of the limits. */
+export const AnalysisStageStatus = CanaryStageState.extend({ stage: z.string() }).meta({ id: 'AnalysisStageStatus' });
+export type AnalysisStageStatus = z.infer<typeof AnalysisStageStatus>;

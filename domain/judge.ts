@@ -46,6 +46,7 @@ export const CANARY_REASONS = [
   'regression',
   'suspected_regression',
   'within_tolerance',
+  'external_verdict',
 ] as const;
 export const STAGE_DECISIONS = ['continue', 'rollback', 'hold'] as const;
 export const STAGE_OUTCOMES = ['promote', 'rollback', 'hold'] as const;
@@ -193,14 +194,19 @@ export function judgeMetric(metric: CanaryMetric, data: CanaryMetricData | undef
 export function judgeInterval(
   config: CanaryAnalysisConfig,
   data: Readonly<Record<string, CanaryMetricData | undefined>>,
+  /**
+   * Verdicts reached elsewhere (an external judge's), scored beside the metrics. They take no share
+   * of α: the false-alarm bound covers the statistical metrics only.
+   */
+  external: readonly CanaryMetricVerdict[] = [],
 ): CanaryAnalysisResult {
   const options: JudgeMetricOptions = {
-    alpha: config.alpha / config.metrics.length,
+    alpha: config.alpha / Math.max(1, config.metrics.length),
     confidenceLevel: config.confidenceLevel,
     minSamples: config.minSamples,
     mixingSd: config.mixingSd,
   };
-  const metrics = config.metrics.map((metric) => judgeMetric(metric, data[metric.name], options));
+  const metrics = [...config.metrics.map((metric) => judgeMetric(metric, data[metric.name], options)), ...external];
   const count = (verdict: CanaryVerdict) => metrics.filter((metric) => metric.verdict === verdict).length;
   const credit = count('pass');
   const conclusive = metrics.length - count('inconclusive');

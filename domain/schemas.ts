@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ProbeSummary } from './health';
 import { ROLLOUT_ACTIONS, ROLLOUT_STATES, STAGE_STATES } from './lifecycle';
+import { AnalysisStageStatus, RolloutAnalysis } from './analysis-schemas';
 
 /** Ids become parts of Redis keys and URLs: a closed alphabet, bounded, and no `..`. */
 export const ID_PATTERN = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -262,6 +263,9 @@ export const CreateRolloutRequest = z
     targets: TargetSelection,
     stages: Stages.default(DEFAULT_STAGES),
     health: HealthPolicy.default(HealthPolicy.parse({})),
+    analysis: RolloutAnalysis.optional().describe(
+      'Canary analysis: each interval the checks measure canary and baseline, and a statistical judge decides (docs/canary-analysis.md). Without it, `health` judges each interval by fixed thresholds, as in v1.',
+    ),
     onRegression: OnRegression.default('rollback'),
     rollback: RollbackPolicy.default(RollbackPolicy.parse({})),
     description: z.string().max(1000).optional(),
@@ -314,6 +318,7 @@ export const EVENT_TYPES = [
   'stage_completed',
   'regression_detected',
   'health_inconclusive',
+  'analysis',
   'paused',
   'resumed',
   'frozen',
@@ -368,6 +373,10 @@ export const RolloutSummary = z
     updatedTargets: z.number().int().nonnegative().describe('Targets assigned the new version and not restored.'),
     onRegression: OnRegression,
     health: HealthPolicy,
+    analysis: RolloutAnalysis.optional().describe('The canary analysis asked for, with its defaults filled in.'),
+    analysisStage: AnalysisStageStatus.optional().describe(
+      "The current stage's analysis so far: intervals judged, failures, inconclusive intervals and the latest verdict.",
+    ),
     rollback: RollbackPolicy.optional().describe('Absent on rollouts created before the policy existed: the defaults apply.'),
     description: z.string().optional(),
     submittedBy: z.string().optional().describe('The token (or single-sign-on subject) that submitted it.'),

@@ -1,5 +1,6 @@
 /** The summary a rollout starts with, before its workflow has planned it. Pure. */
 import { allowedActions } from './lifecycle';
+import type { RolloutAnalysis } from './analysis-schemas';
 import type { HealthPolicy, OnRegression, RollbackPolicy, RolloutSummary, Stage } from './schemas';
 
 export interface NewRollout {
@@ -7,6 +8,8 @@ export interface NewRollout {
   configKey: string;
   stages: Stage[];
   health: HealthPolicy;
+  /** Canary analysis; absent: health thresholds judge each interval, as in v1. */
+  analysis?: RolloutAnalysis | undefined;
   onRegression: OnRegression;
   rollback?: RollbackPolicy | undefined;
   description?: string | undefined;
@@ -41,6 +44,7 @@ export function initialSummary(r: NewRollout, workflowId: string): RolloutSummar
     updatedTargets: 0,
     onRegression: r.onRegression,
     health: r.health,
+    ...(r.analysis !== undefined ? { analysis: r.analysis } : {}),
     ...(r.rollback !== undefined ? { rollback: r.rollback } : {}),
     ...(r.description !== undefined ? { description: r.description } : {}),
     ...(r.submittedBy !== undefined ? { submittedBy: r.submittedBy } : {}),

@@ -83,6 +83,11 @@ export const Env = z.object({
     .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
     .or(z.literal('').transform(() => undefined))
     .optional(),
+  /** Worker: the Prometheus server of canary analysis's `prometheus` checks that name no URL of their own. */
+  PROMETHEUS_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
+    .or(z.literal('').transform(() => undefined))
+    .optional(),
   /** API: the bootstrap admin token's secret. Unset: the first start generates one and prints it once. */
   TOLLGATE_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').max(512).optional(),
   /** API: single sign-on. With an issuer, JWTs it signs are accepted beside Tollgate's tokens. */

@@ -3,7 +3,7 @@
 //
 // Jest's environment: TEMPORAL_ADDRESS, TEMPORAL_CLI (path, or empty when the SDK had to download
 // the server), REDIS_URL, TOLLGATE_WORKFLOW_BUNDLE, TOLLGATE_DIST, CHROMIUM_PATH (Debian's chromium,
-// installed with apt-get when missing).
+// installed with apt-get when missing), PROMETHEUS_PATH (Debian's prometheus, likewise).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,6 +26,7 @@ import {
   startTemporalDevServer,
 } from './setup/setup.mjs';
 import { ensureChromium } from './setup/chromium.mjs';
+import { ensurePrometheus } from './setup/prometheus.mjs';
 
 // Temporal's own warnings would interleave with Jest's report; they go to a file kept after the run.
 const TEMPORAL_LOG = path.join(REPO_ROOT, 'test-artifacts', 'temporal.log');
@@ -72,6 +73,7 @@ async function main() {
   await step('build', ensureBuild);
   const cli = await step('Temporal CLI', () => ensureTemporalCli());
   const chromium = await step('Chromium (browser tests)', () => ensureChromium());
+  const prometheus = await step('Prometheus (canary analysis tests)', () => ensurePrometheus());
   const redis = await step('Redis', () => ensureRedis());
   cleanup.push(redis.stop);
 
@@ -96,6 +98,7 @@ async function main() {
       TOLLGATE_WORKFLOW_BUNDLE: WORKFLOW_BUNDLE,
       TOLLGATE_DIST: DIST_DIR,
       CHROMIUM_PATH: chromium ?? '',
+      PROMETHEUS_PATH: prometheus ?? '',
     },
   });
   const code = await exitCode(jest);

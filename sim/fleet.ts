@@ -6,18 +6,40 @@
  * Health follows the config it runs: content with `"healthy": false` makes /health answer 500,
  * and `"latencyMs": N` delays each answer, so a bad change really makes targets sick. Content
  * with `"loadable": false` is refused: push targets answer 500, pull targets keep their version.
+ *
+ * A noisy fleet (`noise`) answers /health after a lognormal delay and fails a small share of probes
+ * at random, from a seed, on every version alike; content with `"latencyFactor": 1.4` makes a
+ * target 40% slower than that, and `"errorFactor": 5` makes it fail five times as often.
+ *
+ * Every target serves Prometheus metrics at /metrics (prom-client): `sim_requests_total{target,
+ * code}` counts the requests it served. With `trafficPerSecond`, each target serves that many
+ * simulated requests a second, failing as its noise and config say: a metric source for canary
+ * analysis without a load generator.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FaultInjector } from './faults';
+import { Counter, Registry } from 'prom-client';
+import { seededRandom, type FaultInjector } from './faults';
 
 export type Delivery = 'push' | 'pull';
+
+/** A healthy service's noise: what a real fleet looks like without any change. */
+export interface Noise {
+  /** Median /health latency, ms. */
+  medianMs: number;
+  /** Spread of the lognormal latency (sd of its log): 0.3 puts 95% within ×0.55…×1.8 of the median. */
+  sigma: number;
+  /** Share of /health answers that are 500 whatever the config. */
+  errorRate: number;
+  seed: number;
+}
 
 export interface SimTargetOptions {
   id: string;
   delivery: Delivery;
   labels?: Record<string, string>;
   faults?: FaultInjector | undefined;
+  noise?: Noise | undefined;
 }
 
 /** What a push target received, as it arrives (before any apply delay). */
@@ -58,6 +80,16 @@ export class SimTarget {
   /** Called as each apply request arrives; drills use it to strike at a known moment. */
   onApply?: (req: ApplyRequest, target: SimTarget) => void;
   private readonly faults: FaultInjector | undefined;
+  private readonly noise: Noise | undefined;
+  private readonly random: () => number;
+  readonly metrics = new Registry();
+  private readonly requests = new Counter({
+    name: 'sim_requests_total',
+    help: 'Requests the simulated target served, by status code.',
+    labelNames: ['target', 'code'],
+    registers: [this.metrics],
+  });
+  private traffic?: NodeJS.Timeout;
   private server?: Server;
   port = 0;
 
@@ -66,6 +98,8 @@ export class SimTarget {
     this.delivery = o.delivery;
     this.labels = o.labels ?? {};
     this.faults = o.faults;
+    this.noise = o.noise;
+    this.random = seededRandom(o.noise?.seed ?? 1);
   }
 
   get url(): string {
@@ -88,6 +122,31 @@ export class SimTarget {
     return Math.max(0, ...this.contents().map((c) => Number((c as { latencyMs?: unknown } | null)?.latencyMs ?? 0) || 0));
   }
 
+  /** The largest of a numeric field over the configs it runs (1 when none sets it). */
+  private factor(field: 'latencyFactor' | 'errorFactor'): number {
+    return Math.max(1, ...this.contents().map((c) => Number((c as Record<string, unknown> | null)?.[field] ?? 1) || 1));
+  }
+
+  /** This answer's noise: its delay and whether it fails, from the target's seeded source. */
+  private noisy(): { delayMs: number; fails: boolean } {
+    if (!this.noise) return { delayMs: 0, fails: false };
+    // Box-Muller: one standard normal from two uniforms.
+    const normal = Math.sqrt(-2 * Math.log(1 - this.random())) * Math.cos(2 * Math.PI * this.random());
+    const delayMs = this.noise.medianMs * Math.exp(this.noise.sigma * normal) * this.factor('latencyFactor');
+    return { delayMs, fails: this.random() < this.noise.errorRate * this.factor('errorFactor') };
+  }
+
+  /** Serves `perSecond` simulated requests a second (in ticks of 100 ms), counted in /metrics. */
+  startTraffic(perSecond: number): void {
+    // Both series exist from the start, as a service that pre-declares its labels: a rate of errors is 0, not missing.
+    for (const code of ['200', '500']) this.requests.inc({ target: this.id, code }, 0);
+    let owed = 0;
+    this.traffic = setInterval(() => {
+      owed += perSecond / 10;
+      for (; owed >= 1; owed--) this.requests.inc({ target: this.id, code: this.noisy().fails || !this.healthy() ? '500' : '200' });
+    }, 100);
+  }
+
   load(configKey: string, version: number, content: unknown, rollback = false): void {
     if (version === 0) this.running.delete(configKey);
     else this.running.set(configKey, { version, content });
@@ -101,6 +160,7 @@ export class SimTarget {
   }
 
   async stop(): Promise<void> {
+    if (this.traffic) clearInterval(this.traffic);
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
@@ -111,11 +171,16 @@ export class SimTarget {
       return;
     }
     if (req.method === 'GET' && req.url === '/health') {
-      const latency = this.latencyMs();
+      const noise = this.noisy();
+      const latency = this.latencyMs() + noise.delayMs;
       if (latency > 0) await new Promise((r) => setTimeout(r, latency));
-      const status = this.faults?.failProbe() ? 503 : this.healthy() && !this.failHealth ? 200 : 500;
+      const status = this.faults?.failProbe() ? 503 : this.healthy() && !this.failHealth && !noise.fails ? 200 : 500;
       this.probes.push({ at: Date.now(), status });
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ id: this.id, healthy: status === 200 }));
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': this.metrics.contentType }).end(await this.metrics.metrics());
       return;
     }
     if (req.method === 'POST' && req.url === '/apply') {
@@ -170,6 +235,12 @@ export interface FleetOptions {
   pollMs?: number;
   /** Random apply and probe failures, shared by every target (one seed reproduces the run). */
   faults?: FaultInjector;
+  /** Latency noise and random errors on every target; target i draws from seed + i. */
+  noise?: Noise;
+  /** Simulated requests each target serves a second, counted in its /metrics (none by default). */
+  trafficPerSecond?: number;
+  /** Register the targets it names without a health URL: nothing can probe them. */
+  withoutHealthUrl?: (id: string) => boolean;
 }
 
 /** Starts the targets, registers them with Tollgate, and runs the pull loops. */
@@ -180,13 +251,26 @@ export class Fleet {
 
   constructor(readonly o: FleetOptions) {
     const prefix = o.idPrefix ?? 'sim';
+    const noise = (i: number) => (o.noise ? { ...o.noise, seed: o.noise.seed + i } : undefined);
     for (let i = 0; i < o.push; i++)
       this.targets.push(
-        new SimTarget({ id: `${prefix}-push-${i}`, delivery: 'push', labels: { ...o.labels, delivery: 'push' }, faults: o.faults }),
+        new SimTarget({
+          id: `${prefix}-push-${i}`,
+          delivery: 'push',
+          labels: { ...o.labels, delivery: 'push' },
+          faults: o.faults,
+          noise: noise(i),
+        }),
       );
     for (let i = 0; i < o.pull; i++)
       this.targets.push(
-        new SimTarget({ id: `${prefix}-pull-${i}`, delivery: 'pull', labels: { ...o.labels, delivery: 'pull' }, faults: o.faults }),
+        new SimTarget({
+          id: `${prefix}-pull-${i}`,
+          delivery: 'pull',
+          labels: { ...o.labels, delivery: 'pull' },
+          faults: o.faults,
+          noise: noise(o.push + i),
+        }),
       );
   }
 
@@ -209,7 +293,7 @@ export class Fleet {
     for (const t of this.targets) {
       const body = {
         labels: t.labels,
-        healthUrl: `${t.url}/health`,
+        ...(this.o.withoutHealthUrl?.(t.id) ? {} : { healthUrl: `${t.url}/health` }),
         ...(t.delivery === 'push' ? { applyUrl: `${t.url}/apply` } : {}),
       };
       const res = await fetch(`${this.o.apiUrl}/v1/targets/${t.id}`, {
@@ -219,6 +303,7 @@ export class Fleet {
       });
       if (res.status !== 200) throw new Error(`registering ${t.id}: HTTP ${res.status} ${await res.text()}`);
     }
+    if (this.o.trafficPerSecond) for (const t of this.targets) t.startTraffic(this.o.trafficPerSecond);
     this.timer = setInterval(() => void this.pollOnce(), this.o.pollMs ?? 200);
   }
 

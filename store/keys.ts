@@ -38,6 +38,8 @@ export function keys(prefix: string) {
     rolloutEvents: (id: string) => k(`rollout:${id}:events`),
     rolloutEventSeq: (id: string) => k(`rollout:${id}:seq`),
     rolloutHealth: (id: string) => k(`rollout:${id}:health`),
+    /** interval index → one interval's canary and baseline samples per metric (JSON), for the targets [0, upto) on the new version. */
+    rolloutAnalysis: (id: string, upto: number) => k(`rollout:${id}:analysis:${upto}`),
     /** The rollout's live stream (Redis Stream): its events and health samples. */
     rolloutStream: (id: string) => k(`rollout:${id}:stream`),
 

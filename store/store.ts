@@ -369,6 +369,22 @@ export class Store {
       .exec();
   }
 
+  /**
+   * Keeps one interval's analysis samples of the canary set [0, upto). Written by interval index,
+   * so an activity that runs the interval again replaces its samples instead of adding a second copy.
+   */
+  async putAnalysisInterval(rolloutId: string, upto: number, interval: number, samples: unknown): Promise<void> {
+    await this.redis.hset(this.k.rolloutAnalysis(rolloutId, upto), String(interval), JSON.stringify(samples));
+  }
+
+  /** The latest `max` intervals up to and including `last`, oldest first. */
+  async analysisIntervals(rolloutId: string, upto: number, last: number, max: number): Promise<unknown[]> {
+    const indexes = Array.from({ length: Math.min(max, last + 1) }, (_, i) => String(last - Math.min(max, last + 1) + 1 + i));
+    if (indexes.length === 0) return [];
+    const raw = await this.redis.hmget(this.k.rolloutAnalysis(rolloutId, upto), ...indexes);
+    return raw.flatMap((json) => (json === null ? [] : [JSON.parse(json) as unknown]));
+  }
+
   /* ---------- rollouts: reads (API) ---------- */
 
   async rolloutSummary(rolloutId: string): Promise<RolloutSummary | null> {

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     activityDeps: {
       store: new Store(redis, env.TOLLGATE_REDIS_PREFIX),
       alertWebhook: env.TOLLGATE_ALERT_WEBHOOK,
+      prometheusUrl: env.PROMETHEUS_URL,
       outbound: { policy: env.TOLLGATE_TARGET_ALLOW, maxResponseBytes: env.TOLLGATE_MAX_TARGET_RESPONSE },
     },
     workflowBundlePath: env.TOLLGATE_WORKFLOW_BUNDLE ?? join(__dirname, '..', 'workflow-bundle.js'),

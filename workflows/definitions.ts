@@ -7,6 +7,7 @@ import type { RolloutAction } from '../domain/lifecycle';
 import type { RolloutSummary } from '../domain/schemas';
 import type { NewRollout } from '../domain/summary';
 import type { FreezeHold, RolloutPolicy } from '../domain/policy';
+import type { CanaryStageState } from '../domain/analysis-schemas';
 
 export const DEFAULT_TASK_QUEUE = 'tollgate-rollouts';
 
@@ -51,6 +52,11 @@ export interface RolloutCursor {
   inconclusive?: number;
   /** Held because the whole fleet, not the change, is failing. */
   heldInconclusive?: boolean;
+  /**
+   * Canary analysis of the targets [0, upto) on the new version: the stage's run of verdicts. A new
+   * canary set (the next stage applied) starts a new one.
+   */
+  analysis?: { upto: number; state: CanaryStageState };
   /** Targets that had not confirmed the new version at the last probe. */
   pending?: number;
   /** Held before the current stage by these freezes (absent or empty: not frozen). */

@@ -24,6 +24,8 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities, AlertResult, ApplyResult, FinalizeInput, TargetFailure } from '../activities';
+import { analysisApplies, resumedStageState } from '../domain/analysis';
+import { concludeStage, INITIAL_STAGE_STATE, nextStageVerdict } from '../domain/judge';
 import { nextHealth, nextInconclusive, type IntervalAssessment, type ProbeSummary } from '../domain/health';
 import { actionsFor, FROZEN_REASON_PREFIX, isFrozenHold, isTerminal, type RolloutState } from '../domain/lifecycle';
 import { describeHolds, uncoveredHolds } from '../domain/freeze-holds';
@@ -306,6 +308,7 @@ class RolloutRun {
         this.c.heldForRegression = false;
         this.c.inconclusive = 0;
         this.c.heldInconclusive = false;
+        if (this.c.analysis) this.c.analysis = { ...this.c.analysis, state: resumedStageState(this.c.analysis.state) };
         this.setState('running', null);
         break;
       case 'rollback':
@@ -565,8 +568,12 @@ class RolloutRun {
     let probed = false;
     for (;;) {
       const running = this.s.state === 'running';
-      if (kind === 'bake' && running && c.bakeRemainingMs <= 0 && probed && (this.verdictSettled() || !patched(Patch.bakeEndsSettled)))
-        return;
+      if (kind === 'bake' && running && c.bakeRemainingMs <= 0 && probed) {
+        // Runs without `analysis` (every run from before it) take the branch they always took.
+        if (this.analyzed()) {
+          if (await this.concludeAnalysis()) return;
+        } else if (this.verdictSettled() || !patched(Patch.bakeEndsSettled)) return;
+      }
       if (kind === 'gate' && running && !c.awaitingApproval) return;
       if (kind === 'hold' && running) return;
 
@@ -581,7 +588,9 @@ class RolloutRun {
       probed = true;
       const baking = kind === 'bake' && this.s.state === 'running';
       // Past its time with an unsettled verdict, a bake keeps probing at the normal interval.
-      const overtime = baking && c.bakeRemainingMs <= 0 && !this.verdictSettled() && patched(Patch.bakeEndsSettled);
+      // Under analysis, a bake past its time is waiting for a verdict that allows promotion.
+      const overtime =
+        baking && c.bakeRemainingMs <= 0 && (this.analyzed() ? true : !this.verdictSettled() && patched(Patch.bakeEndsSettled));
       const wait = (baking && !overtime ? Math.min(intervalMs, c.bakeRemainingMs) : intervalMs) - (Date.now() - started);
       if (!live && !baking) await condition(() => this.nudged);
       else if (wait > 0) await condition(() => this.nudged, wait);
@@ -678,6 +687,7 @@ class RolloutRun {
   }
 
   private async probeOnce(): Promise<void> {
+    if (this.analyzed()) return this.analyzeOnce();
     const stage = this.s.currentStage ?? 'unknown';
     const sample: ProbeSummary = await probing.probeTargets({
       rolloutId: this.s.id,
@@ -710,6 +720,88 @@ class RolloutRun {
         sample,
       });
     }
+  }
+
+  /** Canary analysis judges this stage: it was asked for, and a baseline is left to compare with. */
+  private analyzed(): boolean {
+    return this.s.analysis !== undefined && analysisApplies(this.c.appliedUpTo, this.s.totalTargets);
+  }
+
+  /**
+   * One interval of canary analysis: the activity samples canary and baseline and judges the stage
+   * so far; the stage's limits (judge.ts) turn the verdict into continue, roll back or hold.
+   */
+  private async analyzeOnce(): Promise<void> {
+    const analysis = this.s.analysis!;
+    const c = this.c;
+    const stage = this.s.currentStage ?? 'unknown';
+    const run = c.analysis?.upto === c.appliedUpTo ? c.analysis : { upto: c.appliedUpTo, state: INITIAL_STAGE_STATE };
+    const outcome = await probing.analyzeInterval({
+      rolloutId: this.s.id,
+      configKey: this.s.configKey,
+      version: this.s.version!,
+      stage,
+      upto: c.appliedUpTo,
+      interval: run.state.intervals,
+      timeoutMs: this.s.health.timeoutMs,
+      analysis,
+    });
+    const step = nextStageVerdict(run.state, outcome.result, analysis.limits);
+    c.analysis = { upto: run.upto, state: step.state };
+    this.s.analysisStage = { stage, ...step.state };
+    const { result } = outcome;
+    this.emit(
+      'analysis',
+      `interval ${step.state.intervals}: ${result.verdict} (score ${result.score}): ${result.message}`,
+      {
+        verdict: result.verdict,
+        score: result.score,
+        decision: step.decision,
+        canaryTargets: outcome.canaryTargets,
+        baselineTargets: outcome.baselineTargets,
+        excluded: outcome.excluded,
+        stageState: step.state,
+        limits: analysis.limits,
+        metrics: result.metrics,
+      },
+      stage,
+    );
+    await this.commit();
+    if (step.decision === 'rollback') {
+      await this.regression(`canary analysis: ${result.message}`, { source: 'analysis', stageState: step.state, result });
+    } else if (step.decision === 'hold') {
+      await this.holdForAnalysis(
+        `${step.state.inconclusive} inconclusive intervals, more than the ${analysis.limits.inconclusiveLimit} allowed: ${result.message}`,
+      );
+    }
+  }
+
+  /**
+   * At the end of a bake under analysis: true when the stage may promote. A stage with no verdict
+   * yet keeps probing; one that ended inconclusive or marginal holds for a human, never promotes.
+   */
+  private async concludeAnalysis(): Promise<boolean> {
+    const state = this.c.analysis?.upto === this.c.appliedUpTo ? this.c.analysis.state : null;
+    if (!state || state.lastVerdict === null) return false;
+    const outcome = concludeStage(state, this.s.analysis!.limits);
+    if (outcome === 'promote') return true;
+    if (outcome === 'rollback') {
+      await this.regression(`canary analysis: ${state.failures} failed intervals`, { source: 'analysis', stageState: state });
+      if (this.rollbackRequest) throw new CancelledFailure('rollback requested');
+    } else {
+      await this.holdForAnalysis(`the bake ended on a ${state.lastVerdict} verdict: promotion needs a pass`);
+    }
+    return false;
+  }
+
+  /** The analysis cannot tell: held for a human (once per hold), whatever the regression policy. */
+  private async holdForAnalysis(why: string): Promise<void> {
+    if (this.c.heldInconclusive || this.rollbackRequest) return;
+    const stage = this.s.currentStage ?? undefined;
+    this.c.heldInconclusive = true;
+    this.setState('paused', `inconclusive: ${why}`);
+    this.emit('paused', `held for a human: ${why}; resume to go on, rollback to restore`, { source: 'analysis' }, stage);
+    await this.commit();
   }
 
   /**

@@ -284,6 +284,41 @@ describe('dashboard', () => {
     await screenshot('dashboard-regression');
   });
 
+  it('shows canary analysis: the evidence of each metric as a table and canary against baseline as a chart', async () => {
+    // Given a rollout judged by canary analysis
+    const r = await create({
+      configKey: `${key}-analysis`,
+      content: { pool: 32 },
+      targets: { selector },
+      stages: [
+        { name: 'canary', percent: 50, bakeSeconds: 3 },
+        { name: 'full', percent: 100, bakeSeconds: 1 },
+      ],
+      health: { intervalSeconds: 0.5, timeoutMs: 1000, maxErrorRate: 0, failureThreshold: 2 },
+      analysis: { checks: [{ type: 'http' }], minSamples: 2 },
+    });
+    await page.goto(`${base}/rollouts/${r.id}`);
+    // Then its page shows the latest verdict with, per metric, the samples, medians and test statistics
+    const row = (metric: string) => page.locator(`[data-testid="analysis-table"] tr[data-metric="${metric}"]`);
+    await row('latency').waitFor({ timeout: 30_000 });
+    await page.waitForFunction(
+      `(() => { const cells = document.querySelectorAll('[data-testid="analysis-table"] tr[data-metric="latency"] td'); return cells.length > 3 && Number(cells[2].textContent) >= 2; })()`,
+      undefined,
+      { timeout: 30_000 },
+    );
+    const latency = await row('latency').locator('td').allTextContents();
+    expect(latency[0]).toBe('latency (critical)');
+    expect(Number(latency[2])).toBeGreaterThanOrEqual(2);
+    expect(Number(latency[3])).toBeGreaterThanOrEqual(2);
+    expect(latency[8]).toMatch(/ \/ 200$/);
+    expect(await row('errors').count()).toBe(1);
+    expect(await page.locator('[data-testid="analysis-verdict"]').textContent()).toMatch(/^canary: /);
+    // And a chart of canary against baseline
+    expect(await page.locator('[data-testid="analysis-chart"] canvas').count()).toBeGreaterThan(0);
+    await screenshot('dashboard-analysis');
+    await page.waitForSelector('.rollout-head [data-testid="state"][data-state="completed"]', { timeout: 60_000 });
+  });
+
   it('lists rollouts with their stage progress, live, and says when the stream drops', async () => {
     // Given the list page
     await page.goto(`${base}/`);

@@ -23,6 +23,8 @@ const REQUIRED = [
   'waves',
   'frozen-resumed',
   'frozen-override',
+  'analysis-regression',
+  'analysis-held',
 ];
 
 beforeAll(() => {

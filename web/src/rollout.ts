@@ -8,6 +8,7 @@
 import type { RolloutAction } from '../../domain/lifecycle';
 import type { RolloutEvent, RolloutEventType, RolloutSummary } from '../../domain/schemas';
 import { act, ApiError, configContent, getHealth, getRollout, refusal, review, type RolloutDetail, type StageSample } from './api';
+import { AnalysisPanel } from './analysis';
 import { StageChart } from './chart';
 import { diffLines, diffStats, prettyJson } from './diff';
 import { dateTime, duration, h, onFrame, replace, time } from './dom';
@@ -101,6 +102,7 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
   const stagesEl = h('section', { class: 'card' });
   const healthGrid = h('div', { class: 'charts' });
   const healthEl = h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', {}, 'Health per stage')), healthGrid);
+  const analysisPanel = new AnalysisPanel();
   const targetsEl = h('section', { class: 'card' });
   const policyEl = h('section', { class: 'card', 'data-testid': 'key-policy' });
   const eventsEl = h('section', { class: 'card' });
@@ -123,6 +125,7 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
     header,
     reviewEl,
     stagesEl,
+    analysisPanel.el,
     healthEl,
     h('div', { class: 'two-col' }, h('div', {}, targetsEl), h('div', {}, peopleEl, eventsEl)),
     diffEl,
@@ -583,6 +586,10 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
     renderReview(detail);
     renderPeople(detail);
     renderStages(detail);
+    analysisPanel.update(
+      detail,
+      [...events.values()].sort((a, b) => a.seq - b.seq),
+    );
     renderHealth(detail);
     renderTargets(detail);
     renderEvents();
@@ -638,5 +645,6 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
     clearInterval(ticker);
     clearTimeout(refreshTimer);
     for (const c of charts.values()) c.destroy();
+    analysisPanel.destroy();
   };
 }
