@@ -13,7 +13,8 @@ import { createRedis } from '../../runtime/redis';
 import { Store } from '../../store/store';
 import { Fleet, type FleetOptions } from '../../sim/fleet';
 import { createWorker } from '../../worker/create-worker';
-import { testEnv, testToken, uniqueName } from './env';
+import { testEnv, testToken, uniqueName, waitFor } from './env';
+import type { RolloutDetail, RolloutSummary } from '../../domain/schemas';
 import type { Role, TargetScope } from '../../domain/access';
 import { TokenStore } from '../../store/tokens';
 
@@ -34,6 +35,11 @@ export interface Stack {
   api<T = unknown>(method: string, path: string, body?: unknown, init?: ApiInit): Promise<ApiResponse<T>>;
   /** Creates a token with the admin token and returns its secret. */
   token(name: string, role: Role, targets?: TargetScope): Promise<string>;
+  /** `POST /v1/rollouts` that must answer 201. */
+  createRollout(body: Record<string, unknown>): Promise<RolloutSummary>;
+  rollout(id: string): Promise<RolloutDetail>;
+  /** Polls a rollout until `ok` holds for it. */
+  untilRollout(id: string, what: string, ok: (r: RolloutDetail) => boolean, timeoutMs: number, everyMs?: number): Promise<RolloutDetail>;
   stop(): Promise<void>;
 }
 
@@ -157,6 +163,25 @@ export async function startStack(name = 'stack', options: StackOptions = {}): Pr
       const r = await stack.api<{ token: string }>('POST', '/v1/tokens', { name, role, ...(targets ? { targets } : {}) });
       if (r.status !== 201) throw new Error(`POST /v1/tokens: HTTP ${r.status} ${JSON.stringify(r.body)}`);
       return r.body.token;
+    },
+    async createRollout(body) {
+      const res = await stack.api<RolloutSummary>('POST', '/v1/rollouts', body);
+      if (res.status !== 201) throw new Error(`POST /v1/rollouts: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    },
+    async rollout(id) {
+      return (await stack.api<RolloutDetail>('GET', `/v1/rollouts/${id}`)).body;
+    },
+    untilRollout(id, what, ok, timeoutMs, everyMs = 100) {
+      return waitFor(
+        `rollout ${id}: ${what}`,
+        async () => {
+          const r = await stack.rollout(id);
+          return ok(r) ? r : undefined;
+        },
+        timeoutMs,
+        everyMs,
+      );
     },
     async stop() {
       await Promise.all(fleets.map((f) => f.stop()));

@@ -3,7 +3,7 @@
  * noisy simulated fleet's /metrics every second, on a real Temporal server and real Redis.
  */
 import type { CanaryMetricVerdict } from '../../domain/analysis-schemas';
-import type { RolloutDetail, RolloutEvent, RolloutSummary } from '../../domain/schemas';
+import type { RolloutDetail, RolloutEvent } from '../../domain/schemas';
 import type { Fleet } from '../../sim/fleet';
 import { waitFor } from '../helpers/env';
 import { startPrometheus, type PrometheusServer } from '../helpers/prometheus';
@@ -78,27 +78,9 @@ function request(configKey: string, url: string, content: unknown) {
   };
 }
 
-async function create(body: Record<string, unknown>): Promise<RolloutSummary> {
-  const res = await stack.api<RolloutSummary>('POST', '/v1/rollouts', body);
-  if (res.status !== 201) throw new Error(`POST /v1/rollouts: HTTP ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-async function get(id: string): Promise<RolloutDetail> {
-  return (await stack.api<RolloutDetail>('GET', `/v1/rollouts/${id}`)).body;
-}
-
-function until(id: string, what: string, ok: (r: RolloutDetail) => boolean): Promise<RolloutDetail> {
-  return waitFor(
-    what,
-    async () => {
-      const r = await get(id);
-      return ok(r) ? r : undefined;
-    },
-    90_000,
-    200,
-  );
-}
+const create = (body: Record<string, unknown>) => stack.createRollout(body);
+const get = (id: string) => stack.rollout(id);
+const until = (id: string, what: string, ok: (r: RolloutDetail) => boolean) => stack.untilRollout(id, what, ok, 90_000, 200);
 
 const analysisEvents = (r: RolloutDetail): RolloutEvent[] => r.events.filter((e) => e.type === 'analysis');
 const errorRate = (e: RolloutEvent) => (e.detail.metrics as CanaryMetricVerdict[])[0]!;

@@ -43,27 +43,10 @@ async function fleet(app: string, push: number, extra: { labels?: Record<string,
   });
 }
 
-async function create(body: Record<string, unknown>): Promise<RolloutSummary> {
-  const res = await stack.api<RolloutSummary>('POST', '/v1/rollouts', body);
-  if (res.status !== 201) throw new Error(`POST /v1/rollouts: HTTP ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-async function get(id: string): Promise<RolloutDetail> {
-  return (await stack.api<RolloutDetail>('GET', `/v1/rollouts/${id}`)).body;
-}
-
-function until(id: string, what: string, ok: (r: RolloutDetail) => boolean, timeoutMs = 45_000): Promise<RolloutDetail> {
-  return waitFor(
-    `rollout ${id}: ${what}`,
-    async () => {
-      const r = await get(id);
-      return ok(r) ? r : undefined;
-    },
-    timeoutMs,
-    100,
-  );
-}
+const create = (body: Record<string, unknown>) => stack.createRollout(body);
+const get = (id: string) => stack.rollout(id);
+const until = (id: string, what: string, ok: (r: RolloutDetail) => boolean, timeoutMs = 45_000) =>
+  stack.untilRollout(id, what, ok, timeoutMs, 100);
 const frozenHold = (r: RolloutDetail) => r.state === 'paused' && (r.reason ?? '').startsWith('frozen');
 const event = (r: RolloutDetail, type: string): RolloutEvent | undefined => r.events.find((e) => e.type === type);
 const at = (e: RolloutEvent | undefined) => Date.parse(e!.at);
