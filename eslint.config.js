@@ -31,6 +31,7 @@ module.exports = tseslint.config(
       'domain/freeze.ts',
       'domain/policy-check.ts',
       'domain/freeze-holds.ts',
+      'domain/notify-delivery.ts',
     ],
     rules: {
       'no-restricted-imports': [

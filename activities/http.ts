@@ -104,6 +104,18 @@ export class TargetHttp {
     return this.request(url, 'GET', { accept: 'application/json' }, undefined, timeoutMs, true);
   }
 
+  /** POSTs a JSON text once, as it is: what a signature was computed over is what is sent. */
+  post(url: string, body: string, timeoutMs: number, headers: Record<string, string> = {}): Promise<HttpOutcome> {
+    return this.request(
+      url,
+      'POST',
+      { 'content-type': 'application/json', accept: 'application/json', ...headers },
+      body,
+      timeoutMs,
+      false,
+    );
+  }
+
   /** POSTs a JSON body, retrying on failure (backoff doubles each attempt). */
   async deliver(url: string, payload: unknown, policy: DeliveryPolicy, headers: Record<string, string> = {}): Promise<HttpOutcome> {
     let last: HttpOutcome = { ok: false, latencyMs: 0, reason: 'connection', message: 'not attempted' };

@@ -14,12 +14,14 @@ import { stageTargetCounts } from '../domain/planning';
 import { Reason } from '../domain/reasons';
 import type { RolloutEvent, RolloutSummary, Target } from '../domain/schemas';
 import type { Store } from '../store/store';
-import { OPEN_POLICY } from '../domain/outbound';
+import { OPEN_POLICY, type OutboundPolicy } from '../domain/outbound';
 import { DEFAULT_OUTBOUND, mapLimit, TargetHttp, type DeliveryPolicy, type HttpOutcome, type OutboundOptions } from './http';
 import { FreezeStore } from '../store/freeze';
 import { freezeHolds, type FreezeCheck } from '../domain/freeze-holds';
 import type { FreezeWindow } from '../domain/policy';
 import { createAnalysisActivities, type AnalyzeInput } from './analysis';
+import { createNotifyActivities, type DeliverInput } from './notify';
+import { SubscriptionStore } from '../store/subscriptions';
 
 export interface ActivityDeps {
   store: Store;
@@ -28,8 +30,14 @@ export interface ActivityDeps {
   concurrency?: number;
   /** The fence around target URLs and the answer size cap (TOLLGATE_TARGET_ALLOW, TOLLGATE_MAX_TARGET_RESPONSE). */
   outbound?: Partial<OutboundOptions>;
-  /** Where alerts are POSTed (TOLLGATE_ALERT_WEBHOOK); without it they go to the worker's log. */
-  alertWebhook?: string | undefined;
+  /**
+   * The fence around subscription URLs (TOLLGATE_NOTIFY_ALLOW). Receivers are the operator's own
+   * (chat, paging, their hooks): by default only the ranges that are always refused apply, not the
+   * targets' allow-list.
+   */
+  notifyPolicy?: OutboundPolicy;
+  /** The dashboard's base URL, for the links in notifications (TOLLGATE_PUBLIC_URL). */
+  publicUrl?: string | undefined;
   /** The Prometheus server of `prometheus` checks that name none (PROMETHEUS_URL). */
   prometheusUrl?: string | undefined;
 }
@@ -145,10 +153,12 @@ export interface AlertInput {
 export interface AlertResult {
   channel: 'webhook' | 'log';
   status?: number;
+  /** POSTs the alert subscription's delivery took. */
+  attempts?: number;
 }
 
-/** One alert POST: it must not hold the workflow up for long, it is retried instead. */
-export const ALERT_TIMEOUT_MS = 5_000;
+/** The dashboard base URL in notification links when TOLLGATE_PUBLIC_URL is not set. */
+export const DEFAULT_PUBLIC_URL = 'http://localhost:3000';
 
 export interface LoadedRollout {
   summary: RolloutSummary;
@@ -201,10 +211,13 @@ export function createActivities(deps: ActivityDeps) {
   const delivery: DeliveryPolicy = { ...DEFAULT_DELIVERY, ...deps.delivery };
   const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
   const targets = new TargetHttp({ ...DEFAULT_OUTBOUND, ...deps.outbound });
-  // The alert webhook is the operator's own URL, not a target's: the allow-list for targets does
-  // not apply to it, only the ranges that are always refused.
-  const alerts = new TargetHttp({ ...DEFAULT_OUTBOUND, ...deps.outbound, policy: OPEN_POLICY });
   const freezes = new FreezeStore(store.redis, store.prefix);
+  const notify = createNotifyActivities({
+    store,
+    subscriptions: new SubscriptionStore(store.redis, store.prefix),
+    http: new TargetHttp({ ...DEFAULT_OUTBOUND, ...deps.outbound, policy: deps.notifyPolicy ?? OPEN_POLICY }),
+    publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
+  });
 
   async function contentOf(configKey: string, version: number, cache: Map<number, unknown>): Promise<unknown> {
     if (version === 0) return null;
@@ -420,8 +433,18 @@ export function createActivities(deps: ActivityDeps) {
       };
     },
 
+    /**
+     * Writes the read model and the events, then starts their notifications (activities/notify.ts):
+     * only recorded events are notified, and a retry starts none twice.
+     */
     async recordProgress(input: RecordInput): Promise<void> {
       await store.recordProgress(input.summary, input.rev, input.events);
+      await notify.fanOut(input.summary, input.events);
+    },
+
+    /** One attempt to deliver one notification (run by the notification workflow, retried by Temporal). */
+    async deliverNotification(input: DeliverInput) {
+      return notify.deliverNotification(input);
     },
 
     /** Moves the config's stable version: forward on completion, back when a stable version is rolled back. */
@@ -436,25 +459,22 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Tells a human that a rollout needs one: POSTs to the alert webhook, or logs when there is
-     * none. Retried by Temporal within a bound; the body's `idempotencyKey` (also a header) is the
-     * same on every attempt, so a receiver can drop the repeats.
+     * Tells a human that a rollout needs one. The alert webhook (TOLLGATE_ALERT_WEBHOOK) is the
+     * subscription `alert-webhook`: the rollout's `failed` event was already handed to it when it was
+     * recorded, so this reports that delivery's outcome (waiting up to ALERT_WAIT_MS, then retried by
+     * the workflow) instead of POSTing again. Without that subscription the alert is a line on the
+     * worker's stderr.
      */
     async sendAlert(input: AlertInput): Promise<AlertResult> {
-      const idempotencyKey = `${input.rolloutId}:${input.state}`;
-      const body = { kind: 'rollout_needs_attention', idempotencyKey, ...input };
-      if (!deps.alertWebhook) {
-        console.error(`ALERT ${JSON.stringify(body)}`);
+      const outcome = await notify.alertOutcome(input.rolloutId, input.configKey);
+      if (outcome === 'none' || (outcome !== 'pending' && outcome.status === 'skipped')) {
+        const idempotencyKey = `${input.rolloutId}:${input.state}`;
+        console.error(`ALERT ${JSON.stringify({ kind: 'rollout_needs_attention', idempotencyKey, ...input })}`);
         return { channel: 'log' };
       }
-      const o = await alerts.deliver(
-        deps.alertWebhook,
-        body,
-        { timeoutMs: ALERT_TIMEOUT_MS, attempts: 1, backoffMs: 0 },
-        { 'idempotency-key': idempotencyKey },
-      );
-      if (!o.ok) throw ApplicationFailure.retryable(`alert webhook: ${o.message ?? 'failed'}`, 'AlertFailed');
-      return { channel: 'webhook', ...(o.status ? { status: o.status } : {}) };
+      if (outcome === 'pending') throw ApplicationFailure.retryable('alert webhook: not delivered yet, still retrying', 'AlertPending');
+      if (outcome.status === 'delivered') return { channel: 'webhook', status: outcome.statusCode, attempts: outcome.attempts };
+      throw ApplicationFailure.retryable(`alert webhook: ${outcome.error}`, 'AlertFailed');
     },
 
     async loadRollout(rolloutId: string): Promise<LoadedRollout> {
@@ -475,3 +495,4 @@ export function createActivities(deps: ActivityDeps) {
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { AnalysisOutcome, AnalyzeInput } from './analysis';
+export type { DeliverInput, DeliverResult } from './notify';

@@ -26,6 +26,8 @@ import { eventRoutes } from './routes/events';
 import { governanceRoutes } from './routes/governance';
 import { rolloutRoutes } from './routes/rollouts';
 import { targetRoutes } from './routes/targets';
+import { subscriptionRoutes } from './routes/subscriptions';
+import { SubscriptionStore } from '../store/subscriptions';
 import { requestId, requestIdOf } from './request-id';
 import { EventHub, type SseOptions } from './sse';
 import { webRoutes } from './web';
@@ -42,6 +44,8 @@ export interface AppDeps {
   rate?: Partial<RateLimitOptions>;
   /** Which target URLs may be registered (TOLLGATE_TARGET_ALLOW); the refused ranges apply always. */
   targetPolicy?: OutboundPolicy;
+  /** Which subscription URLs may be registered (TOLLGATE_NOTIFY_ALLOW); the refused ranges apply always. */
+  notifyPolicy?: OutboundPolicy;
   /** Origins allowed to call the API from a browser (TOLLGATE_CORS_ORIGINS); none by default. */
   corsOrigins?: string[];
   log?: (msg: string, err?: unknown) => void;
@@ -147,6 +151,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(eventRoutes({ store: deps.store, hub, client: deps.client, taskQueue: deps.taskQueue, auth }));
   app.use(rolloutRoutes(rollouts));
   app.use(governanceRoutes({ tokens, policies, audit, freezes }));
+  app.use(subscriptionRoutes({ subscriptions: new SubscriptionStore(redis, prefix), policy: deps.notifyPolicy ?? OPEN_POLICY }));
   app.use(webRoutes(deps.webDir ?? defaultWebDir()));
 
   app.use((req, res) => {

@@ -25,6 +25,7 @@ import {
   Override,
 } from '../domain/schemas';
 import { AuditPage, AuditQuery, CreatedToken, CreateTokenRequest, Principal, TokenId, TokenInfo, type Access } from '../domain/access';
+import { CreateSubscriptionRequest, DELIVERIES_KEPT, Delivery, Subscription } from '../domain/notifications';
 import { DryRunResult, EffectivePolicy, FreezeState, RolloutPolicyDocument, StopTheLineRequest, StoredPolicy } from '../domain/policy';
 
 export interface Route {
@@ -49,6 +50,7 @@ export interface Route {
 const TargetParams = z.object({ targetId: Id });
 const ConfigParams = z.object({ configKey: Id });
 const RolloutParams = z.object({ rolloutId: Id });
+const SubscriptionParams = z.object({ subscriptionId: Id });
 const Items = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
 
 export const ControlBody = z
@@ -430,6 +432,38 @@ export const contract = {
     summary: 'The audit log, newest first: every change and every refused request',
     query: AuditQuery,
     responses: { 200: AuditPage, 400: ErrorBody },
+  },
+  createSubscription: {
+    method: 'post',
+    path: '/v1/subscriptions',
+    access: ADMIN,
+    summary: 'Subscribe a URL to rollout events (docs/notifications.md); a secret given here is never shown again',
+    body: CreateSubscriptionRequest,
+    responses: { 201: Subscription, 400: ErrorBody, 409: ErrorBody, 422: ErrorBody },
+  },
+  listSubscriptions: {
+    method: 'get',
+    path: '/v1/subscriptions',
+    access: ADMIN,
+    summary: 'Every subscription, oldest first, without secrets',
+    responses: { 200: Items(Subscription) },
+  },
+  deleteSubscription: {
+    method: 'delete',
+    path: '/v1/subscriptions/:subscriptionId',
+    access: ADMIN,
+    summary: 'Remove a subscription and its delivery records; notifications still in flight to it are dropped',
+    params: SubscriptionParams,
+    responses: { 204: null, 404: ErrorBody },
+  },
+  listDeliveries: {
+    method: 'get',
+    path: '/v1/subscriptions/:subscriptionId/deliveries',
+    access: ADMIN,
+    summary: `A subscription's notifications, newest first (the last ${DELIVERIES_KEPT}): status, attempts, latency`,
+    params: SubscriptionParams,
+    query: z.object({ limit: z.coerce.number().int().min(1).max(DELIVERIES_KEPT).default(50) }).strict(),
+    responses: { 200: Items(Delivery), 400: ErrorBody, 404: ErrorBody },
   },
 } as const satisfies Record<string, Route>;
 

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       concurrentStreams: env.TOLLGATE_MAX_STREAMS_PER_CLIENT,
     },
     targetPolicy: env.TOLLGATE_TARGET_ALLOW,
+    notifyPolicy: env.TOLLGATE_NOTIFY_ALLOW,
     corsOrigins: env.TOLLGATE_CORS_ORIGINS,
   });
   const server = createListener(app, {

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { ReviewBody } from '../api/contract';
 import type { AuditPage, AuditQuery, CreatedToken, CreateTokenRequest, Principal, TokenInfo } from '../domain/access';
 import type { RolloutAction } from '../domain/lifecycle';
+import type { CreateSubscriptionRequest, Delivery, Subscription } from '../domain/notifications';
 import type { CreateRolloutRequest, RolloutDetail, RolloutSummary, Target, TargetInput } from '../domain/schemas';
 import { ApiError, authHint } from './errors';
 
@@ -131,6 +132,22 @@ export class TollgateClient {
 
   revokeToken(id: string): Promise<TokenInfo> {
     return this.request('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+  }
+
+  createSubscription(req: CreateSubscriptionRequest): Promise<Subscription> {
+    return this.request('POST', '/v1/subscriptions', req);
+  }
+
+  listSubscriptions(): Promise<{ items: Subscription[] }> {
+    return this.request('GET', '/v1/subscriptions');
+  }
+
+  deleteSubscription(id: string): Promise<void> {
+    return this.request('DELETE', `/v1/subscriptions/${encodeURIComponent(id)}`);
+  }
+
+  listDeliveries(id: string, limit?: number): Promise<{ items: Delivery[] }> {
+    return this.request('GET', `/v1/subscriptions/${encodeURIComponent(id)}/deliveries${limit !== undefined ? `?limit=${limit}` : ''}`);
   }
 
   listAudit(f: AuditFilter = {}): Promise<AuditPageBody> {

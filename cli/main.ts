@@ -8,6 +8,7 @@ import { targetCommands } from './commands/target';
 import { rolloutCommands } from './commands/rollout';
 import { policyCommands } from './commands/policy';
 import { freezeCommands } from './commands/freeze';
+import { subscriptionCommands } from './commands/subscription';
 import { ApiError, Exit, UsageError } from './errors';
 
 export const COMMANDS: Command[] = [
@@ -18,6 +19,7 @@ export const COMMANDS: Command[] = [
   whoamiCommand,
   ...policyCommands,
   ...freezeCommands,
+  ...subscriptionCommands,
 ];
 
 const GROUPS: Record<string, string> = {
@@ -25,6 +27,7 @@ const GROUPS: Record<string, string> = {
   target: 'Register and list the targets that receive configuration',
   token: 'Create, list and revoke API tokens (admin)',
   policy: "Read and set a config key's rollout policy",
+  subscription: 'Send rollout events to webhooks and Slack, and see their deliveries (admin)',
 };
 
 function overview(group?: string): string {

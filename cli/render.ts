@@ -4,6 +4,7 @@
  */
 import type { AuditEntry, Principal, TargetScope, TokenInfo } from '../domain/access';
 import { isTerminal } from '../domain/lifecycle';
+import { type Delivery, NOTIFICATION_EVENTS, type Subscription } from '../domain/notifications';
 import type { RolloutDetail, RolloutEvent, RolloutSummary, StageStatus, Target } from '../domain/schemas';
 
 /* ---------- colour ---------- */
@@ -490,6 +491,39 @@ export function auditTable(items: AuditEntry[], st: Style = PLAIN): string[] {
       e.configKey ?? '-',
       e.rolloutId ?? '-',
       ...(anyEmergency ? [e.emergency ? st.red(st.bold('EMERGENCY')) : ''] : []),
+    ]),
+    st,
+  );
+}
+
+export function subscriptionsTable(items: Subscription[], st: Style = PLAIN): string[] {
+  if (items.length === 0) return ['no subscriptions'];
+  return table(
+    ['ID', 'FORMAT', 'EVENTS', 'CONFIG KEYS', 'SIGNED', 'URL'],
+    items.map((s) => [
+      s.id,
+      s.format,
+      s.events.length === NOTIFICATION_EVENTS.length ? 'all' : s.events.join(','),
+      s.configKeys ? s.configKeys.join(',') : 'all',
+      s.hasSecret ? 'yes' : 'no',
+      truncate(s.url, 60),
+    ]),
+    st,
+  );
+}
+
+export function deliveriesTable(items: Delivery[], st: Style = PLAIN): string[] {
+  if (items.length === 0) return ['no deliveries yet'];
+  return table(
+    ['WHEN', 'EVENT', 'ROLLOUT', 'STATUS', 'ATTEMPTS', 'LATENCY', 'LAST ERROR'],
+    items.map((d) => [
+      isoSeconds(d.lastAttemptAt),
+      d.event,
+      d.rolloutId,
+      d.status,
+      String(d.attempts),
+      d.latencyMs === null ? '-' : `${Math.round(d.latencyMs)} ms`,
+      truncate(d.lastError ?? '', 50),
     ]),
     st,
   );

@@ -38,6 +38,10 @@ export const Reason = {
   RemoteRefRefused: 'RemoteRefRefused',
   /** 422: a target URL outside the outbound fence (domain/outbound.ts, TOLLGATE_TARGET_ALLOW). */
   TargetUrlRefused: 'TargetUrlRefused',
+  /** 422: a subscription URL outside the outbound fence (TOLLGATE_NOTIFY_ALLOW, the ranges always refused). */
+  SubscriptionUrlRefused: 'SubscriptionUrlRefused',
+  /** 409: MAX_SUBSCRIPTIONS exist already. */
+  TooManySubscriptions: 'TooManySubscriptions',
   /** 429: more requests of a class than its per-client limit allows in the window. */
   RateLimited: 'RateLimited',
   /** 429: more concurrent event streams than TOLLGATE_MAX_STREAMS_PER_CLIENT. */

@@ -78,7 +78,21 @@ export const Env = z.object({
   TOLLGATE_MAX_TARGET_RESPONSE: Count(64 * 1024, 64 * 1024 * 1024),
   /** Prebuilt workflow bundle; without it the worker bundles workflows/ at start. */
   TOLLGATE_WORKFLOW_BUNDLE: z.string().optional(),
-  /** Worker: where alerts (a rollout that failed, targets left unrestored) are POSTed as JSON. */
+  /** API and worker: subscription URLs must match these too (same syntax as TOLLGATE_TARGET_ALLOW); empty: any address not always refused. */
+  TOLLGATE_NOTIFY_ALLOW: z
+    .string()
+    .default('')
+    .transform((raw, ctx) => {
+      try {
+        return parseAllowList(raw);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** Worker: the dashboard's address as people reach it, for the links in notifications. */
+  TOLLGATE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).default('http://localhost:3000'),
+  /** Worker: becomes the subscription `alert-webhook` (events: failed) at start; see docs/notifications.md. */
   TOLLGATE_ALERT_WEBHOOK: z
     .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
     .or(z.literal('').transform(() => undefined))

@@ -1,5 +1,6 @@
 // `npm run bench`: builds, starts a Temporal dev server (in memory) and uses or starts a Redis,
-// then runs bench/index.ts (fleet sizes: BENCH_SIZES=100,1000,10000) and bench/sse-latency.ts.
+// then runs bench/index.ts (fleet sizes: BENCH_SIZES=100,1000,10000), bench/sse-latency.ts and
+// bench/notification-latency.ts.
 
 import path from 'node:path';
 
@@ -29,6 +30,7 @@ async function main() {
     for (const [script, args] of [
       ['index.js', []],
       ['sse-latency.js', ['--rollouts', '24', '--parallel', '4']],
+      ['notification-latency.js', ['--rollouts', '20', '--parallel', '4']],
     ]) {
       const child = spawnTracked(process.execPath, [path.join(DIST_DIR, 'bench', script), ...args], { stdio: 'inherit', env });
       const code = await exitCode(child);

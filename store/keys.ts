@@ -59,6 +59,12 @@ export function keys(prefix: string) {
     policyHistory: (scope: string) => k(`policies:${scope}:history`),
     /** Stop-the-line in force: `*` (every key) or a config key → StopTheLine (JSON). */
     freeze: k('freeze'),
+    /** subscriptionId → StoredSubscription (JSON), secret included. */
+    subscriptions: k('subscriptions'),
+    /** idempotency key → Delivery (JSON): one record per notification, rewritten on each attempt. */
+    subscriptionDeliveries: (id: string) => k(`subscription:${id}:deliveries`),
+    /** Idempotency keys, newest first, capped at DELIVERIES_KEPT: the order the records are listed in. */
+    subscriptionDeliveryOrder: (id: string) => k(`subscription:${id}:delivery-order`),
   };
 }
 export type Keys = ReturnType<typeof keys>;

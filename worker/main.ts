@@ -8,11 +8,15 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadEnv, temporalConnectionOptions } from '../runtime/config';
 import { createRedis } from '../runtime/redis';
 import { Store } from '../store/store';
+import { SubscriptionStore } from '../store/subscriptions';
 import { createWorker } from './create-worker';
 
 async function main(): Promise<void> {
   const env = loadEnv();
   const redis = createRedis(env.REDIS_URL);
+  if (env.TOLLGATE_ALERT_WEBHOOK) {
+    await new SubscriptionStore(redis, env.TOLLGATE_REDIS_PREFIX).ensureAlertSubscription(env.TOLLGATE_ALERT_WEBHOOK);
+  }
   const connection = await NativeConnection.connect(temporalConnectionOptions(env));
   const worker = await createWorker({
     connection,
@@ -20,7 +24,8 @@ async function main(): Promise<void> {
     taskQueue: env.TOLLGATE_TASK_QUEUE,
     activityDeps: {
       store: new Store(redis, env.TOLLGATE_REDIS_PREFIX),
-      alertWebhook: env.TOLLGATE_ALERT_WEBHOOK,
+      notifyPolicy: env.TOLLGATE_NOTIFY_ALLOW,
+      publicUrl: env.TOLLGATE_PUBLIC_URL,
       prometheusUrl: env.PROMETHEUS_URL,
       outbound: { policy: env.TOLLGATE_TARGET_ALLOW, maxResponseBytes: env.TOLLGATE_MAX_TARGET_RESPONSE },
     },
