@@ -90,6 +90,9 @@ export function createNotifyActivities(deps: NotifyDeps) {
               workflowId: p.workflowId,
               args: [input],
               workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+              // The first workflow task goes straight to this worker instead of through the task
+              // queue's poll: a regression page should not wait for a poller to come round.
+              requestEagerStart: true,
             });
           } catch (err) {
             if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
