@@ -1,6 +1,7 @@
 /** The OpenAPI 3.1 document, generated from the contract's zod schemas; never written by hand. */
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { type z } from 'zod';
+import { NotificationPayload } from '../domain/notifications';
 import { contract, type Route } from './contract';
 
 function openApiPath(path: string): string {
@@ -29,6 +30,14 @@ export function openApiDocument(): object {
       responses,
     });
   }
+  // What Tollgate POSTs to a subscription (format json): an OpenAPI 3.1 webhook, so receivers get its schema too.
+  registry.registerWebhook({
+    method: 'post',
+    path: 'notification',
+    summary: 'One rollout event, POSTed to each subscription that receives it (docs/notifications.md)',
+    request: { body: { content: { 'application/json': { schema: NotificationPayload } } } },
+    responses: { 200: { description: 'Any 2xx is a delivery; anything else is retried (10 attempts over about 2 min)' } },
+  });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
