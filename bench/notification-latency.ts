@@ -5,7 +5,7 @@
  * for every one; the run fails when the slowest is later.
  *
  *   npx tsc -p tsconfig.build.json && \
- *   TEMPORAL_ADDRESS=127.0.0.1:7233 REDIS_URL=redis://127.0.0.1:6379 node dist/bench/notification-latency.js [--rollouts 20] [--parallel 4]
+ *   TEMPORAL_ADDRESS=127.0.0.1:7233 REDIS_URL=redis://127.0.0.1:6379 node dist/bench/notification-latency.js [--rollouts 20] [--parallel 1]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +32,7 @@ function percentile(sorted: readonly number[], p: number): number {
 
 async function main(): Promise<void> {
   const rollouts = arg('rollouts', 20);
-  const parallel = arg('parallel', 4);
+  const parallel = arg('parallel', 1);
   const stack = await startStack('bench-notify');
   const receiver = await startReceiver();
   try {

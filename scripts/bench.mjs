@@ -30,7 +30,7 @@ async function main() {
     for (const [script, args] of [
       ['index.js', []],
       ['sse-latency.js', ['--rollouts', '24', '--parallel', '4']],
-      ['notification-latency.js', ['--rollouts', '20', '--parallel', '4']],
+      ['notification-latency.js', ['--rollouts', '20', '--parallel', '1']],
     ]) {
       const child = spawnTracked(process.execPath, [path.join(DIST_DIR, 'bench', script), ...args], { stdio: 'inherit', env });
       const code = await exitCode(child);
