@@ -8,6 +8,7 @@ import { targetCommands } from './commands/target';
 import { rolloutCommands } from './commands/rollout';
 import { policyCommands } from './commands/policy';
 import { freezeCommands } from './commands/freeze';
+import { diffCommand, reportCommand } from './commands/report';
 import { ApiError, Exit, UsageError } from './errors';
 
 export const COMMANDS: Command[] = [
@@ -18,6 +19,8 @@ export const COMMANDS: Command[] = [
   whoamiCommand,
   ...policyCommands,
   ...freezeCommands,
+  reportCommand,
+  diffCommand,
 ];
 
 const GROUPS: Record<string, string> = {
@@ -33,7 +36,7 @@ function overview(group?: string): string {
   const lines = [
     group
       ? `Usage: tollgate ${group} <command> [options]`
-      : 'Usage: tollgate <rollout|target|token> <command> [options] | tollgate <audit|whoami> [options]',
+      : 'Usage: tollgate <rollout|target|token|policy> <command> [options] | tollgate <audit|whoami|report|diff|freeze> [options]',
     '',
     group ? (GROUPS[group] ?? '') : 'Staged configuration rollouts with health-gated automatic rollback.',
     '',
