@@ -104,7 +104,7 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
     'data-testid': 'review-comment',
   });
   const reviewInfo = h('div', { class: 'review-info' });
-  const reviewDiff = h('div', { class: 'review-diff', 'data-testid': 'review-diff' });
+  const reviewDiff = h('div', { class: 'review-diff', 'data-testid': 'review-diff-panel' });
   const reviewButtons = h('div', { class: 'actions' });
   const reviewEl = h(
     'section',
@@ -305,7 +305,7 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
     replace(
       reviewDiff,
       h('h3', {}, 'Change against the stable version ', diff ? diffHeader(diff) : null),
-      diff ? diffView(diff, 'review-diff-table') : h('div', { class: 'muted small' }, 'Loading…'),
+      diff ? diffView(diff, 'review-diff') : h('div', { class: 'muted small' }, 'Loading…'),
     );
     comment.disabled = busy || blocked !== '';
     replace(
