@@ -405,23 +405,26 @@ export function createActivities(deps: ActivityDeps) {
       const [touched, done] = await Promise.all([store.touchedTargets(rolloutId), store.restoredTargets(rolloutId)]);
       const todo = touched.filter((id) => !done.has(id)).sort();
       const previous = await store.restoreBatch(rolloutId, configKey, todo);
+      // A pull target is restored once reassigned; a push target once the old version is delivered.
+      const reassignedAt = Date.now();
       const docs = await store.getTargets(todo);
       heartbeat({ reassigned: todo.length });
 
       const contents = new Map<number, unknown>();
-      const restored: [string, number][] = [];
+      const restored: [string, number, number][] = [];
       const failures: TargetFailure[] = [];
       await mapLimit(todo, concurrency, async (id, i) => {
         const prev = previous[i] ?? 0;
         const doc = docs[i];
-        if (!doc?.applyUrl) return void restored.push([id, prev]);
+        if (!doc?.applyUrl) return void restored.push([id, prev, reassignedAt]);
         const content = await contentOf(configKey, prev, contents);
         const o = await targets.deliver(doc.applyUrl, { configKey, version: prev, content, rolloutId, rollback: true }, delivery);
         heartbeat();
         if (!o.ok) return void failures.push(failureOf(id, o));
         const reported = (o.body as { version?: unknown } | undefined)?.version;
+        const deliveredAt = Date.now();
         await store.confirm(id, configKey, typeof reported === 'number' ? reported : prev);
-        restored.push([id, prev]);
+        restored.push([id, prev, deliveredAt]);
       });
       await store.markRestored(rolloutId, restored);
       failures.sort((a, b) => (a.targetId < b.targetId ? -1 : 1));

@@ -149,7 +149,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(targetRoutes(deps.store, deps.targetPolicy ?? OPEN_POLICY));
   app.use(configRoutes(deps.store, schemas));
   app.use(eventRoutes({ store: deps.store, hub, client: deps.client, taskQueue: deps.taskQueue, auth }));
-  app.use(rolloutRoutes(rollouts));
+  app.use(rolloutRoutes(rollouts, deps.store));
   app.use(governanceRoutes({ tokens, policies, audit, freezes }));
   app.use(subscriptionRoutes({ subscriptions: new SubscriptionStore(redis, prefix), policy: deps.notifyPolicy ?? OPEN_POLICY }));
   app.use(webRoutes(deps.webDir ?? defaultWebDir()));

@@ -26,6 +26,8 @@ import {
 } from '../domain/schemas';
 import { AuditPage, AuditQuery, CreatedToken, CreateTokenRequest, Principal, TokenId, TokenInfo, type Access } from '../domain/access';
 import { CreateSubscriptionRequest, DELIVERIES_KEPT, Delivery, Subscription } from '../domain/notifications';
+import { ConfigDiff } from '../domain/diff';
+import { IncidentReport } from '../domain/report-schemas';
 import { DryRunResult, EffectivePolicy, FreezeState, RolloutPolicyDocument, StopTheLineRequest, StoredPolicy } from '../domain/policy';
 
 export interface Route {
@@ -45,6 +47,8 @@ export interface Route {
   access: Access;
   /** Never rate-limited (api/limits.ts): load balancers and orchestrators must always get an answer. */
   unlimited?: true;
+  /** The 200 response is text/markdown unless `?format=json` asks for its schema as JSON. */
+  markdown?: true;
 }
 
 const TargetParams = z.object({ targetId: Id });
@@ -114,6 +118,26 @@ export const RebuildReport = z
   })
   .meta({ id: 'RebuildReport' });
 export type RebuildReport = z.infer<typeof RebuildReport>;
+
+const VersionParam = (field: 'from' | 'to', min: 0 | 1) =>
+  z
+    .string({ error: `${field} is required: a version number` })
+    .regex(/^\d{1,9}$/, 'must be a version number')
+    .transform(Number)
+    .refine((v) => v >= min, min === 0 ? 'must be 0 (no version) or more' : 'must be 1 or more');
+
+export const DiffQuery = z
+  .object({
+    from: VersionParam('from', 0).describe('The old version; 0 for none (the diff adds the whole document).'),
+    to: VersionParam('to', 1).describe('The new version.'),
+  })
+  .strict();
+
+export const ReportQuery = z
+  .object({
+    format: z.enum(['markdown', 'json']).default('markdown').describe('markdown (text/markdown, the default) or json (the same content).'),
+  })
+  .strict();
 
 export const VersionContent = ConfigVersion.extend({ configKey: Id, content: z.unknown() }).meta({ id: 'VersionContent' });
 export const Health = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()) }).meta({ id: 'Health' });
@@ -199,6 +223,15 @@ export const contract = {
     summary: 'The content of one version',
     params: ConfigParams.extend({ version: z.coerce.number().int().positive() }),
     responses: { 200: VersionContent, 404: ErrorBody },
+  },
+  getConfigDiff: {
+    method: 'get',
+    access: VIEWER,
+    path: '/v1/configs/:configKey/diff',
+    summary: 'What changed between two versions: an RFC 6902 JSON Patch and a readable form (404 for an unknown version)',
+    params: ConfigParams,
+    query: DiffQuery,
+    responses: { 200: ConfigDiff, 400: ErrorBody, 404: ErrorBody },
   },
   putConfigSchema: {
     method: 'put',
@@ -287,6 +320,17 @@ export const contract = {
     params: RolloutParams,
     body: ReviewBody,
     responses: { 202: RolloutSummary, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+  },
+  getRolloutReport: {
+    method: 'get',
+    access: VIEWER,
+    path: '/v1/rollouts/:rolloutId/report',
+    summary:
+      'The incident report of a rollout that rolled back, failed or regressed: a postmortem draft (Markdown, or JSON with format=json); 409 NoIncident otherwise',
+    params: RolloutParams,
+    query: ReportQuery,
+    responses: { 200: IncidentReport, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+    markdown: true,
   },
   rolloutHealth: {
     method: 'get',

@@ -1,7 +1,7 @@
 /** The OpenAPI 3.1 document, generated from the contract's zod schemas; never written by hand. */
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { type z } from 'zod';
 import { NotificationPayload } from '../domain/notifications';
+import { z } from 'zod';
 import { contract, type Route } from './contract';
 
 function openApiPath(path: string): string {
@@ -14,7 +14,9 @@ export function openApiDocument(): object {
     const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
     for (const [status, schema] of Object.entries(route.responses)) {
       const type = route.eventStream && status === '200' ? 'text/event-stream' : 'application/json';
-      responses[status] = schema ? { description: `HTTP ${status}`, content: { [type]: { schema } } } : { description: `HTTP ${status}` };
+      const content: Record<string, { schema: z.ZodType }> = schema ? { [type]: { schema } } : {};
+      if (route.markdown && status === '200') content['text/markdown'] = { schema: z.string() };
+      responses[status] = schema ? { description: `HTTP ${status}`, content } : { description: `HTTP ${status}` };
     }
     registry.registerPath({
       operationId,

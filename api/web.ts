@@ -7,7 +7,7 @@ import path from 'node:path';
 import express, { Router, type Response } from 'express';
 
 /** Paths the dashboard routes in the browser; each is answered with index.html. */
-export const CLIENT_ROUTES = ['/', '/rollouts/:rolloutId', '/audit'];
+export const CLIENT_ROUTES = ['/', '/rollouts/:rolloutId', '/rollouts/:rolloutId/report', '/audit'];
 
 export function webRoutes(webDir: string): Router {
   const r = Router();

@@ -9,6 +9,8 @@ import type { ReviewBody } from '../api/contract';
 import type { AuditPage, AuditQuery, CreatedToken, CreateTokenRequest, Principal, TokenInfo } from '../domain/access';
 import type { RolloutAction } from '../domain/lifecycle';
 import type { CreateSubscriptionRequest, Delivery, Subscription } from '../domain/notifications';
+import type { ConfigDiff } from '../domain/diff';
+import type { IncidentReport } from '../domain/report-schemas';
 import type { CreateRolloutRequest, RolloutDetail, RolloutSummary, Target, TargetInput } from '../domain/schemas';
 import { ApiError, authHint } from './errors';
 
@@ -59,11 +61,17 @@ export class TollgateClient {
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const text = await this.requestText(method, path, body);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** The body as text, for routes that answer other than JSON (the Markdown report). */
+  async requestText(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<string> {
     let res: Response;
     try {
       res = await fetch(this.url(path), {
         method,
-        headers: this.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+        headers: this.headers({ accept, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }),
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
@@ -76,7 +84,7 @@ export class TollgateClient {
     } catch (err) {
       throw networkError(err, this.baseUrl, this.timeoutMs);
     }
-    if (res.ok) return (text ? JSON.parse(text) : undefined) as T;
+    if (res.ok) return text;
     throw errorFromBody(res.status, text, this.hasToken);
   }
 
@@ -120,6 +128,20 @@ export class TollgateClient {
 
   review(id: string, body: ReviewBody): Promise<RolloutSummary> {
     return this.request('POST', `/v1/rollouts/${encodeURIComponent(id)}/review`, body);
+  }
+
+  /** The incident report as JSON. */
+  report(id: string): Promise<IncidentReport> {
+    return this.request('GET', `/v1/rollouts/${encodeURIComponent(id)}/report?format=json`);
+  }
+
+  /** The incident report as the server writes it in Markdown. */
+  reportMarkdown(id: string): Promise<string> {
+    return this.requestText('GET', `/v1/rollouts/${encodeURIComponent(id)}/report`, undefined, 'text/markdown');
+  }
+
+  configDiff(configKey: string, from: number, to: number): Promise<ConfigDiff> {
+    return this.request('GET', `/v1/configs/${encodeURIComponent(configKey)}/diff?from=${from}&to=${to}`);
   }
 
   createToken(req: CreateTokenRequest): Promise<CreatedToken> {

@@ -9,6 +9,7 @@ import { rolloutCommands } from './commands/rollout';
 import { policyCommands } from './commands/policy';
 import { freezeCommands } from './commands/freeze';
 import { subscriptionCommands } from './commands/subscription';
+import { diffCommand, reportCommand } from './commands/report';
 import { ApiError, Exit, UsageError } from './errors';
 
 export const COMMANDS: Command[] = [
@@ -20,6 +21,8 @@ export const COMMANDS: Command[] = [
   ...policyCommands,
   ...freezeCommands,
   ...subscriptionCommands,
+  reportCommand,
+  diffCommand,
 ];
 
 const GROUPS: Record<string, string> = {
@@ -36,7 +39,7 @@ function overview(group?: string): string {
   const lines = [
     group
       ? `Usage: tollgate ${group} <command> [options]`
-      : 'Usage: tollgate <rollout|target|token> <command> [options] | tollgate <audit|whoami> [options]',
+      : 'Usage: tollgate <rollout|target|token|policy> <command> [options] | tollgate <audit|whoami|report|diff|freeze> [options]',
     '',
     group ? (GROUPS[group] ?? '') : 'Staged configuration rollouts with health-gated automatic rollback.',
     '',

@@ -3,6 +3,7 @@
  * clock of its own (callers pass `now`), so every function is unit-tested by value.
  */
 import type { AuditEntry, Principal, TargetScope, TokenInfo } from '../domain/access';
+import type { ConfigDiff } from '../domain/diff';
 import { isTerminal } from '../domain/lifecycle';
 import { type Delivery, NOTIFICATION_EVENTS, type Subscription } from '../domain/notifications';
 import type { RolloutDetail, RolloutEvent, RolloutSummary, StageStatus, Target } from '../domain/schemas';
@@ -527,4 +528,26 @@ export function deliveriesTable(items: Delivery[], st: Style = PLAIN): string[] 
     ]),
     st,
   );
+}
+
+/* ---------- config diff ---------- */
+
+/** `tollgate diff`: the readable operations, then the changed lines with context, as `diff -u`. */
+export function configDiffLines(d: ConfigDiff, st: Style): string[] {
+  const title = `${d.configKey} ${d.from === 0 ? '(no version)' : `v${d.from}`} → v${d.to}`;
+  if (d.identical) return [`${title}: identical`];
+  const color = (line: string) =>
+    line.startsWith('+') ? st.green(line) : line.startsWith('-') ? st.red(line) : line.startsWith('~') ? st.yellow(line) : line;
+  const out = [
+    st.bold(`${title}: ${d.stats.operations} operation${d.stats.operations === 1 ? '' : 's'}, +${d.stats.added} −${d.stats.removed} lines`),
+    '',
+  ];
+  out.push(...d.changes.map(color), '');
+  out.push(st.dim(`--- ${d.configKey} v${d.from}`), st.dim(`+++ ${d.configKey} v${d.to}`));
+  for (const h of d.hunks) {
+    out.push(st.cyan(`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`));
+    for (const l of h.lines) out.push(l.op === 'add' ? st.green(`+${l.text}`) : l.op === 'del' ? st.red(`-${l.text}`) : ` ${l.text}`);
+  }
+  if (d.truncated) out.push(st.dim('(cut here: --json gives the whole patch)'));
+  return out;
 }

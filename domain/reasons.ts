@@ -17,6 +17,8 @@ export const Reason = {
   NotNewest: 'NotNewest',
   StagedInputMissing: 'StagedInputMissing',
   Unavailable: 'Unavailable',
+  /** 409: a report asked of a rollout that did not roll back, fail or regress. */
+  NoIncident: 'NoIncident',
   // Governance codes are lower case: clients match them exactly, as the security contract says.
   /** No token, or an unknown, revoked or expired one: 401. */
   Unauthenticated: 'unauthenticated',

@@ -408,8 +408,17 @@ export const TargetRolloutStatus = z
     previousVersion: z.number().int().nullable().describe('What it had before (0: nothing).'),
     assignedVersion: z.number().int().nullable().describe('What the target is assigned now (0 or null: nothing).'),
     confirmedVersion: z.number().int().nullable().describe('What the target last reported running.'),
+    appliedAt: Timestamp.nullable()
+      .optional()
+      .describe('When this rollout assigned the target its version (recorded just before delivery).'),
+    restoredAt: Timestamp.nullable()
+      .optional()
+      .describe(
+        'When a rollback restored the target (push: delivered; pull: reassigned). Absent on rollbacks from before it was recorded.',
+      ),
   })
   .meta({ id: 'TargetRolloutStatus' });
+export type TargetRolloutStatus = z.infer<typeof TargetRolloutStatus>;
 
 export const RolloutDetail = RolloutSummary.extend({
   targets: z.record(z.string(), TargetRolloutStatus),
@@ -493,6 +502,7 @@ const _sameProbe: _SameProbe = true;
 void _sameProbe;
 
 export const StageHealthSample = HealthSample.extend({ stage: z.string() }).meta({ id: 'StageHealthSample' });
+export type StageHealthSample = z.infer<typeof StageHealthSample>;
 
 /** `event: rollout`: a rollout event with the summary as it stood after it. */
 export const RolloutStreamMessage = z

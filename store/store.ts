@@ -15,6 +15,7 @@ import type {
   RolloutSummary,
   Target,
   TargetInput,
+  TargetRolloutStatus,
 } from '../domain/schemas';
 import { isTerminal } from '../domain/lifecycle';
 import type { ProbeSummary } from '../domain/health';
@@ -40,12 +41,8 @@ export interface StagedRollout {
   stageTargets?: number[];
 }
 
-export interface TargetRolloutRow {
-  version: number | null;
-  previousVersion: number | null;
-  assignedVersion: number | null;
-  confirmedVersion: number | null;
-}
+/** Per-target view of one rollout (the schema is the API's). */
+export type TargetRolloutRow = TargetRolloutStatus;
 
 export interface RolloutPageQuery {
   configKey?: string | undefined;
@@ -309,10 +306,11 @@ export class Store {
     return new Set(await this.redis.hkeys(this.k.rolloutRestored(rolloutId)));
   }
 
-  async markRestored(rolloutId: string, entries: readonly [string, number][]): Promise<void> {
+  /** Records restored targets as `version|ms` (older entries hold the version alone). */
+  async markRestored(rolloutId: string, entries: readonly [string, number, number][]): Promise<void> {
     for (const part of chunks(entries)) {
       if (part.length === 0) continue;
-      await this.redis.hset(this.k.rolloutRestored(rolloutId), Object.fromEntries(part.map(([id, v]) => [id, String(v)])));
+      await this.redis.hset(this.k.rolloutRestored(rolloutId), Object.fromEntries(part.map(([id, v, at]) => [id, `${v}|${at}`])));
     }
   }
 
@@ -448,11 +446,16 @@ export class Store {
 
   /** Per-target view of one rollout: what it assigned, what each had before, has now, and runs. */
   async rolloutTargets(rolloutId: string, configKey: string): Promise<Record<string, TargetRolloutRow>> {
-    const [members, prev, applied] = await Promise.all([
+    const [members, prev, applied, restored] = await Promise.all([
       this.redis.lrange(this.k.rolloutPlan(rolloutId), 0, -1),
       this.redis.hgetall(this.k.rolloutPrevious(rolloutId)),
       this.redis.hgetall(this.k.rolloutApplied(rolloutId)),
+      this.redis.hgetall(this.k.rolloutRestored(rolloutId)),
     ]);
+    const timeOf = (raw: string | undefined): string | null => {
+      const at = raw?.split('|')[1];
+      return at ? new Date(Number(at)).toISOString() : null;
+    };
     const rows: Record<string, TargetRolloutRow> = {};
     for (const part of chunks(members)) {
       const pipe = this.redis.pipeline();
@@ -468,6 +471,8 @@ export class Store {
           previousVersion: p !== undefined ? Number(p) : null,
           assignedVersion: assigned ? Number(assigned) : null,
           confirmedVersion: confirmed ? confirmed.version : null,
+          appliedAt: timeOf(a),
+          restoredAt: timeOf(restored[id]),
         };
       });
     }

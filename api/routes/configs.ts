@@ -6,6 +6,7 @@ import type { Store } from '../../store/store';
 import type { ConfigSchemas } from '../config-schemas';
 import { contract } from '../contract';
 import { bind, HttpError } from '../http';
+import { versionsDiff } from '../reports';
 
 export function configRoutes(store: Store, schemas: ConfigSchemas): Router {
   const r = Router();
@@ -29,6 +30,11 @@ export function configRoutes(store: Store, schemas: ConfigSchemas): Router {
     if (!meta || !content.found) throw new HttpError(404, Reason.NotFound, `version: ${configKey} has no version ${version}`, 'version');
     return { status: 200, body: { configKey, ...meta, content: content.content } };
   });
+
+  bind(r, contract.getConfigDiff, async ({ params, query }) => ({
+    status: 200,
+    body: await versionsDiff(store, params.configKey, query.from, query.to),
+  }));
 
   bind(r, contract.putConfigSchema, async ({ params, body }) => {
     schemas.compile(body);

@@ -5,14 +5,17 @@ import { auditRefs } from '../audit';
 import { principalOf } from '../auth';
 import { contract } from '../contract';
 import { bind } from '../http';
+import { incidentReport } from '../reports';
 import type { RolloutService } from '../rollouts';
+import { reportMarkdown } from '../../domain/report';
+import type { Store } from '../../store/store';
 
 /** The authenticated caller's name: `bind` has already refused anyone without a role here. */
 function actorOf(res: Response): string {
   return principalOf(res)?.name ?? 'unknown';
 }
 
-export function rolloutRoutes(rollouts: RolloutService): Router {
+export function rolloutRoutes(rollouts: RolloutService, store: Store): Router {
   const r = Router();
 
   bind(r, contract.createRollout, async ({ body, query }, _req, res) => {
@@ -30,6 +33,12 @@ export function rolloutRoutes(rollouts: RolloutService): Router {
   bind(r, contract.listRollouts, async ({ query }) => ({ status: 200, body: await rollouts.page(query) }));
 
   bind(r, contract.getRollout, async ({ params }) => ({ status: 200, body: await rollouts.get(params.rolloutId) }));
+
+  bind(r, contract.getRolloutReport, async ({ params, query }, _req, res) => {
+    const report = await incidentReport(rollouts, store, params.rolloutId);
+    if (query.format === 'json') return { status: 200, body: report };
+    res.status(200).type('text/markdown; charset=utf-8').send(reportMarkdown(report));
+  });
 
   const actions: [
     RolloutAction,

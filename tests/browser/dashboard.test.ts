@@ -8,7 +8,7 @@
  * test-artifacts/screenshots (paths printed); with TOLLGATE_UPDATE_DOCS_IMAGES=1 they are also
  * copied to docs/images for the README.
  */
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -181,6 +181,11 @@ describe('dashboard', () => {
     expect(await page.locator('[data-testid="nav-audit"]').isVisible()).toBe(true);
     await markNoReload();
     await page.waitForSelector('[data-testid="live"][data-state="live"]');
+    // And the review panel shows the change against the stable version (none yet: the whole document is new)
+    await page.waitForSelector('[data-testid="review-diff-changes"] li');
+    expect(await page.locator('[data-testid="review-diff-changes"] li').allTextContents()).toEqual([
+      '+ (whole document): {"retries":3,"healthy":true}',
+    ]);
     await page.fill('[data-testid="review-comment"]', 'retry budget checked with the provider');
     await screenshot('dashboard-review');
     // Then approving from the page starts the rollout, live, and says who approved it and why
@@ -405,6 +410,51 @@ describe('dashboard', () => {
     await waitFor('a second page', async () => (await rows.count()) === 4);
     const ids = await Promise.all((await rows.all()).map((row) => row.getAttribute('data-audit')));
     expect(new Set(ids).size).toBe(4);
+  });
+
+  it('writes the incident report of a bad change: impact, timeline, evidence and diff, and a Markdown download', async () => {
+    // Given a stable version, then a schema change that fails every request, rolled back by Tollgate
+    const incidentKey = `inventory-db-${stack.taskQueue.slice(-6)}`;
+    const change = {
+      configKey: incidentKey,
+      targets: { selector },
+      stages: slowStages.map((st) => ({ ...st, bakeSeconds: 0.5 })),
+      health: { intervalSeconds: 0.25, timeoutMs: 1000, failureThreshold: 1 },
+    };
+    const good = await create(makeRolloutRequest({ ...change, content: { schema: 7, healthy: true } }));
+    await stack.untilRollout(good.id, 'completed', (r) => r.state === 'completed', 60_000);
+    const bad = await create(makeRolloutRequest({ ...change, content: { schema: 8, healthy: false }, description: 'inventory schema 8' }));
+    await stack.untilRollout(bad.id, 'rolled back', (r) => r.state === 'rolled_back', 60_000);
+
+    // When someone opens the rollout and follows its report link
+    await page.goto(`${base}/rollouts/${bad.id}`);
+    if (await page.locator('[data-testid="signin"]').isVisible()) await signIn(tokens.vera!, 'vera');
+    await page.locator('[data-testid="report-link"]').click();
+    await page.waitForSelector('[data-testid="report-title"]');
+    expect(new URL(page.url()).pathname).toBe(`/rollouts/${bad.id}/report`);
+
+    // Then the report shows what reached the fleet, how fast it was caught and undone, and why
+    expect(await page.locator('[data-testid="report-title"]').textContent()).toBe(`Incident: ${incidentKey} v1 → v2 rolled back`);
+    expect(await page.locator('[data-testid="report-status"]').textContent()).toBe('safe');
+    expect(await page.locator('[data-testid="report-exposed"] .figure-value').textContent()).toBe('1 of 10');
+    expect(await page.locator('[data-testid="report-blast-radius"] .figure-value').textContent()).toBe('10%');
+    expect(await page.locator('[data-testid="report-tts"] .figure-value').textContent()).toMatch(/^\d+(\.\d+)? m?s$/);
+    expect(await page.locator('[data-testid="report-timeline-table"]').textContent()).toContain('regression detected');
+    expect(await page.locator('[data-testid="report-checks"]').textContent()).toContain('500');
+    expect(await page.locator('[data-testid="report-diff-changes"] li').allTextContents()).toEqual([
+      '~ /schema: 7 → 8',
+      '~ /healthy: true → false',
+    ]);
+    expect(await page.locator('[data-testid="report-restored"]').textContent()).toBe('Restored: 1 target.');
+    await page.locator('[data-testid="report-corrective"]').waitFor();
+    await screenshot('dashboard-report');
+
+    // And the Markdown download is the server's report
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="report-download"]')]);
+    expect(download.suggestedFilename()).toBe(`incident-${bad.id}.md`);
+    const text = readFileSync(await download.path(), 'utf8');
+    expect(text.startsWith(`# Incident: ${incidentKey} v1 → v2 rolled back`)).toBe(true);
+    expect(text).toContain('## Corrective measures');
   });
 
   it('sends the user back to the sign-in form when their token is revoked', async () => {

@@ -6,12 +6,14 @@
 import type { z } from 'zod';
 import type { ReviewBody } from '../../api/contract';
 import type { AuditPage, AuditQuery, Principal } from '../../domain/access';
+import type { ConfigDiff } from '../../domain/diff';
+import type { IncidentReport } from '../../domain/report-schemas';
 import type { RolloutAction } from '../../domain/lifecycle';
 import type { RolloutDetail, RolloutPage, RolloutSummary, StageHealthSample } from '../../domain/schemas';
 import { Reason } from '../../domain/reasons';
 import { end, token } from './session';
 
-export type { RolloutDetail, RolloutSummary };
+export type { ConfigDiff, IncidentReport, RolloutDetail, RolloutSummary };
 export type StageSample = z.infer<typeof StageHealthSample>;
 export type AuditEntries = z.infer<typeof AuditPage>;
 
@@ -73,13 +75,20 @@ export const getRollout = (id: string) => call<RolloutDetail>('GET', `/v1/rollou
 
 export const getHealth = (id: string) => call<{ items: StageSample[] }>('GET', `/v1/rollouts/${encodeURIComponent(id)}/health`);
 
-export async function configContent(configKey: string, version: number): Promise<unknown> {
-  try {
-    return (await call<{ content: unknown }>('GET', `/v1/configs/${encodeURIComponent(configKey)}/versions/${version}`)).content;
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return undefined;
-    throw err;
-  }
+/** The config diff the server computes (domain/diff.ts); `from` 0 stands for no version. */
+export const configDiff = (configKey: string, from: number, to: number) =>
+  call<ConfigDiff>('GET', `/v1/configs/${encodeURIComponent(configKey)}/diff?from=${from}&to=${to}`);
+
+export const getConfig = (configKey: string) =>
+  call<{ stableVersion: number | null }>('GET', `/v1/configs/${encodeURIComponent(configKey)}`);
+
+export const getReport = (id: string) => call<IncidentReport>('GET', `/v1/rollouts/${encodeURIComponent(id)}/report?format=json`);
+
+/** The report as the server writes it in Markdown (a download carries the token, which a link cannot). */
+export async function reportMarkdown(id: string): Promise<string> {
+  const res = await fetch(`/v1/rollouts/${encodeURIComponent(id)}/report`, { headers: { accept: 'text/markdown', ...authHeaders() } });
+  if (!res.ok) throw new ApiError(res.status, 'Http', `HTTP ${res.status}`);
+  return res.text();
 }
 
 /** The actor is the token's name, recorded by the server. */

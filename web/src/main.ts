@@ -1,6 +1,6 @@
 /**
  * The dashboard's entry: the sign-in gate, then a small router over the History API (the API
- * answers each of these paths with this page): the list, a rollout, the audit log.
+ * answers each of these paths with this page): the list, a rollout, its incident report, the audit log.
  */
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
@@ -10,6 +10,7 @@ import { auditPage } from './audit';
 import { h, replace } from './dom';
 import { listPage } from './list';
 import { setIndicator } from './live';
+import { reportPage } from './report';
 import { rolloutPage } from './rollout';
 import { begin, can, end, me, setPrincipal, token, whenSignedOut } from './session';
 import { signInPage } from './signin';
@@ -51,8 +52,14 @@ function route(): void {
   if (!me()) return void boot('');
   // Pages with a live stream turn the indicator back on; the audit log has none.
   setIndicator('off');
+  const report = /^\/rollouts\/([^/]+)\/report\/?$/.exec(location.pathname);
   const m = /^\/rollouts\/([^/]+)\/?$/.exec(location.pathname);
-  if (m) {
+  if (report) {
+    const id = decodeURIComponent(report[1]!);
+    document.title = `Incident report ${id} · Tollgate`;
+    markNav('rollouts');
+    leave = reportPage(root, id, navigate);
+  } else if (m) {
     const id = decodeURIComponent(m[1]!);
     document.title = `${id} · Tollgate`;
     markNav('rollouts');

@@ -1,16 +1,30 @@
 /**
  * One rollout: stage timeline, health charts, per-target map, event log with evidence, config
- * diff, who reviewed and steered it, the review panel while it waits for review, and the
+ * diff against the stable version, who reviewed and steered it, the review panel (with that diff)
+ * while it waits for review, a link to its incident report when it has one, and the
  * control buttons (greyed out for a role that cannot use them; the server decides). Kept current
  * from the rollout's event stream; the detail is re-read (from the read model, not Temporal)
  * when targets may have moved.
  */
 import type { RolloutAction } from '../../domain/lifecycle';
 import type { RolloutEvent, RolloutEventType, RolloutSummary } from '../../domain/schemas';
-import { act, ApiError, configContent, getHealth, getRollout, refusal, review, type RolloutDetail, type StageSample } from './api';
+import { hasIncident } from '../../domain/report';
+import {
+  act,
+  ApiError,
+  configDiff,
+  getConfig,
+  getHealth,
+  getRollout,
+  refusal,
+  review,
+  type ConfigDiff,
+  type RolloutDetail,
+  type StageSample,
+} from './api';
 import { AnalysisPanel } from './analysis';
 import { StageChart } from './chart';
-import { diffLines, diffStats, prettyJson } from './diff';
+import { diffHeader, diffView } from './diffview';
 import { dateTime, duration, h, onFrame, replace, time } from './dom';
 import { connect } from './live';
 import { showKeyPolicy } from './policy';
@@ -76,7 +90,8 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
   let notice = '';
   const events = new Map<number, RolloutEvent>();
   const charts = new Map<string, StageChart>();
-  let diffFor: number | null = null;
+  let diffFor: string | null = null;
+  let diff: ConfigDiff | null = null;
 
   const header = h('section', { class: 'card rollout-head' });
   // The review panel keeps its comment box across re-renders: only its text and buttons change.
@@ -89,12 +104,14 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
     'data-testid': 'review-comment',
   });
   const reviewInfo = h('div', { class: 'review-info' });
+  const reviewDiff = h('div', { class: 'review-diff', 'data-testid': 'review-diff-panel' });
   const reviewButtons = h('div', { class: 'actions' });
   const reviewEl = h(
     'section',
     { class: 'card review-panel', 'data-testid': 'review-panel', hidden: true },
     h('div', { class: 'card-head' }, h('h2', {}, 'Review')),
     reviewInfo,
+    reviewDiff,
     comment,
     reviewButtons,
   );
@@ -230,6 +247,18 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
         h('div', { class: 'actions' }, buttons),
       ),
       d.reason ? h('div', { class: `reason-line state-${d.state}` }, d.reason) : null,
+      hasIncident({ state: d.state, events: [...events.values()] })
+        ? h(
+            'a',
+            {
+              class: 'report-link',
+              'data-testid': 'report-link',
+              href: `/rollouts/${encodeURIComponent(d.id)}/report`,
+              onclick: (e: Event) => (e.preventDefault(), navigate(`/rollouts/${encodeURIComponent(d.id)}/report`)),
+            },
+            'Incident report →',
+          )
+        : null,
       notice ? h('div', { class: 'notice', role: 'alert' }, notice) : null,
       h(
         'dl',
@@ -272,6 +301,11 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
         `(${approvers.size} so far${approvers.size > 0 ? `: ${[...approvers].join(', ')}` : ''}). One rejection ends it without touching a target.`,
       ),
       blocked ? h('p', { class: 'muted small', 'data-testid': 'review-blocked' }, blocked) : null,
+    );
+    replace(
+      reviewDiff,
+      h('h3', {}, 'Change against the stable version ', diff ? diffHeader(diff) : null),
+      diff ? diffView(diff, 'review-diff') : h('div', { class: 'muted small' }, 'Loading…'),
     );
     comment.disabled = busy || blocked !== '';
     replace(
@@ -520,57 +554,27 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
 
   /* ---------- config diff ---------- */
 
+  /**
+   * Against the stable version: the one the fleet ran when the rollout started, or, while it waits
+   * for review, the key's stable version now (what the reviewers would replace).
+   */
   async function loadDiff(d: RolloutDetail): Promise<void> {
-    if (d.version === null || diffFor === d.version) return;
-    diffFor = d.version;
+    if (d.version === null) return;
+    const key = `${d.version}:${d.state === 'pending_review' ? 'review' : 'started'}`;
+    if (diffFor === key) return;
+    diffFor = key;
     const v = d.version;
     try {
-      const [next, prev] = await Promise.all([
-        configContent(d.configKey, v),
-        v > 1 ? configContent(d.configKey, v - 1) : Promise.resolve(undefined),
-      ]);
-      const lines = diffLines(prettyJson(prev), prettyJson(next));
-      const { added, removed } = diffStats(lines);
-      replace(
-        diffEl,
-        h(
-          'div',
-          { class: 'card-head' },
-          h('h2', {}, 'Config change'),
-          h(
-            'span',
-            { class: 'muted small' },
-            v > 1 ? `v${v - 1} → v${v} · ` : `first version · `,
-            h('span', { class: 'add-count' }, `+${added}`),
-            ' ',
-            h('span', { class: 'del-count' }, `−${removed}`),
-          ),
-        ),
-        h(
-          'table',
-          { class: 'diff', 'data-testid': 'diff' },
-          h(
-            'tbody',
-            {},
-            lines.map((l) =>
-              h(
-                'tr',
-                { class: `diff-${l.op}` },
-                h('td', { class: 'ln' }, l.oldNo ?? ''),
-                h('td', { class: 'ln' }, l.newNo ?? ''),
-                h('td', { class: 'sign' }, l.op === 'add' ? '+' : l.op === 'del' ? '−' : ' '),
-                h('td', { class: 'code' }, l.text),
-              ),
-            ),
-          ),
-        ),
-      );
+      const from = d.state === 'pending_review' ? ((await getConfig(d.configKey)).stableVersion ?? 0) : (d.previousStableVersion ?? 0);
+      diff = await configDiff(d.configKey, from, v);
+      replace(diffEl, h('div', { class: 'card-head' }, h('h2', {}, 'Config change'), diffHeader(diff)), diffView(diff));
+      render();
     } catch (err) {
       diffFor = null;
       replace(
         diffEl,
         h('div', { class: 'card-head' }, h('h2', {}, 'Config change')),
-        h('div', { class: 'notice' }, `Could not load the config: ${(err as Error).message}`),
+        h('div', { class: 'notice' }, `Could not load the diff: ${(err as Error).message}`),
       );
     }
   }
