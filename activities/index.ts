@@ -22,6 +22,9 @@ import type { FreezeWindow } from '../domain/policy';
 import { createAnalysisActivities, type AnalyzeInput } from './analysis';
 import { createNotifyActivities, type DeliverInput } from './notify';
 import { SubscriptionStore } from '../store/subscriptions';
+import { needsHistory, observeRollout } from '../domain/rollout-metrics';
+import { errorFields, silentLogger, type Logger } from '../runtime/log';
+import * as metrics from '../runtime/metrics';
 
 export interface ActivityDeps {
   store: Store;
@@ -40,6 +43,8 @@ export interface ActivityDeps {
   publicUrl?: string | undefined;
   /** The Prometheus server of `prometheus` checks that name none (PROMETHEUS_URL). */
   prometheusUrl?: string | undefined;
+  /** The worker's log (runtime/log.ts); silent by default. */
+  log?: Logger;
 }
 
 /** Push delivery: 5 s per request, 3 attempts, 250 ms then 500 ms apart. */
@@ -160,6 +165,21 @@ export interface AlertResult {
 /** The dashboard base URL in notification links when TOLLGATE_PUBLIC_URL is not set. */
 export const DEFAULT_PUBLIC_URL = 'http://localhost:3000';
 
+/** Events the worker's log names (info; regressions and failures at warn): the turns of a rollout. */
+const LOGGED_EVENTS: ReadonlySet<RolloutEvent['type']> = new Set([
+  'rollout_started',
+  'stage_started',
+  'stage_completed',
+  'regression_detected',
+  'paused',
+  'resumed',
+  'rollback_started',
+  'rolled_back',
+  'completed',
+  'failed',
+  'rejected',
+]);
+
 export interface LoadedRollout {
   summary: RolloutSummary;
   lastSeq: number;
@@ -218,6 +238,29 @@ export function createActivities(deps: ActivityDeps) {
     http: new TargetHttp({ ...DEFAULT_OUTBOUND, ...deps.outbound, policy: deps.notifyPolicy ?? OPEN_POLICY }),
     publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
   });
+  const log = deps.log ?? silentLogger;
+
+  /** Counts and times what a batch of newly recorded events says (domain/rollout-metrics.ts). */
+  async function observeProgress(summary: RolloutSummary, fresh: RolloutEvent[]): Promise<void> {
+    if (fresh.length === 0) return;
+    const history = needsHistory(fresh) ? await store.rolloutEvents(summary.id) : [];
+    const seen = observeRollout(fresh, summary, history);
+    for (const type of seen.eventTypes) metrics.rolloutEvents.inc({ type });
+    if (seen.started > 0) metrics.rolloutsStarted.inc(seen.started);
+    for (const outcome of seen.finished) metrics.rolloutsFinished.inc({ outcome });
+    for (const r of seen.regressions) {
+      metrics.regressions.inc({ source: r.source });
+      if (r.detectSeconds !== null) metrics.timeToDetect.observe({ source: r.source }, r.detectSeconds);
+    }
+    for (const seconds of seen.stageSeconds) metrics.stageDuration.observe(seconds);
+    for (const s of seen.safety) metrics.timeToSafety.observe({ trigger: s.trigger }, s.seconds);
+    const rolloutLog = log.child({ rolloutId: summary.id, configKey: summary.configKey });
+    for (const event of fresh) {
+      // The timeline is in the read model; the log carries the turns worth a glance.
+      const level = event.type === 'regression_detected' || event.type === 'failed' ? 'warn' : 'info';
+      if (LOGGED_EVENTS.has(event.type)) rolloutLog[level]({ event: event.type, stage: event.stage, seq: event.seq }, event.message);
+    }
+  }
 
   async function contentOf(configKey: string, version: number, cache: Map<number, unknown>): Promise<unknown> {
     if (version === 0) return null;
@@ -306,6 +349,7 @@ export function createActivities(deps: ActivityDeps) {
       const push = docs.filter((t): t is Target & { applyUrl: string } => !!t?.applyUrl);
       ids.forEach((id, i) => {
         if (!docs[i]) failures.push({ targetId: id, reason: 'target_missing', message: 'target no longer registered' });
+        else if (!docs[i].applyUrl) metrics.applyOutcomes.inc({ outcome: 'assigned' });
       });
       const signal = cancellationSignal();
       await mapLimit(push, concurrency, async (t) => {
@@ -318,8 +362,15 @@ export function createActivities(deps: ActivityDeps) {
         await store.confirm(t.id, configKey, running);
         if (running !== version) {
           failures.push({ targetId: t.id, reason: 'version_mismatch', message: `target reports version ${running}, expected ${version}` });
-        }
+        } else metrics.applyOutcomes.inc({ outcome: 'delivered' });
       });
+      for (const f of failures) metrics.applyOutcomes.inc({ outcome: f.reason });
+      if (failures.length > 0) {
+        log.warn(
+          { rolloutId, configKey, version, failed: failures.length, of: ids.length },
+          `apply: ${failures.length} of ${ids.length} targets failed`,
+        );
+      }
       // In-flight deliveries have finished: a cancelled batch never races the rollback behind it.
       if (signal.aborted) throw ApplicationFailure.retryable('apply cancelled', 'Cancelled');
       return { applied: ids.length, pushed: push.length, failed: failures.length, failures: failures.slice(0, MAX_EVIDENCE) };
@@ -367,6 +418,8 @@ export function createActivities(deps: ActivityDeps) {
         if (!doc?.healthUrl) return;
         const o = await targets.probe(doc.healthUrl, input.timeoutMs);
         latencies.push(o.latencyMs);
+        metrics.probeLatency.observe(o.latencyMs / 1000);
+        if (o.ok) metrics.probeOutcomes.inc({ outcome: 'ok' });
         if (!o.ok)
           failures.push({
             targetId: id,
@@ -377,6 +430,7 @@ export function createActivities(deps: ActivityDeps) {
       });
       const failuresByReason: ProbeSummary['failuresByReason'] = {};
       for (const f of failures) failuresByReason[f.reason] = (failuresByReason[f.reason] ?? 0) + 1;
+      for (const [reason, count] of Object.entries(failuresByReason)) metrics.probeOutcomes.inc({ outcome: reason }, count);
       failures.sort((a, b) => (a.targetId < b.targetId ? -1 : 1));
       const sample: ProbeSummary = {
         at: new Date().toISOString(),
@@ -427,6 +481,8 @@ export function createActivities(deps: ActivityDeps) {
         restored.push([id, prev, deliveredAt]);
       });
       await store.markRestored(rolloutId, restored);
+      if (restored.length > 0) metrics.rollbackOutcomes.inc({ outcome: 'restored' }, restored.length);
+      for (const f of failures) metrics.rollbackOutcomes.inc({ outcome: f.reason });
       failures.sort((a, b) => (a.targetId < b.targetId ? -1 : 1));
       return {
         touched: touched.length,
@@ -441,7 +497,11 @@ export function createActivities(deps: ActivityDeps) {
      * only recorded events are notified, and a retry starts none twice.
      */
     async recordProgress(input: RecordInput): Promise<void> {
-      await store.recordProgress(input.summary, input.rev, input.events);
+      const fresh = await store.recordProgress(input.summary, input.rev, input.events);
+      // Metrics never fail the write they describe: a miss is a gap in a chart, not a stuck rollout.
+      await observeProgress(input.summary, fresh).catch((err: unknown) =>
+        log.warn({ rolloutId: input.summary.id, err: errorFields(err) }, 'metrics: could not observe recorded events'),
+      );
       await notify.fanOut(input.summary, input.events);
     },
 
@@ -472,7 +532,7 @@ export function createActivities(deps: ActivityDeps) {
       const outcome = await notify.alertOutcome(input.rolloutId, input.configKey);
       if (outcome === 'none' || (outcome !== 'pending' && outcome.status === 'skipped')) {
         const idempotencyKey = `${input.rolloutId}:${input.state}`;
-        console.error(`ALERT ${JSON.stringify({ kind: 'rollout_needs_attention', idempotencyKey, ...input })}`);
+        log.error({ alert: { kind: 'rollout_needs_attention', idempotencyKey, ...input }, rolloutId: input.rolloutId }, `ALERT: rollout ${input.rolloutId} is ${input.state}`);
         return { channel: 'log' };
       }
       if (outcome === 'pending') throw ApplicationFailure.retryable('alert webhook: not delivered yet, still retrying', 'AlertPending');

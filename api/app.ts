@@ -31,6 +31,9 @@ import { SubscriptionStore } from '../store/subscriptions';
 import { requestId, requestIdOf } from './request-id';
 import { EventHub, type SseOptions } from './sse';
 import { webRoutes } from './web';
+import { metricsRoutes } from './routes/metrics';
+import { metricsToken, observeRequests } from './observe';
+import { silentLogger, type Logger } from '../runtime/log';
 
 export interface AppDeps {
   store: Store;
@@ -48,6 +51,11 @@ export interface AppDeps {
   notifyPolicy?: OutboundPolicy;
   /** Origins allowed to call the API from a browser (TOLLGATE_CORS_ORIGINS); none by default. */
   corsOrigins?: string[];
+  /** The process's log (runtime/log.ts): one line per answered request, and errors. Silent by default. */
+  logger?: Logger;
+  /** TOLLGATE_METRICS_TOKEN: a bearer secret that may read /metrics (and nothing else). */
+  metricsToken?: string | undefined;
+  /** Where errors (an unhandled one, an audit write that failed) are reported; the logger by default. */
   log?: (msg: string, err?: unknown) => void;
   /** Live event streams: heartbeat, client limit (see api/sse.ts for the defaults). */
   sse?: Partial<SseOptions>;
@@ -73,7 +81,8 @@ function within<T>(ms: number, p: Promise<T>): Promise<T> {
 }
 
 export function createApp(deps: AppDeps): Express {
-  const log = deps.log ?? ((msg, err) => console.error(msg, err));
+  const logger = deps.logger ?? silentLogger;
+  const log = deps.log ?? ((msg, err) => logger.error({ err }, msg));
   const json = { ...JSON_LIMIT_DEFAULTS, ...deps.json, maxBody: deps.maxBody ?? JSON_LIMIT_DEFAULTS.maxBody };
   const schemas = new ConfigSchemas(json.maxSchemaItems);
   const { redis, prefix } = deps.store;
@@ -96,6 +105,7 @@ export function createApp(deps: AppDeps): Express {
   // `bind` reads this: the route's access is checked there, against the caller identified below.
   app.locals.auth = auth;
   app.use(requestId());
+  app.use(observeRequests(logger));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -112,10 +122,11 @@ export function createApp(deps: AppDeps): Express {
   // Before anything can refuse a request, so that refusals (401, 403, 429) are on the record too.
   app.use(auditTrail(audit, log));
   // Who is calling, before the limits: they count per token, and per address for callers without one.
-  app.use('/v1', identify(auth));
+  app.use('/metrics', metricsToken(deps.metricsToken));
+  app.use(['/v1', '/metrics'], identify(auth));
   app.use(rateLimits(deps.rate));
   app.use(streamConcurrency(deps.rate));
-  app.use('/v1', requireIdentity);
+  app.use(['/v1', '/metrics'], requireIdentity);
   app.use(express.json({ limit: json.maxBody, verify: verifyJsonShape(json) }));
 
   // Served from a recent check (api/health-cache.ts): a flood must not make a busy API look dead.
@@ -146,6 +157,7 @@ export function createApp(deps: AppDeps): Express {
     res.json(openapi);
   });
 
+  app.use(metricsRoutes(deps.store));
   app.use(targetRoutes(deps.store, deps.targetPolicy ?? OPEN_POLICY));
   app.use(configRoutes(deps.store, schemas));
   app.use(eventRoutes({ store: deps.store, hub, client: deps.client, taskQueue: deps.taskQueue, auth }));

@@ -49,6 +49,8 @@ export interface Route {
   unlimited?: true;
   /** The 200 response is text/markdown unless `?format=json` asks for its schema as JSON. */
   markdown?: true;
+  /** The 200 response is plain text (its schema describes it), not JSON. */
+  contentType?: 'text/plain';
 }
 
 const TargetParams = z.object({ targetId: Id });
@@ -150,6 +152,19 @@ export const contract = {
     summary: 'Ready when Temporal and Redis answer',
     responses: { 200: Health, 503: Health, 400: ErrorBody },
     unlimited: true,
+  },
+  metrics: {
+    method: 'get',
+    // Any token: give Prometheus a viewer token of its own (docs/observability.md).
+    access: VIEWER,
+    path: '/metrics',
+    summary: "The API's Prometheus metrics: requests by route and status, rollouts in flight by state (text exposition format)",
+    responses: {
+      200: z.string().describe('Prometheus text exposition format 0.0.4; metric names in docs/observability.md.'),
+      401: ErrorBody,
+      403: ErrorBody,
+    },
+    contentType: 'text/plain',
   },
   putTarget: {
     method: 'put',

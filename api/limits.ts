@@ -31,13 +31,15 @@ export function routeClassOf(route: Pick<Route, 'method' | 'eventStream' | 'unli
 }
 
 interface PathPattern {
+  name: string;
   method: string;
   segments: (string | null)[];
   routeClass: RouteClass;
 }
 
 /** Contract paths as segment lists; `null` stands for a `:param`, which matches any one segment. */
-const PATTERNS: PathPattern[] = Object.values(contract as Record<string, Route>).map((route) => ({
+const PATTERNS: PathPattern[] = Object.entries(contract as Record<string, Route>).map(([name, route]) => ({
+  name,
   method: route.method.toUpperCase(),
   segments: route.path
     .split('/')
@@ -53,12 +55,23 @@ const PATTERNS: PathPattern[] = Object.values(contract as Record<string, Route>)
  */
 export function classifyRequest(method: string, path: string): RouteClass {
   const m = method === 'HEAD' ? 'GET' : method;
+  return matchRoute(method, path)?.routeClass ?? (m === 'GET' ? 'read' : 'mutation');
+}
+
+function matchRoute(method: string, path: string): PathPattern | undefined {
+  const m = method === 'HEAD' ? 'GET' : method;
   const segments = path.split('/').slice(1);
-  for (const p of PATTERNS) {
-    if (p.method !== m || p.segments.length !== segments.length) continue;
-    if (p.segments.every((s, i) => (s === null ? segments[i] !== '' : s === segments[i]))) return p.routeClass;
-  }
-  return m === 'GET' ? 'read' : 'mutation';
+  return PATTERNS.find(
+    (p) =>
+      p.method === m &&
+      p.segments.length === segments.length &&
+      p.segments.every((s, i) => (s === null ? segments[i] !== '' : s === segments[i])),
+  );
+}
+
+/** The contract route name a request would reach, also when it was refused before reaching it (401, 429). */
+export function routeNameOf(method: string, path: string): string | undefined {
+  return matchRoute(method, path)?.name;
 }
 
 /* ---------- rate limits ---------- */

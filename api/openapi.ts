@@ -13,7 +13,8 @@ export function openApiDocument(): object {
   for (const [operationId, route] of Object.entries(contract) as [string, Route][]) {
     const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
     for (const [status, schema] of Object.entries(route.responses)) {
-      const type = route.eventStream && status === '200' ? 'text/event-stream' : 'application/json';
+      const type =
+        status !== '200' ? 'application/json' : route.eventStream ? 'text/event-stream' : (route.contentType ?? 'application/json');
       const content: Record<string, { schema: z.ZodType }> = schema ? { [type]: { schema } } : {};
       if (route.markdown && status === '200') content['text/markdown'] = { schema: z.string() };
       responses[status] = schema ? { description: `HTTP ${status}`, content } : { description: `HTTP ${status}` };

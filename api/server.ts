@@ -1,9 +1,13 @@
 /**
  * The API process: listens on PORT, logs its URL, and on SIGTERM/SIGINT stops accepting
  * connections, lets in-flight requests finish (up to 10 s), then closes its clients.
+ * Logs are JSON lines (runtime/log.ts); /metrics is served on PORT like the rest of the API.
  */
 import { Client, Connection } from '@temporalio/client';
+import { collectDefaultMetrics } from 'prom-client';
 import { loadEnv, oidcOptions, temporalConnectionOptions } from '../runtime/config';
+import { createLogger, errorFields, type Logger } from '../runtime/log';
+import { apiRegistry } from '../runtime/metrics';
 import { createRedis } from '../runtime/redis';
 import { Store } from '../store/store';
 import { TokenStore } from '../store/tokens';
@@ -14,18 +18,25 @@ import type { EventHub } from './sse';
 /** Upper bound on a graceful stop before open connections are cut. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
 
+let log: Logger | undefined;
+
 async function main(): Promise<void> {
   const env = loadEnv();
+  const logger = (log = createLogger({ name: 'api', level: env.LOG_LEVEL, format: env.LOG_FORMAT }));
+  collectDefaultMetrics({ register: apiRegistry });
   const redis = createRedis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
   const connection = await Connection.connect({ ...temporalConnectionOptions(env), connectTimeout: 10_000 });
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
   const oidc = oidcOptions(env);
   const bootstrap = await new TokenStore(redis, env.TOLLGATE_REDIS_PREFIX).ensureAdmin(env.TOLLGATE_ADMIN_TOKEN);
   if (bootstrap.generated) {
-    // Printed this once only: Tollgate keeps nothing but its hash.
-    console.log(`admin token (shown once, keep it): ${bootstrap.generated}`);
-    console.log(`  more tokens: curl -X POST -H 'authorization: Bearer <admin token>' -H 'content-type: application/json' \\`);
-    console.log(`    -d '{"name":"alice","role":"deployer"}' http://localhost:${env.PORT}/v1/tokens   (or: tollgate token create)`);
+    // Printed this once only, for the person starting it, as plain lines and not a log record: a
+    // secret has no place in a log pipeline, and `npm start` reads the first line as it is.
+    process.stdout.write(
+      `admin token (shown once, keep it): ${bootstrap.generated}\n` +
+        `  more tokens: curl -X POST -H 'authorization: Bearer <admin token>' -H 'content-type: application/json' \\\n` +
+        `    -d '{"name":"alice","role":"deployer"}' http://localhost:${env.PORT}/v1/tokens   (or: tollgate token create)\n`,
+    );
   }
   const app = createApp({
     store: new Store(redis, env.TOLLGATE_REDIS_PREFIX),
@@ -48,6 +59,8 @@ async function main(): Promise<void> {
     targetPolicy: env.TOLLGATE_TARGET_ALLOW,
     notifyPolicy: env.TOLLGATE_NOTIFY_ALLOW,
     corsOrigins: env.TOLLGATE_CORS_ORIGINS,
+    logger,
+    metricsToken: env.TOLLGATE_METRICS_TOKEN,
   });
   const server = createListener(app, {
     headersTimeoutMs: env.TOLLGATE_HEADERS_TIMEOUT_MS,
@@ -57,14 +70,17 @@ async function main(): Promise<void> {
   server.listen(env.PORT, env.HOST, () => {
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : env.PORT;
-    console.log(`api listening on http://localhost:${port} (temporal ${env.TEMPORAL_ADDRESS}, namespace ${env.TEMPORAL_NAMESPACE})`);
+    logger.info(
+      { port, temporal: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE },
+      `api listening on http://localhost:${port} (temporal ${env.TEMPORAL_ADDRESS}, namespace ${env.TEMPORAL_NAMESPACE})`,
+    );
   });
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`api stopping (${signal})`);
+    logger.info({ signal }, `api stopping (${signal})`);
     (app.locals.eventHub as EventHub).close();
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_TIMEOUT_MS).unref();
     // Keep-alive clients would hold their sockets open until the force timeout: tell them not to
@@ -76,7 +92,7 @@ async function main(): Promise<void> {
       clearTimeout(force);
       void connection.close().finally(() => {
         redis.disconnect();
-        console.log('api stopped');
+        logger.info('api stopped');
         process.exit(0);
       });
     });
@@ -87,6 +103,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  // Before the logger exists (a bad configuration) the message goes to stderr as it is: it names the variable.
+  if (log) log.fatal({ err: errorFields(err) }, `api failed: ${errorFields(err).message}`);
+  else process.stderr.write(`api: ${errorFields(err).message}\n`);
   process.exit(1);
 });

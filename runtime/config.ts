@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseAllowList } from '../domain/outbound';
+import { LogFormat, LogLevel } from './log';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 /** A positive whole number with a default: the form of every limit below. */
@@ -115,6 +116,20 @@ export const Env = z.object({
   TOLLGATE_AUDIT_MAX_ENTRIES: z.coerce.number().int().min(1_000).max(100_000_000).default(200_000),
   /** How long a stopping worker lets in-flight activities finish (ms). */
   TOLLGATE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
+  /** Log lines at this level and above (runtime/log.ts). */
+  LOG_LEVEL: LogLevel.default('info'),
+  /** json, pretty, or auto: pretty when stdout is a terminal. */
+  LOG_FORMAT: LogFormat.default('auto'),
+  /** Worker: where its /metrics listens (0: any free port, named in the log). The API serves /metrics on PORT. */
+  TOLLGATE_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  TOLLGATE_METRICS_PORT: Port.default(9464),
+  /**
+   * A bearer secret for scrapes: the worker's /metrics asks for it when set (and is open when not);
+   * the API's /metrics accepts it beside any viewer token.
+   */
+  TOLLGATE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
+  /** Worker: the loopback port of the Temporal SDK's metrics exporter, served through /metrics (0: a free port). */
+  TOLLGATE_TEMPORAL_METRICS_PORT: Port.default(0),
 });
 export type Env = z.infer<typeof Env>;
 

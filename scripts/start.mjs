@@ -91,6 +91,9 @@ function baseEnv({ temporalAddress, redisUrl, port }) {
     REDIS_URL: redisUrl,
     PORT: String(port),
     TOLLGATE_WORKFLOW_BUNDLE: process.env.TOLLGATE_WORKFLOW_BUNDLE || WORKFLOW_BUNDLE,
+    // The processes write to a pipe (prefixed lines) or to this terminal: readable lines when a
+    // person watches, JSON when the launcher's own output goes to a file or a collector.
+    LOG_FORMAT: process.env.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json'),
   };
 }
 

@@ -3,7 +3,9 @@
 //
 // Jest's environment: TEMPORAL_ADDRESS, TEMPORAL_CLI (path, or empty when the SDK had to download
 // the server), REDIS_URL, TOLLGATE_WORKFLOW_BUNDLE, TOLLGATE_DIST, CHROMIUM_PATH (Debian's chromium,
-// installed with apt-get when missing), PROMETHEUS_PATH (Debian's prometheus, likewise).
+// installed with apt-get when missing), PROMETHEUS_PATH and PROMTOOL_PATH (Debian's prometheus,
+// likewise), DOCKER_COMPOSE_PATH (Debian's docker-compose, likewise), TOLLGATE_METRICS_PORT=0 (the
+// workers tests start pick free ports for their /metrics, so several can run at once).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,7 +28,8 @@ import {
   startTemporalDevServer,
 } from './setup/setup.mjs';
 import { ensureChromium } from './setup/chromium.mjs';
-import { ensurePrometheus } from './setup/prometheus.mjs';
+import { ensurePrometheus, PROMTOOL_PATH } from './setup/prometheus.mjs';
+import { ensureDockerCompose } from './setup/docker-compose.mjs';
 
 // Temporal's own warnings would interleave with Jest's report; they go to a file kept after the run.
 const TEMPORAL_LOG = path.join(REPO_ROOT, 'test-artifacts', 'temporal.log');
@@ -73,7 +76,8 @@ async function main() {
   await step('build', ensureBuild);
   const cli = await step('Temporal CLI', () => ensureTemporalCli());
   const chromium = await step('Chromium (browser tests)', () => ensureChromium());
-  const prometheus = await step('Prometheus (canary analysis tests)', () => ensurePrometheus());
+  const prometheus = await step('Prometheus and promtool (canary analysis and alert-rules tests)', () => ensurePrometheus());
+  const compose = await step('docker-compose (docker-compose.yml check)', () => ensureDockerCompose());
   const redis = await step('Redis', () => ensureRedis());
   cleanup.push(redis.stop);
 
@@ -99,6 +103,9 @@ async function main() {
       TOLLGATE_DIST: DIST_DIR,
       CHROMIUM_PATH: chromium ?? '',
       PROMETHEUS_PATH: prometheus ?? '',
+      PROMTOOL_PATH: fs.existsSync(PROMTOOL_PATH) ? PROMTOOL_PATH : '',
+      DOCKER_COMPOSE_PATH: compose ?? '',
+      TOLLGATE_METRICS_PORT: process.env.TOLLGATE_METRICS_PORT ?? '0',
     },
   });
   const code = await exitCode(jest);

@@ -96,6 +96,7 @@ return out
  * KEYS: summary, rev, seq, events list, global stream, rollout index, active set, rollout stream
  * ARGV: summary JSON, rev, rolloutId, createdAtMs, terminal ('1'/'0'), global stream max length,
  *       rollout stream max length, then (seq, event JSON) pairs
+ * Returns the highest sequence number stored before this call: the caller knows which events were new.
  */
 export const recordProgress = script(`
 local rev = tonumber(ARGV[2])
@@ -112,6 +113,7 @@ if rev > stored then
   end
 end
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
+local before = last
 for i = 8, #ARGV, 2 do
   local seq = tonumber(ARGV[i])
   if seq > last then
@@ -123,5 +125,5 @@ for i = 8, #ARGV, 2 do
 end
 redis.call('SET', KEYS[3], last)
 redis.call('ZADD', KEYS[6], 'NX', ARGV[4], ARGV[3])
-return last
+return before
 `);

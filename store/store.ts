@@ -324,7 +324,8 @@ export class Store {
     return out;
   }
 
-  async recordProgress(summary: RolloutSummary, rev: number, events: readonly RolloutEvent[]): Promise<void> {
+  /** Returns the events Redis did not have yet: a retry (or a second writer) gets none back. */
+  async recordProgress(summary: RolloutSummary, rev: number, events: readonly RolloutEvent[]): Promise<RolloutEvent[]> {
     const id = summary.id;
     const args: (string | number)[] = [
       JSON.stringify(summary),
@@ -336,7 +337,7 @@ export class Store {
       ROLLOUT_STREAM_MAX,
     ];
     for (const e of events) args.push(e.seq, JSON.stringify(e));
-    await runScript(
+    const before = await runScript(
       this.redis,
       recordProgress,
       [
@@ -351,6 +352,9 @@ export class Store {
       ],
       args,
     );
+    // The script appends an event only past the highest sequence number stored so far.
+    let last = Number(before);
+    return events.filter((e) => (e.seq > last ? ((last = e.seq), true) : false));
   }
 
   /** Keeps a health sample for charts and publishes it to live clients. */
@@ -395,6 +399,19 @@ export class Store {
 
   async lastRev(rolloutId: string): Promise<number> {
     return Number((await this.redis.get(`${this.k.rollout(rolloutId)}:rev`)) ?? -1);
+  }
+
+  /** Rollouts in flight (the active set, small by nature) by state: what /metrics reports. */
+  async activeRolloutStates(): Promise<Partial<Record<RolloutSummary['state'], number>>> {
+    const counts: Partial<Record<RolloutSummary['state'], number>> = {};
+    const ids = await this.redis.smembers(this.k.activeRollouts);
+    for (const part of chunks(ids)) {
+      for (const raw of await this.redis.mget(...part.map((id) => this.k.rollout(id)))) {
+        const summary = parseJson<RolloutSummary>(raw);
+        if (summary) counts[summary.state] = (counts[summary.state] ?? 0) + 1;
+      }
+    }
+    return counts;
   }
 
   async rolloutEvents(rolloutId: string): Promise<RolloutEvent[]> {
