@@ -295,18 +295,24 @@ export function createActivities(deps: ActivityDeps) {
         if (!docs[i]) failures.push({ targetId: id, reason: 'target_missing', message: 'target no longer registered' });
       });
       const signal = cancellationSignal();
+      // Confirmations are written together once the deliveries are done (one pipeline, not a round
+      // trip per target); a retry after a crash delivers and confirms again, which is idempotent.
+      const confirmed: [string, number, number][] = [];
+      // The body is the same for every target: serialized once, not once per delivery.
+      const body = JSON.stringify({ configKey, version, content, rolloutId });
       await mapLimit(push, concurrency, async (t) => {
         if (signal.aborted) return;
-        const o = await targets.deliver(t.applyUrl, { configKey, version, content, rolloutId }, delivery);
+        const o = await targets.deliverJson(t.applyUrl, body, delivery);
         heartbeat();
         if (!o.ok) return void failures.push(failureOf(t.id, o));
         const reported = (o.body as { version?: unknown } | undefined)?.version;
         const running = typeof reported === 'number' ? reported : version;
-        await store.confirm(t.id, configKey, running);
+        confirmed.push([t.id, running, Date.now()]);
         if (running !== version) {
           failures.push({ targetId: t.id, reason: 'version_mismatch', message: `target reports version ${running}, expected ${version}` });
         }
       });
+      await store.confirmMany(configKey, confirmed);
       // In-flight deliveries have finished: a cancelled batch never races the rollback behind it.
       if (signal.aborted) throw ApplicationFailure.retryable('apply cancelled', 'Cancelled');
       return { applied: ids.length, pushed: push.length, failed: failures.length, failures: failures.slice(0, MAX_EVIDENCE) };
@@ -395,21 +401,31 @@ export function createActivities(deps: ActivityDeps) {
       const docs = await store.getTargets(todo);
       heartbeat({ reassigned: todo.length });
 
+      // One body per previous version (usually one for the whole fleet), serialized once.
+      const bodies = new Map<number, string>();
       const contents = new Map<number, unknown>();
       const restored: [string, number][] = [];
+      const confirmed: [string, number, number][] = [];
       const failures: TargetFailure[] = [];
+      for (const prev of new Set(previous.map((p) => p ?? 0))) {
+        bodies.set(
+          prev,
+          JSON.stringify({ configKey, version: prev, content: await contentOf(configKey, prev, contents), rolloutId, rollback: true }),
+        );
+      }
       await mapLimit(todo, concurrency, async (id, i) => {
         const prev = previous[i] ?? 0;
         const doc = docs[i];
         if (!doc?.applyUrl) return void restored.push([id, prev]);
-        const content = await contentOf(configKey, prev, contents);
-        const o = await targets.deliver(doc.applyUrl, { configKey, version: prev, content, rolloutId, rollback: true }, delivery);
+        const o = await targets.deliverJson(doc.applyUrl, bodies.get(prev)!, delivery);
         heartbeat();
         if (!o.ok) return void failures.push(failureOf(id, o));
         const reported = (o.body as { version?: unknown } | undefined)?.version;
-        await store.confirm(id, configKey, typeof reported === 'number' ? reported : prev);
+        confirmed.push([id, typeof reported === 'number' ? reported : prev, Date.now()]);
         restored.push([id, prev]);
       });
+      // Confirmed before marked restored: a crash between the two only makes a retry deliver again.
+      await store.confirmMany(configKey, confirmed);
       await store.markRestored(rolloutId, restored);
       failures.sort((a, b) => (a.targetId < b.targetId ? -1 : 1));
       return {
