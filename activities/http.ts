@@ -42,6 +42,13 @@ export interface OutboundOptions {
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 export const DEFAULT_OUTBOUND: OutboundOptions = { policy: OPEN_POLICY, maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES };
 
+/**
+ * Connections kept to one host (host:port) at most, across every activity of the worker: many
+ * targets behind one load balancer, or many rollouts at once, reuse a bounded pool instead of
+ * opening a socket per request in flight. Requests beyond it wait for a free connection.
+ */
+export const MAX_SOCKETS_PER_HOST = 128;
+
 /** What of an answer is parsed: a confirmation like `{"version": 3}` needs little. */
 const ANSWER_BOUNDS = { maxDepth: 32, maxItems: 1_000 };
 
@@ -86,7 +93,8 @@ export class TargetHttp {
 
   constructor(private readonly options: OutboundOptions = DEFAULT_OUTBOUND) {
     const lookup = fencedLookup(options.policy);
-    this.agents = { http: new http.Agent({ keepAlive: true, lookup }), https: new https.Agent({ keepAlive: true, lookup }) };
+    const pool = { keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST, maxFreeSockets: MAX_SOCKETS_PER_HOST, lookup };
+    this.agents = { http: new http.Agent(pool), https: new https.Agent(pool) };
   }
 
   /** Closes pooled connections (tests and shutdown). */
@@ -117,9 +125,13 @@ export class TargetHttp {
   }
 
   /** POSTs a JSON body, retrying on failure (backoff doubles each attempt). */
-  async deliver(url: string, payload: unknown, policy: DeliveryPolicy, headers: Record<string, string> = {}): Promise<HttpOutcome> {
+  deliver(url: string, payload: unknown, policy: DeliveryPolicy, headers: Record<string, string> = {}): Promise<HttpOutcome> {
+    return this.deliverJson(url, JSON.stringify(payload), policy, headers);
+  }
+
+  /** `deliver` with the body already serialized: a batch sends one body to many targets. */
+  async deliverJson(url: string, body: string, policy: DeliveryPolicy, headers: Record<string, string> = {}): Promise<HttpOutcome> {
     let last: HttpOutcome = { ok: false, latencyMs: 0, reason: 'connection', message: 'not attempted' };
-    const body = JSON.stringify(payload);
     for (let attempt = 0; attempt < policy.attempts; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, policy.backoffMs * 2 ** (attempt - 1)));
       last = await this.request(

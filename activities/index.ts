@@ -352,14 +352,19 @@ export function createActivities(deps: ActivityDeps) {
         else if (!docs[i].applyUrl) metrics.applyOutcomes.inc({ outcome: 'assigned' });
       });
       const signal = cancellationSignal();
+      // Confirmations are written together once the deliveries are done (one pipeline, not a round
+      // trip per target); a retry after a crash delivers and confirms again, which is idempotent.
+      const confirmed: [string, number, number][] = [];
+      // The body is the same for every target: serialized once, not once per delivery.
+      const body = JSON.stringify({ configKey, version, content, rolloutId });
       await mapLimit(push, concurrency, async (t) => {
         if (signal.aborted) return;
-        const o = await targets.deliver(t.applyUrl, { configKey, version, content, rolloutId }, delivery);
+        const o = await targets.deliverJson(t.applyUrl, body, delivery);
         heartbeat();
         if (!o.ok) return void failures.push(failureOf(t.id, o));
         const reported = (o.body as { version?: unknown } | undefined)?.version;
         const running = typeof reported === 'number' ? reported : version;
-        await store.confirm(t.id, configKey, running);
+        confirmed.push([t.id, running, Date.now()]);
         if (running !== version) {
           failures.push({ targetId: t.id, reason: 'version_mismatch', message: `target reports version ${running}, expected ${version}` });
         } else metrics.applyOutcomes.inc({ outcome: 'delivered' });
@@ -371,6 +376,7 @@ export function createActivities(deps: ActivityDeps) {
           `apply: ${failures.length} of ${ids.length} targets failed`,
         );
       }
+      await store.confirmMany(configKey, confirmed);
       // In-flight deliveries have finished: a cancelled batch never races the rollback behind it.
       if (signal.aborted) throw ApplicationFailure.retryable('apply cancelled', 'Cancelled');
       return { applied: ids.length, pushed: push.length, failed: failures.length, failures: failures.slice(0, MAX_EVIDENCE) };
@@ -464,22 +470,32 @@ export function createActivities(deps: ActivityDeps) {
       const docs = await store.getTargets(todo);
       heartbeat({ reassigned: todo.length });
 
+      // One body per previous version (usually one for the whole fleet), serialized once.
+      const bodies = new Map<number, string>();
       const contents = new Map<number, unknown>();
       const restored: [string, number, number][] = [];
+      const confirmed: [string, number, number][] = [];
       const failures: TargetFailure[] = [];
+      for (const prev of new Set(previous.map((p) => p ?? 0))) {
+        bodies.set(
+          prev,
+          JSON.stringify({ configKey, version: prev, content: await contentOf(configKey, prev, contents), rolloutId, rollback: true }),
+        );
+      }
       await mapLimit(todo, concurrency, async (id, i) => {
         const prev = previous[i] ?? 0;
         const doc = docs[i];
         if (!doc?.applyUrl) return void restored.push([id, prev, reassignedAt]);
-        const content = await contentOf(configKey, prev, contents);
-        const o = await targets.deliver(doc.applyUrl, { configKey, version: prev, content, rolloutId, rollback: true }, delivery);
+        const o = await targets.deliverJson(doc.applyUrl, bodies.get(prev)!, delivery);
         heartbeat();
         if (!o.ok) return void failures.push(failureOf(id, o));
         const reported = (o.body as { version?: unknown } | undefined)?.version;
         const deliveredAt = Date.now();
-        await store.confirm(id, configKey, typeof reported === 'number' ? reported : prev);
+        confirmed.push([id, typeof reported === 'number' ? reported : prev, deliveredAt]);
         restored.push([id, prev, deliveredAt]);
       });
+      // Confirmed before marked restored: a crash between the two only makes a retry deliver again.
+      await store.confirmMany(configKey, confirmed);
       await store.markRestored(rolloutId, restored);
       if (restored.length > 0) metrics.rollbackOutcomes.inc({ outcome: 'restored' }, restored.length);
       for (const f of failures) metrics.rollbackOutcomes.inc({ outcome: f.reason });
@@ -532,7 +548,10 @@ export function createActivities(deps: ActivityDeps) {
       const outcome = await notify.alertOutcome(input.rolloutId, input.configKey);
       if (outcome === 'none' || (outcome !== 'pending' && outcome.status === 'skipped')) {
         const idempotencyKey = `${input.rolloutId}:${input.state}`;
-        log.error({ alert: { kind: 'rollout_needs_attention', idempotencyKey, ...input }, rolloutId: input.rolloutId }, `ALERT: rollout ${input.rolloutId} is ${input.state}`);
+        log.error(
+          { alert: { kind: 'rollout_needs_attention', idempotencyKey, ...input }, rolloutId: input.rolloutId },
+          `ALERT: rollout ${input.rolloutId} is ${input.state}`,
+        );
         return { channel: 'log' };
       }
       if (outcome === 'pending') throw ApplicationFailure.retryable('alert webhook: not delivered yet, still retrying', 'AlertPending');

@@ -246,6 +246,8 @@ export interface FleetOptions {
 /** Starts the targets, registers them with Tollgate, and runs the pull loops. */
 export class Fleet {
   readonly targets: SimTarget[] = [];
+  /** id → target: a lookup per request stays O(1) however large the fleet. */
+  private readonly index = new Map<string, SimTarget>();
   private timer?: NodeJS.Timeout;
   private polling = false;
 
@@ -272,6 +274,7 @@ export class Fleet {
           noise: noise(o.push + i),
         }),
       );
+    for (const t of this.targets) this.index.set(t.id, t);
   }
 
   private auth(): Record<string, string> {
@@ -283,7 +286,7 @@ export class Fleet {
   }
 
   byId(id: string): SimTarget {
-    const t = this.targets.find((x) => x.id === id);
+    const t = this.index.get(id);
     if (!t) throw new Error(`no target ${id}`);
     return t;
   }

@@ -208,6 +208,17 @@ export class Store {
     await this.redis.hset(this.k.confirmed(targetId), configKey, JSON.stringify({ version, at } satisfies Confirmation));
   }
 
+  /** Many confirmations in one pipeline per REDIS_CHUNK: [targetId, version, at]. */
+  async confirmMany(configKey: string, entries: readonly (readonly [string, number, number])[]): Promise<void> {
+    for (const part of chunks(entries)) {
+      if (part.length === 0) continue;
+      const pipe = this.redis.pipeline();
+      for (const [id, version, at] of part)
+        pipe.hset(this.k.confirmed(id), configKey, JSON.stringify({ version, at } satisfies Confirmation));
+      for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
+    }
+  }
+
   async confirmations(targetIds: readonly string[], configKey: string): Promise<(Confirmation | null)[]> {
     const out: (Confirmation | null)[] = [];
     for (const part of chunks(targetIds)) {
