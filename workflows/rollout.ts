@@ -24,15 +24,19 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities, AlertResult, ApplyResult, FinalizeInput, TargetFailure } from '../activities';
-import { analysisApplies, resumedStageState } from '../domain/analysis';
+import { analysisApplies } from '../domain/analysis';
+import { bakedMs, bakeTimeUp, probeWaitMs, verdictSettled, watchStep, type WatchKind } from '../domain/bake';
+import { CONFIRM_WITHIN_MS, confirmationOverdue } from '../domain/confirmation';
+import { fourEyes, gateApproval, refuseControl, refuseReview, resumed, reviewOutcome } from '../domain/controls';
 import { concludeStage, INITIAL_STAGE_STATE, nextStageVerdict } from '../domain/judge';
 import { nextHealth, nextInconclusive, type IntervalAssessment, type ProbeSummary } from '../domain/health';
 import { actionsFor, FROZEN_REASON_PREFIX, isFrozenHold, isTerminal, type RolloutState } from '../domain/lifecycle';
-import { describeHolds, uncoveredHolds } from '../domain/freeze-holds';
+import { describeHolds, freezeRecheckMs, sameHolds, uncoveredHolds } from '../domain/freeze-holds';
 import { initialSummary, pluralApprovals } from '../domain/summary';
-import { batches } from '../domain/planning';
+import { addsNoTarget, batches, stageSpan, waveOpenedBy } from '../domain/planning';
+import { DEFAULT_ROLLBACK, namedTargets, onRunError, rolledBackStageState, rollbackStep } from '../domain/rollback-plan';
 import { Reason } from '../domain/reasons';
-import type { RollbackPolicy, RolloutEvent, RolloutEventType, RolloutSummary } from '../domain/schemas';
+import type { RolloutEvent, RolloutEventType, RolloutSummary } from '../domain/schemas';
 import {
   controlUpdate,
   preparedUpdate,
@@ -47,22 +51,6 @@ import {
 
 /** Targets per apply activity: small enough that pause and rollback take effect between batches. */
 export const APPLY_BATCH_SIZE = 250;
-/**
- * Rollback passes over unrestored targets before the rollout is reported failed, when the rollout
- * does not set its own (`rollback` in the request): 10 passes, 1 s apart doubling to 15 s (~1.5 min).
- */
-export const DEFAULT_ROLLBACK: RollbackPolicy = { attempts: 10, maxBackoffSeconds: 15 };
-export const ROLLBACK_INITIAL_BACKOFF_MS = 1_000;
-/**
- * How long a target that reports its version has to confirm a new one before it counts as failed.
- * Until then its probes are left out, and the bake does not end.
- */
-export const CONFIRM_WITHIN_MS = 30_000;
-/**
- * A freeze is checked again at least this often while it holds (and at the interval, and when a
- * window ends), so that a clock between worker and server a little apart does not spin the check.
- */
-export const FREEZE_RECHECK_MIN_MS = 100;
 /** Continue as new past this many history events (Temporal's hard limit is 50k). */
 export const HISTORY_EVENTS_LIMIT = 10_000;
 
@@ -221,39 +209,25 @@ class RolloutRun {
   /* ---------- human control ---------- */
 
   private validate(req: ControlRequest): void {
-    if (req.rolloutId !== this.s.id) {
-      throw ApplicationFailure.nonRetryable(`this workflow runs rollout ${this.s.id}, not ${req.rolloutId}`, Reason.NotFound);
-    }
-    if (!actionsFor(this.s.state, this.s.reason).includes(req.action) || this.rollbackRequest) {
-      throw ApplicationFailure.nonRetryable(`cannot ${req.action} a rollout that is ${this.s.state}`, Reason.InvalidState);
-    }
-    const holds = this.c.freezeHolds ?? [];
-    if ((req.action === 'resume' || req.action === 'approve') && holds.length > 0 && !req.override) {
-      throw ApplicationFailure.nonRetryable(
-        `cannot ${req.action}: ${describeHolds(holds)}; an admin may resume through it with an override`,
-        Reason.Frozen,
-      );
-    }
-    if (req.action === 'approve' && this.c.awaitingApproval && this.fourEyes() && req.actor === this.s.submittedBy) {
-      throw ApplicationFailure.nonRetryable(`${req.actor} submitted this rollout and may not approve its gates`, Reason.FourEyes);
-    }
-  }
-
-  /** Whether approvals must come from people other than the submitter (the policy asks for approvals). */
-  private fourEyes(): boolean {
-    return (this.s.requiredApprovals ?? 0) > 0;
+    const refusal = refuseControl(
+      {
+        rolloutId: this.s.id,
+        state: this.s.state,
+        reason: this.s.reason,
+        submittedBy: this.s.submittedBy,
+        requiredApprovals: this.s.requiredApprovals,
+        awaitingApproval: this.c.awaitingApproval,
+        rollbackRequested: this.rollbackRequest !== null,
+        freezeHolds: this.c.freezeHolds ?? [],
+      },
+      req,
+    );
+    if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.reason);
   }
 
   private validateReview(req: ReviewRequest): void {
-    if (req.rolloutId !== this.s.id) {
-      throw ApplicationFailure.nonRetryable(`this workflow runs rollout ${this.s.id}, not ${req.rolloutId}`, Reason.NotFound);
-    }
-    if (this.s.state !== 'pending_review') {
-      throw ApplicationFailure.nonRetryable(`cannot review a rollout that is ${this.s.state}`, Reason.InvalidState);
-    }
-    if (req.by === this.s.submittedBy) {
-      throw ApplicationFailure.nonRetryable(`${req.by} submitted this rollout and may not review it`, Reason.FourEyes);
-    }
+    const refusal = refuseReview({ rolloutId: this.s.id, state: this.s.state, submittedBy: this.s.submittedBy }, req);
+    if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.reason);
   }
 
   /**
@@ -264,17 +238,17 @@ class RolloutRun {
     const reviews = (this.s.reviews ??= []);
     const entry = { by: req.by, decision: req.decision, ...(req.comment ? { comment: req.comment } : {}), at: now() };
     const detail = { actor: req.by, decision: req.decision, ...(req.comment ? { comment: req.comment } : {}) };
-    if (req.decision === 'reject') {
+    const outcome = reviewOutcome(reviews, req, this.s.requiredApprovals);
+    if (outcome.kind === 'rejected') {
       reviews.push(entry);
-      this.setState('rejected', `rejected by ${req.by}${req.comment ? `: ${req.comment}` : ''}`);
-      this.emit('rejected', `rejected by ${req.by}${req.comment ? `: ${req.comment}` : ''}; no target was touched`, detail);
-    } else if (!reviews.some((r) => r.by === req.by && r.decision === 'approve')) {
+      this.setState('rejected', outcome.reason);
+      this.emit('rejected', `${outcome.reason}; no target was touched`, detail);
+    } else if (outcome.kind === 'counted') {
       reviews.push(entry);
-      const approvers = approvalCount(reviews);
-      const required = this.s.requiredApprovals ?? 1;
-      this.emit('reviewed', `approved by ${req.by} (${approvers} of ${required})`, { ...detail, approvals: approvers, required });
-      if (approvers >= required) this.setState('running', null);
-      else this.setState('pending_review', `waiting for ${pluralApprovals(required - approvers, true)}`);
+      const { approvals, required } = outcome;
+      this.emit('reviewed', `approved by ${req.by} (${approvals} of ${required})`, { ...detail, approvals, required });
+      if (outcome.starts) this.setState('running', null);
+      else this.setState('pending_review', outcome.waitingReason);
     }
     await this.commit();
     return this.s;
@@ -291,7 +265,12 @@ class RolloutRun {
         break;
       case 'resume':
       case 'approve':
-        if (this.c.awaitingApproval && req.action === 'approve' && this.fourEyes() && !this.gateApproved(who.actor, stage)) {
+        if (
+          this.c.awaitingApproval &&
+          req.action === 'approve' &&
+          fourEyes(this.s.requiredApprovals) &&
+          !this.gateApproved(who.actor, stage)
+        ) {
           await this.commit();
           return this.s;
         }
@@ -303,12 +282,7 @@ class RolloutRun {
         if (this.s.state === 'paused')
           this.emit('resumed', `${req.action === 'resume' ? 'resumed' : 'approved'} by ${who.actor}`, who, stage);
         if (req.override) this.overrideFreezes(who.actor, req.override.reason, stage);
-        this.c.humanPaused = false;
-        this.c.streak = 0;
-        this.c.heldForRegression = false;
-        this.c.inconclusive = 0;
-        this.c.heldInconclusive = false;
-        if (this.c.analysis) this.c.analysis = { ...this.c.analysis, state: resumedStageState(this.c.analysis.state) };
+        Object.assign(this.c, resumed(this.c));
         this.setState('running', null);
         break;
       case 'rollback':
@@ -328,16 +302,11 @@ class RolloutRun {
    * (never the submitter; the validator refuses them) have approved it.
    */
   private gateApproved(actor: string, stage: string | undefined): boolean {
-    const approvers = (this.c.gateApprovers ??= []);
-    if (!approvers.includes(actor)) {
-      approvers.push(actor);
-      (this.s.approvals ??= []).push({ stage: stage ?? '', by: actor, at: now() });
-    }
-    const required = this.s.requiredApprovals ?? 1;
-    if (approvers.length >= required) {
-      this.c.gateApprovers = [];
-      return true;
-    }
+    const gate = gateApproval(this.c.gateApprovers ?? [], actor, this.s.requiredApprovals);
+    if (gate.counted) (this.s.approvals ??= []).push({ stage: stage ?? '', by: actor, at: now() });
+    this.c.gateApprovers = gate.approvers;
+    if (gate.passed) return true;
+    const { approvers, required } = gate;
     this.emit(
       'approved',
       `approved by ${actor} (${approvers.length} of ${required}); waiting for more`,
@@ -375,7 +344,7 @@ class RolloutRun {
         if (isCancellation(err)) throw err;
         // Anything unexpected after targets were touched is treated as a regression: restore them.
         const message = err instanceof Error ? err.message : String(err);
-        if (this.s.updatedTargets === 0 && this.c.phase === 'prepare') {
+        if (onRunError(this.s.updatedTargets, this.c.phase) === 'fail') {
           this.setState('failed', message);
           this.emit('failed', `rollout failed before any target was touched: ${message}`, { error: message });
           await this.finalize('failed');
@@ -439,13 +408,13 @@ class RolloutRun {
     while (c.stageIndex < this.s.stages.length) {
       const i = c.stageIndex;
       const stage = this.s.stages[i]!;
-      const from = i === 0 ? 0 : (c.stageTargets[i - 1] ?? 0);
-      const to = c.stageTargets[i] ?? 0;
+      const span = stageSpan(c.stageTargets, i);
+      const { from, to } = span;
       this.s.currentStage = stage.name;
       this.s.currentStageIndex = i;
 
       if (c.phase === 'gate') {
-        if (to <= from) {
+        if (addsNoTarget(span)) {
           stage.state = 'skipped';
           this.emit(
             'stage_skipped',
@@ -457,10 +426,8 @@ class RolloutRun {
           c.stageIndex += 1;
           continue;
         }
-        const previousWave = i > 0 ? this.s.stages[i - 1]?.wave : undefined;
-        if (stage.wave !== undefined && from > 0 && previousWave !== stage.wave && patched(Patch.waveGate)) {
-          await this.waveGate(from, stage.wave);
-        }
+        const wave = waveOpenedBy(this.s.stages, i, from);
+        if (wave !== null && patched(Patch.waveGate)) await this.waveGate(from, wave);
         if (stage.approval && !c.approved) {
           c.awaitingApproval = true;
           this.setState('awaiting_approval', `stage ${stage.name} needs approval`);
@@ -562,20 +529,25 @@ class RolloutRun {
    * approval, or is held: health is watched wherever the new version is live. Returns when the
    * bake time has run (counting only time spent running), the gate is approved, or the hold ends.
    */
-  private async monitor(kind: 'bake' | 'gate' | 'hold'): Promise<void> {
+  private async monitor(kind: WatchKind): Promise<void> {
     const c = this.c;
     const intervalMs = this.s.health.intervalSeconds * 1000;
     let probed = false;
     for (;;) {
-      const running = this.s.state === 'running';
-      if (kind === 'bake' && running && c.bakeRemainingMs <= 0 && probed) {
+      const step = watchStep({
+        kind,
+        running: this.s.state === 'running',
+        awaitingApproval: c.awaitingApproval,
+        bakeRemainingMs: c.bakeRemainingMs,
+        probed,
+      });
+      if (step === 'over') return;
+      if (step === 'judge') {
         // Runs without `analysis` (every run from before it) take the branch they always took.
         if (this.analyzed()) {
           if (await this.concludeAnalysis()) return;
-        } else if (this.verdictSettled() || !patched(Patch.bakeEndsSettled)) return;
+        } else if (verdictSettled(c) || !patched(Patch.bakeEndsSettled)) return;
       }
-      if (kind === 'gate' && running && !c.awaitingApproval) return;
-      if (kind === 'hold' && running) return;
 
       const started = Date.now();
       const live = c.appliedUpTo > 0;
@@ -590,15 +562,19 @@ class RolloutRun {
       // Past its time with an unsettled verdict, a bake keeps probing at the normal interval.
       // Under analysis, a bake past its time is waiting for a verdict that allows promotion.
       const overtime =
-        baking && c.bakeRemainingMs <= 0 && (this.analyzed() ? true : !this.verdictSettled() && patched(Patch.bakeEndsSettled));
-      const wait = (baking && !overtime ? Math.min(intervalMs, c.bakeRemainingMs) : intervalMs) - (Date.now() - started);
+        baking && bakeTimeUp(c.bakeRemainingMs) && (this.analyzed() ? true : !verdictSettled(c) && patched(Patch.bakeEndsSettled));
+      const wait = probeWaitMs({
+        intervalMs,
+        elapsedMs: Date.now() - started,
+        bakeRemainingMs: baking && !overtime ? c.bakeRemainingMs : null,
+      });
       if (!live && !baking) await condition(() => this.nudged);
       else if (wait > 0) await condition(() => this.nudged, wait);
       if (baking && this.s.state === 'running') {
-        // Time a probe spent stuck behind an outage (Redis, say) beyond its own budget saw no health: not baked.
-        const elapsed = Date.now() - started;
-        const stuck = Math.max(0, probeMs - Math.max(intervalMs, this.s.health.timeoutMs));
-        c.bakeRemainingMs -= patched(Patch.bakeCountsObservedTime) ? elapsed - stuck : elapsed;
+        const elapsedMs = Date.now() - started;
+        c.bakeRemainingMs -= patched(Patch.bakeCountsObservedTime)
+          ? bakedMs({ elapsedMs, probeMs, intervalMs, probeTimeoutMs: this.s.health.timeoutMs })
+          : elapsedMs;
       }
       await this.continueAsNewIfLong();
     }
@@ -628,8 +604,7 @@ class RolloutRun {
         }
         return;
       }
-      const ids = (hs: readonly { id: string }[]) => hs.map((hold) => hold.id).join(',');
-      if (ids(holds) !== ids(c.freezeHolds ?? [])) {
+      if (!sameHolds(holds, c.freezeHolds ?? [])) {
         c.freezeHolds = holds;
         const why = describeHolds(holds);
         this.emit('frozen', `holding before stage ${stage ?? ''}: ${why}`, { holds }, stage);
@@ -640,8 +615,7 @@ class RolloutRun {
       this.nudged = false;
       if (c.appliedUpTo > 0) await this.probeOnce();
       if (this.rollbackRequest) throw new CancelledFailure('rollback requested');
-      const untilChange = check.nextChangeAt === null ? Infinity : Date.parse(check.nextChangeAt) - Date.now();
-      const wait = Math.max(FREEZE_RECHECK_MIN_MS, Math.min(intervalMs - (Date.now() - started), untilChange));
+      const wait = freezeRecheckMs({ nowMs: Date.now(), turnStartedMs: started, intervalMs, nextChangeAt: check.nextChangeAt });
       await condition(() => this.nudged, wait);
       await this.continueAsNewIfLong();
     }
@@ -664,8 +638,8 @@ class RolloutRun {
         upto,
       });
       if (left.count === 0) return;
-      if (Date.now() - began >= CONFIRM_WITHIN_MS) {
-        const named = left.targetIds.join(', ') + (left.count > left.targetIds.length ? ', …' : '');
+      if (confirmationOverdue(Date.now(), began, CONFIRM_WITHIN_MS)) {
+        const named = namedTargets(left.targetIds, left.count);
         await this.regression(
           `${left.count} targets of the waves before "${wave}" have not confirmed version ${this.s.version} within ${CONFIRM_WITHIN_MS / 1000} s: ${named}`,
           { source: 'wave', wave, unconfirmed: left },
@@ -676,14 +650,9 @@ class RolloutRun {
       this.nudged = false;
       await this.probeOnce();
       if (this.rollbackRequest) throw new CancelledFailure('rollback requested');
-      const wait = intervalMs - (Date.now() - started);
+      const wait = probeWaitMs({ intervalMs, elapsedMs: Date.now() - started, bakeRemainingMs: null });
       if (wait > 0) await condition(() => this.nudged, wait);
     }
-  }
-
-  /** No run of unhealthy or inconclusive intervals is under way, and every target has shown the new version. */
-  private verdictSettled(): boolean {
-    return this.c.streak === 0 && (this.c.inconclusive ?? 0) === 0 && (this.c.pending ?? 0) === 0;
   }
 
   private async probeOnce(): Promise<void> {
@@ -846,14 +815,14 @@ class RolloutRun {
     const started = Date.now();
     const policy = this.s.rollback ?? DEFAULT_ROLLBACK;
     this.setState('rolling_back', req.reason);
-    for (const st of this.s.stages)
-      if (st.state === 'applying' || st.state === 'baking' || st.state === 'completed') st.state = 'rolled_back';
+    for (const st of this.s.stages) st.state = rolledBackStageState(st.state);
     this.emit('rollback_started', `rolling back: ${req.reason}`, req.detail, this.s.currentStage ?? undefined);
     await this.commit();
 
     for (let attempt = 1; ; attempt++) {
       const r = await restoring.rollbackTargets({ rolloutId: this.s.id, configKey: this.s.configKey });
-      if (r.remaining === 0) {
+      const step = rollbackStep(attempt, r.remaining, policy);
+      if (step.kind === 'restored') {
         this.s.updatedTargets = 0;
         this.setState('rolled_back', req.reason);
         this.emit('rolled_back', `restored ${r.touched} targets to their previous versions in ${Date.now() - started} ms`, {
@@ -864,8 +833,11 @@ class RolloutRun {
         await this.finalize('rolled_back');
         return;
       }
-      if (attempt >= policy.attempts) {
-        const named = r.failures.map((f) => f.targetId).join(', ') + (r.remaining > r.failures.length ? ', …' : '');
+      if (step.kind === 'give_up') {
+        const named = namedTargets(
+          r.failures.map((f) => f.targetId),
+          r.remaining,
+        );
         this.setState('failed', `rollback could not restore ${r.remaining} targets: ${named}`);
         this.emit('failed', `rollback gave up after ${attempt} attempts: ${r.remaining} targets not restored (${named})`, {
           remaining: r.remaining,
@@ -881,7 +853,7 @@ class RolloutRun {
         failures: r.failures,
       });
       await this.commit();
-      await sleep(Math.min(policy.maxBackoffSeconds * 1000, ROLLBACK_INITIAL_BACKOFF_MS * 2 ** (attempt - 1)));
+      await sleep(step.backoffMs);
     }
   }
 
@@ -927,11 +899,6 @@ class RolloutRun {
     await this.commit();
     if (this.input) await continueAsNew<typeof rolloutWorkflow>({ ...this.input, resume: this.c });
   }
-}
-
-/** Distinct reviewers who approved. */
-function approvalCount(reviews: readonly { by: string; decision: string }[]): number {
-  return new Set(reviews.filter((r) => r.decision === 'approve').map((r) => r.by)).size;
 }
 
 function summarizeApply(r: ApplyResult): Record<string, unknown> {
