@@ -192,8 +192,13 @@ function cancellationSignal(): AbortSignal {
   }
 }
 
-function failureOf(targetId: string, o: HttpOutcome): TargetFailure {
-  return { targetId, reason: o.reason ?? 'http_status', ...(o.status ? { status: o.status } : {}), message: o.message ?? 'failed' };
+function failureOf(targetId: string, outcome: HttpOutcome): TargetFailure {
+  return {
+    targetId,
+    reason: outcome.reason ?? 'http_status',
+    ...(outcome.status ? { status: outcome.status } : {}),
+    message: outcome.message ?? 'failed',
+  };
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -219,9 +224,9 @@ export function createActivities(deps: ActivityDeps) {
     const outcomes = await mapLimit(urls, concurrency, (url) => targets.probe(url, timeoutMs));
     return {
       total: outcomes.length,
-      failed: outcomes.filter((o) => !o.ok).length,
+      failed: outcomes.filter((outcome) => !outcome.ok).length,
       p95LatencyMs: percentile(
-        outcomes.map((o) => o.latencyMs),
+        outcomes.map((outcome) => outcome.latencyMs),
         0.95,
       ),
     };
@@ -290,21 +295,25 @@ export function createActivities(deps: ActivityDeps) {
 
       const content = (await store.configContent(configKey, version)).content;
       const failures: TargetFailure[] = [];
-      const push = docs.filter((t): t is Target & { applyUrl: string } => !!t?.applyUrl);
+      const push = docs.filter((target): target is Target & { applyUrl: string } => !!target?.applyUrl);
       ids.forEach((id, i) => {
         if (!docs[i]) failures.push({ targetId: id, reason: 'target_missing', message: 'target no longer registered' });
       });
       const signal = cancellationSignal();
-      await mapLimit(push, concurrency, async (t) => {
+      await mapLimit(push, concurrency, async (target) => {
         if (signal.aborted) return;
-        const o = await targets.deliver(t.applyUrl, { configKey, version, content, rolloutId }, delivery);
+        const outcome = await targets.deliver(target.applyUrl, { configKey, version, content, rolloutId }, delivery);
         heartbeat();
-        if (!o.ok) return void failures.push(failureOf(t.id, o));
-        const reported = (o.body as { version?: unknown } | undefined)?.version;
+        if (!outcome.ok) return void failures.push(failureOf(target.id, outcome));
+        const reported = (outcome.body as { version?: unknown } | undefined)?.version;
         const running = typeof reported === 'number' ? reported : version;
-        await store.confirm(t.id, configKey, running);
+        await store.confirm(target.id, configKey, running);
         if (running !== version) {
-          failures.push({ targetId: t.id, reason: 'version_mismatch', message: `target reports version ${running}, expected ${version}` });
+          failures.push({
+            targetId: target.id,
+            reason: 'version_mismatch',
+            message: `target reports version ${running}, expected ${version}`,
+          });
         }
       });
       // In-flight deliveries have finished: a cancelled batch never races the rollback behind it.
@@ -352,14 +361,14 @@ export function createActivities(deps: ActivityDeps) {
           return;
         }
         if (!doc?.healthUrl) return;
-        const o = await targets.probe(doc.healthUrl, input.timeoutMs);
-        latencies.push(o.latencyMs);
-        if (!o.ok)
+        const outcome = await targets.probe(doc.healthUrl, input.timeoutMs);
+        latencies.push(outcome.latencyMs);
+        if (!outcome.ok)
           failures.push({
             targetId: id,
-            reason: o.reason ?? 'http_status',
-            ...(o.status ? { status: o.status } : {}),
-            message: o.message ?? 'failed',
+            reason: outcome.reason ?? 'http_status',
+            ...(outcome.status ? { status: outcome.status } : {}),
+            message: outcome.message ?? 'failed',
           });
       });
       const failuresByReason: ProbeSummary['failuresByReason'] = {};
@@ -403,10 +412,10 @@ export function createActivities(deps: ActivityDeps) {
         const doc = docs[i];
         if (!doc?.applyUrl) return void restored.push([id, prev]);
         const content = await contentOf(configKey, prev, contents);
-        const o = await targets.deliver(doc.applyUrl, { configKey, version: prev, content, rolloutId, rollback: true }, delivery);
+        const outcome = await targets.deliver(doc.applyUrl, { configKey, version: prev, content, rolloutId, rollback: true }, delivery);
         heartbeat();
-        if (!o.ok) return void failures.push(failureOf(id, o));
-        const reported = (o.body as { version?: unknown } | undefined)?.version;
+        if (!outcome.ok) return void failures.push(failureOf(id, outcome));
+        const reported = (outcome.body as { version?: unknown } | undefined)?.version;
         await store.confirm(id, configKey, typeof reported === 'number' ? reported : prev);
         restored.push([id, prev]);
       });
@@ -447,14 +456,14 @@ export function createActivities(deps: ActivityDeps) {
         console.error(`ALERT ${JSON.stringify(body)}`);
         return { channel: 'log' };
       }
-      const o = await alerts.deliver(
+      const outcome = await alerts.deliver(
         deps.alertWebhook,
         body,
         { timeoutMs: ALERT_TIMEOUT_MS, attempts: 1, backoffMs: 0 },
         { 'idempotency-key': idempotencyKey },
       );
-      if (!o.ok) throw ApplicationFailure.retryable(`alert webhook: ${o.message ?? 'failed'}`, 'AlertFailed');
-      return { channel: 'webhook', ...(o.status ? { status: o.status } : {}) };
+      if (!outcome.ok) throw ApplicationFailure.retryable(`alert webhook: ${outcome.message ?? 'failed'}`, 'AlertFailed');
+      return { channel: 'webhook', ...(outcome.status ? { status: outcome.status } : {}) };
     },
 
     async loadRollout(rolloutId: string): Promise<LoadedRollout> {

@@ -48,3 +48,16 @@ export function onRunError(updatedTargets: number, phase: string): 'fail' | 'rol
 export function namedTargets(ids: readonly string[], count: number): string {
   return ids.join(', ') + (count > ids.length ? ', …' : '');
 }
+
+/**
+ * What a regression leads to: `roll_back` or `hold` (for a human) by the rollout's policy, or
+ * `already_held` when the rollout is paused on a regression already and a human has it.
+ */
+export function regressionResponse(
+  onRegression: 'rollback' | 'pause',
+  heldForRegression: boolean,
+  state: string,
+): 'roll_back' | 'hold' | 'already_held' {
+  if (heldForRegression && state === 'paused') return 'already_held';
+  return onRegression === 'rollback' ? 'roll_back' : 'hold';
+}

@@ -3,7 +3,7 @@
  * health is probed; a regression rolls every touched target back or holds for a human.
  *
  * Deterministic wiring only. Decisions come from ../domain (stage batches, health verdicts,
- * allowed actions); every side effect is an activity. The whole run state is a small cursor, so the
+ * allowed actions); every side effect is an activity. The whole run state is a small checkpoint, so the
  * workflow can continue as new at any interval and keep its history bounded.
  */
 import {
@@ -24,7 +24,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities, AlertResult, ApplyResult, FinalizeInput, TargetFailure } from '../activities';
-import { analysisApplies } from '../domain/analysis';
+import { analysisApplies, canaryRunFor } from '../domain/analysis';
 import { bakedMs, bakeTimeUp, probeWaitMs, verdictSettled, watchStep, type WatchKind } from '../domain/bake';
 import { CONFIRM_WITHIN_MS, confirmationOverdue } from '../domain/confirmation';
 import { fourEyes, gateApproval, refuseControl, refuseReview, resumed, reviewOutcome } from '../domain/controls';
@@ -34,7 +34,14 @@ import { actionsFor, FROZEN_REASON_PREFIX, isFrozenHold, isTerminal, type Rollou
 import { describeHolds, freezeRecheckMs, sameHolds, uncoveredHolds } from '../domain/freeze-holds';
 import { initialSummary, pluralApprovals } from '../domain/summary';
 import { addsNoTarget, batches, stageSpan, waveOpenedBy } from '../domain/planning';
-import { DEFAULT_ROLLBACK, namedTargets, onRunError, rolledBackStageState, rollbackStep } from '../domain/rollback-plan';
+import {
+  DEFAULT_ROLLBACK,
+  namedTargets,
+  onRunError,
+  regressionResponse,
+  rolledBackStageState,
+  rollbackStep,
+} from '../domain/rollback-plan';
 import { Reason } from '../domain/reasons';
 import type { RolloutEvent, RolloutEventType, RolloutSummary } from '../domain/schemas';
 import {
@@ -45,7 +52,9 @@ import {
   type ControlRequest,
   type FastRollbackInput,
   type ReviewRequest,
-  type RolloutCursor,
+  type RolloutCheckpoint,
+  type RolloutJudgement,
+  type RolloutPosition,
   type RolloutInput,
 } from './definitions';
 
@@ -123,7 +132,7 @@ function now(): string {
   return new Date().toISOString();
 }
 
-export function initialCursor(input: RolloutInput): RolloutCursor {
+export function initialCheckpoint(input: RolloutInput): RolloutCheckpoint {
   return {
     summary: initialSummary(input, workflowInfo().workflowId),
     phase: 'prepare',
@@ -146,7 +155,7 @@ interface RollbackRequest {
   detail: Record<string, unknown>;
 }
 
-/** One rollout run: its cursor, its handlers, and the steps that move it. */
+/** One rollout run: its checkpoint, its handlers, and the steps that move it. */
 class RolloutRun {
   private pending: RolloutEvent[] = [];
   private commits: Promise<void> = Promise.resolve();
@@ -157,35 +166,46 @@ class RolloutRun {
   private warnedUnmonitored = false;
 
   constructor(
-    readonly c: RolloutCursor,
+    readonly checkpoint: RolloutCheckpoint,
     private readonly input: RolloutInput | null,
   ) {}
 
-  get s(): RolloutSummary {
-    return this.c.summary;
+  /** What the rollout tells the world: the read model's summary, the status query's answer. */
+  get summary(): RolloutSummary {
+    return this.checkpoint.summary;
+  }
+
+  /** Where the run is in its plan. */
+  get position(): RolloutPosition {
+    return this.checkpoint;
+  }
+
+  /** What the run has judged and holds on at its position: runs of verdicts, holds, approvals, freezes. */
+  get judgement(): RolloutJudgement {
+    return this.checkpoint;
   }
 
   installHandlers(): void {
-    setHandler(statusQuery, () => this.s);
+    setHandler(statusQuery, () => this.summary);
     setHandler(controlUpdate, (req) => this.control(req), { validator: (req: ControlRequest) => this.validate(req) });
     setHandler(reviewUpdate, (req) => this.review(req), { validator: (req: ReviewRequest) => this.validateReview(req) });
     setHandler(preparedUpdate, async () => {
-      await condition(() => this.s.version !== null || isTerminal(this.s.state));
-      return this.s;
+      await condition(() => this.summary.version !== null || isTerminal(this.summary.state));
+      return this.summary;
     });
   }
 
   /* ---------- bookkeeping ---------- */
 
   private emit(type: RolloutEventType, message: string, detail: Record<string, unknown> = {}, stage?: string): void {
-    this.c.seq += 1;
-    this.pending.push({ seq: this.c.seq, at: now(), type, ...(stage !== undefined ? { stage } : {}), message, detail });
+    this.checkpoint.seq += 1;
+    this.pending.push({ seq: this.checkpoint.seq, at: now(), type, ...(stage !== undefined ? { stage } : {}), message, detail });
   }
 
-  private setState(state: RolloutState, reason: string | null = this.s.reason): void {
-    this.s.state = state;
-    this.s.reason = reason;
-    this.s.allowedActions = [...actionsFor(state, reason)];
+  private setState(state: RolloutState, reason: string | null = this.summary.reason): void {
+    this.summary.state = state;
+    this.summary.reason = reason;
+    this.summary.allowedActions = [...actionsFor(state, reason)];
   }
 
   /**
@@ -197,9 +217,9 @@ class RolloutRun {
     const next = this.commits.then(() =>
       CancellationScope.nonCancellable(async () => {
         const events = this.pending.splice(0);
-        this.c.rev += 1;
-        this.s.updatedAt = now();
-        await bookkeeping.recordProgress({ summary: this.s, rev: this.c.rev, events });
+        this.checkpoint.rev += 1;
+        this.summary.updatedAt = now();
+        await bookkeeping.recordProgress({ summary: this.summary, rev: this.checkpoint.rev, events });
       }),
     );
     this.commits = next;
@@ -211,14 +231,14 @@ class RolloutRun {
   private validate(req: ControlRequest): void {
     const refusal = refuseControl(
       {
-        rolloutId: this.s.id,
-        state: this.s.state,
-        reason: this.s.reason,
-        submittedBy: this.s.submittedBy,
-        requiredApprovals: this.s.requiredApprovals,
-        awaitingApproval: this.c.awaitingApproval,
+        rolloutId: this.summary.id,
+        state: this.summary.state,
+        reason: this.summary.reason,
+        submittedBy: this.summary.submittedBy,
+        requiredApprovals: this.summary.requiredApprovals,
+        awaitingApproval: this.judgement.awaitingApproval,
         rollbackRequested: this.rollbackRequest !== null,
-        freezeHolds: this.c.freezeHolds ?? [],
+        freezeHolds: this.judgement.freezeHolds ?? [],
       },
       req,
     );
@@ -226,7 +246,7 @@ class RolloutRun {
   }
 
   private validateReview(req: ReviewRequest): void {
-    const refusal = refuseReview({ rolloutId: this.s.id, state: this.s.state, submittedBy: this.s.submittedBy }, req);
+    const refusal = refuseReview({ rolloutId: this.summary.id, state: this.summary.state, submittedBy: this.summary.submittedBy }, req);
     if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.reason);
   }
 
@@ -235,10 +255,10 @@ class RolloutRun {
    * reviewers have approved (a reviewer's repeated approval counts once).
    */
   private async review(req: ReviewRequest): Promise<RolloutSummary> {
-    const reviews = (this.s.reviews ??= []);
+    const reviews = (this.summary.reviews ??= []);
     const entry = { by: req.by, decision: req.decision, ...(req.comment ? { comment: req.comment } : {}), at: now() };
     const detail = { actor: req.by, decision: req.decision, ...(req.comment ? { comment: req.comment } : {}) };
-    const outcome = reviewOutcome(reviews, req, this.s.requiredApprovals);
+    const outcome = reviewOutcome(reviews, req, this.summary.requiredApprovals);
     if (outcome.kind === 'rejected') {
       reviews.push(entry);
       this.setState('rejected', outcome.reason);
@@ -251,38 +271,38 @@ class RolloutRun {
       else this.setState('pending_review', outcome.waitingReason);
     }
     await this.commit();
-    return this.s;
+    return this.summary;
   }
 
   private async control(req: ControlRequest): Promise<RolloutSummary> {
     const who = { actor: req.actor ?? 'unknown', ...(req.reason ? { reason: req.reason } : {}) };
-    const stage = this.s.currentStage ?? undefined;
+    const stage = this.summary.currentStage ?? undefined;
     switch (req.action) {
       case 'pause':
-        this.c.humanPaused = true;
+        this.judgement.humanPaused = true;
         this.setState('paused', req.reason ?? 'paused by a human');
         this.emit('paused', `paused by ${who.actor}`, who, stage);
         break;
       case 'resume':
       case 'approve':
         if (
-          this.c.awaitingApproval &&
+          this.judgement.awaitingApproval &&
           req.action === 'approve' &&
-          fourEyes(this.s.requiredApprovals) &&
+          fourEyes(this.summary.requiredApprovals) &&
           !this.gateApproved(who.actor, stage)
         ) {
           await this.commit();
-          return this.s;
+          return this.summary;
         }
-        if (this.c.awaitingApproval) {
-          this.c.awaitingApproval = false;
-          this.c.approved = true;
+        if (this.judgement.awaitingApproval) {
+          this.judgement.awaitingApproval = false;
+          this.judgement.approved = true;
           this.emit('approved', `${req.action === 'approve' ? 'approved' : 'resumed (counts as approval)'} by ${who.actor}`, who, stage);
         }
-        if (this.s.state === 'paused')
+        if (this.summary.state === 'paused')
           this.emit('resumed', `${req.action === 'resume' ? 'resumed' : 'approved'} by ${who.actor}`, who, stage);
         if (req.override) this.overrideFreezes(who.actor, req.override.reason, stage);
-        Object.assign(this.c, resumed(this.c));
+        Object.assign(this.judgement, resumed(this.judgement));
         this.setState('running', null);
         break;
       case 'rollback':
@@ -293,8 +313,10 @@ class RolloutRun {
     this.nudged = true;
     await this.commit();
     if (req.action === 'rollback')
-      await condition(() => this.s.state !== 'running' && this.s.state !== 'paused' && this.s.state !== 'awaiting_approval');
-    return this.s;
+      await condition(
+        () => this.summary.state !== 'running' && this.summary.state !== 'paused' && this.summary.state !== 'awaiting_approval',
+      );
+    return this.summary;
   }
 
   /**
@@ -302,9 +324,9 @@ class RolloutRun {
    * (never the submitter; the validator refuses them) have approved it.
    */
   private gateApproved(actor: string, stage: string | undefined): boolean {
-    const gate = gateApproval(this.c.gateApprovers ?? [], actor, this.s.requiredApprovals);
-    if (gate.counted) (this.s.approvals ??= []).push({ stage: stage ?? '', by: actor, at: now() });
-    this.c.gateApprovers = gate.approvers;
+    const gate = gateApproval(this.judgement.gateApprovers ?? [], actor, this.summary.requiredApprovals);
+    if (gate.counted) (this.summary.approvals ??= []).push({ stage: stage ?? '', by: actor, at: now() });
+    this.judgement.gateApprovers = gate.approvers;
     if (gate.passed) return true;
     const { approvers, required } = gate;
     this.emit(
@@ -319,10 +341,10 @@ class RolloutRun {
 
   /** An admin resumed through the freezes that hold the rollout now: they no longer hold it (later ones will). */
   private overrideFreezes(actor: string, reason: string, stage: string | undefined): void {
-    const holds = this.c.freezeHolds ?? [];
-    this.c.overriddenFreezes = [...(this.c.overriddenFreezes ?? []), ...holds.map((hold) => hold.id)];
-    this.s.override = true;
-    this.s.overrideReason = reason;
+    const holds = this.judgement.freezeHolds ?? [];
+    this.judgement.overriddenFreezes = [...(this.judgement.overriddenFreezes ?? []), ...holds.map((hold) => hold.id)];
+    this.summary.override = true;
+    this.summary.overrideReason = reason;
     const through = holds.length > 0 ? describeHolds(holds) : 'no freeze holds it now';
     this.emit('freeze_overridden', `${actor} resumed through the freeze (${through}): ${reason}`, { actor, reason, holds }, stage);
   }
@@ -344,92 +366,92 @@ class RolloutRun {
         if (isCancellation(err)) throw err;
         // Anything unexpected after targets were touched is treated as a regression: restore them.
         const message = err instanceof Error ? err.message : String(err);
-        if (onRunError(this.s.updatedTargets, this.c.phase) === 'fail') {
+        if (onRunError(this.summary.updatedTargets, this.position.phase) === 'fail') {
           this.setState('failed', message);
           this.emit('failed', `rollout failed before any target was touched: ${message}`, { error: message });
           await this.finalize('failed');
-          return this.s;
+          return this.summary;
         }
         this.rollbackRequest = { reason: `rollout error: ${message}`, detail: { error: message } };
       }
     }
     if (this.rollbackRequest) await this.rollBack(this.rollbackRequest);
     await condition(allHandlersFinished);
-    return this.s;
+    return this.summary;
   }
 
   private async progress(): Promise<void> {
-    const c = this.c;
-    if (c.phase === 'prepare') {
-      const p = await bookkeeping.prepareRollout({
-        rolloutId: this.s.id,
-        configKey: this.s.configKey,
-        percents: this.s.stages.map((st) => st.percent),
-        createdAt: this.s.createdAt,
+    const { position, judgement } = this;
+    if (position.phase === 'prepare') {
+      const prepared = await bookkeeping.prepareRollout({
+        rolloutId: this.summary.id,
+        configKey: this.summary.configKey,
+        percents: this.summary.stages.map((stageStatus) => stageStatus.percent),
+        createdAt: this.summary.createdAt,
       });
-      this.s.version = p.version;
-      this.s.totalTargets = p.totalTargets;
-      this.s.previousStableVersion = p.previousStableVersion;
-      this.s.stages.forEach((st, i) => (st.targets = p.stageTargets[i] ?? 0));
-      c.stageTargets = p.stageTargets;
-      if (this.s.state === 'pending_review') {
-        c.phase = 'review';
-        const required = this.s.requiredApprovals ?? 0;
+      this.summary.version = prepared.version;
+      this.summary.totalTargets = prepared.totalTargets;
+      this.summary.previousStableVersion = prepared.previousStableVersion;
+      this.summary.stages.forEach((stageStatus, i) => (stageStatus.targets = prepared.stageTargets[i] ?? 0));
+      position.stageTargets = prepared.stageTargets;
+      if (this.summary.state === 'pending_review') {
+        position.phase = 'review';
+        const required = this.summary.requiredApprovals ?? 0;
         this.emit(
           'review_requested',
-          `version ${p.version} of ${this.s.configKey} waits for ${pluralApprovals(required)} before it starts`,
+          `version ${prepared.version} of ${this.summary.configKey} waits for ${pluralApprovals(required)} before it starts`,
           {
-            version: p.version,
-            totalTargets: p.totalTargets,
+            version: prepared.version,
+            totalTargets: prepared.totalTargets,
             required,
-            submittedBy: this.s.submittedBy,
+            submittedBy: this.summary.submittedBy,
           },
         );
       } else {
-        c.phase = 'gate';
+        position.phase = 'gate';
         this.emitStarted();
       }
       await this.commit();
     }
 
-    if (c.phase === 'review') {
+    if (position.phase === 'review') {
       // Held here, no target touched, the config key still held by this workflow's id.
-      await condition(() => this.s.state !== 'pending_review');
-      if (this.s.state === 'rejected') {
-        c.phase = 'done';
+      await condition(() => this.summary.state !== 'pending_review');
+      if (this.summary.state === 'rejected') {
+        position.phase = 'done';
         await this.finalize('rejected');
         return;
       }
-      c.phase = 'gate';
+      position.phase = 'gate';
       this.emitStarted();
       await this.commit();
     }
 
-    while (c.stageIndex < this.s.stages.length) {
-      const i = c.stageIndex;
-      const stage = this.s.stages[i]!;
-      const span = stageSpan(c.stageTargets, i);
+    while (position.stageIndex < this.summary.stages.length) {
+      const stageIndex = position.stageIndex;
+      const stage = this.summary.stages[stageIndex]!;
+      const span = stageSpan(position.stageTargets, stageIndex);
       const { from, to } = span;
-      this.s.currentStage = stage.name;
-      this.s.currentStageIndex = i;
+      this.summary.currentStage = stage.name;
+      this.summary.currentStageIndex = stageIndex;
 
-      if (c.phase === 'gate') {
+      if (position.phase === 'gate') {
         if (addsNoTarget(span)) {
           stage.state = 'skipped';
           this.emit(
             'stage_skipped',
-            `stage ${stage.name} adds no target (${from} of ${this.s.totalTargets} already updated)`,
+            `stage ${stage.name} adds no target (${from} of ${this.summary.totalTargets} already updated)`,
             {},
             stage.name,
           );
           await this.commit();
-          c.stageIndex += 1;
+          position.stageIndex += 1;
           continue;
         }
-        const wave = waveOpenedBy(this.s.stages, i, from);
+        const wave = waveOpenedBy(this.summary.stages, stageIndex, from);
         if (wave !== null && patched(Patch.waveGate)) await this.waveGate(from, wave);
-        if (stage.approval && !c.approved) {
-          c.awaitingApproval = true;
+        if (stage.approval && !judgement.approved) {
+          judgement.awaitingApproval = true;
           this.setState('awaiting_approval', `stage ${stage.name} needs approval`);
           this.emit('approval_requested', `stage ${stage.name} waits for approval`, { targets: to - from }, stage.name);
           await this.commit();
@@ -439,79 +461,89 @@ class RolloutRun {
           // A human pause (or a regression held for a human) outlasts the freeze: after the hold, check again.
           for (;;) {
             await this.freezeGate();
-            if (this.s.state === 'running') break;
+            if (this.summary.state === 'running') break;
             await this.monitor('hold');
           }
         }
-        c.approved = false;
-        c.phase = 'apply';
-        c.appliedUpTo = Math.max(c.appliedUpTo, from);
+        judgement.approved = false;
+        position.phase = 'apply';
+        position.appliedUpTo = Math.max(position.appliedUpTo, from);
         stage.state = 'applying';
         stage.startedAt = now();
         this.emit(
           'stage_started',
-          `stage ${stage.name}: ${to - from} more targets (${to} of ${this.s.totalTargets})`,
+          `stage ${stage.name}: ${to - from} more targets (${to} of ${this.summary.totalTargets})`,
           { from, to },
           stage.name,
         );
         await this.commit();
       }
 
-      if (c.phase === 'apply') {
-        for (const b of batches(c.appliedUpTo, to, APPLY_BATCH_SIZE)) {
-          if (this.s.state !== 'running') await this.monitor('hold');
-          const r = await applying.applyBatch({ rolloutId: this.s.id, configKey: this.s.configKey, version: this.s.version!, ...b });
-          c.appliedUpTo = b.to;
-          this.s.updatedTargets = b.to;
+      if (position.phase === 'apply') {
+        for (const batch of batches(position.appliedUpTo, to, APPLY_BATCH_SIZE)) {
+          if (this.summary.state !== 'running') await this.monitor('hold');
+          const applied = await applying.applyBatch({
+            rolloutId: this.summary.id,
+            configKey: this.summary.configKey,
+            version: this.summary.version!,
+            ...batch,
+          });
+          position.appliedUpTo = batch.to;
+          this.summary.updatedTargets = batch.to;
           this.emit(
             'applied',
-            `applied to targets ${b.from + 1}-${b.to} of ${this.s.totalTargets}`,
-            { ...b, ...summarizeApply(r) },
+            `applied to targets ${batch.from + 1}-${batch.to} of ${this.summary.totalTargets}`,
+            { ...batch, ...summarizeApply(applied) },
             stage.name,
           );
-          if (r.failed > 0)
-            await this.regression(`${r.failed} of ${r.applied} targets failed to apply`, { source: 'apply', failures: r.failures });
+          if (applied.failed > 0)
+            await this.regression(`${applied.failed} of ${applied.applied} targets failed to apply`, {
+              source: 'apply',
+              failures: applied.failures,
+            });
           await this.commit();
         }
-        c.phase = 'bake';
-        c.bakeRemainingMs = stage.bakeSeconds * 1000;
-        c.streak = 0;
+        position.phase = 'bake';
+        position.bakeRemainingMs = stage.bakeSeconds * 1000;
+        judgement.streak = 0;
         stage.state = 'baking';
         await this.commit();
       }
 
-      if (c.phase === 'bake') {
+      if (position.phase === 'bake') {
         await this.monitor('bake');
         stage.state = 'completed';
         stage.finishedAt = now();
         this.emit('stage_completed', `stage ${stage.name} healthy after ${stage.bakeSeconds} s bake`, {}, stage.name);
-        c.stageIndex += 1;
-        c.phase = 'gate';
+        position.stageIndex += 1;
+        position.phase = 'gate';
         await this.commit();
       }
     }
 
-    c.phase = 'done';
-    this.s.currentStage = null;
-    this.s.currentStageIndex = null;
+    position.phase = 'done';
+    this.summary.currentStage = null;
+    this.summary.currentStageIndex = null;
     this.setState('completed', null);
-    this.emit('completed', `version ${this.s.version} runs on all ${this.s.totalTargets} targets`, { version: this.s.version });
+    this.emit('completed', `version ${this.summary.version} runs on all ${this.summary.totalTargets} targets`, {
+      version: this.summary.version,
+    });
     await this.finalize('completed');
   }
 
   private emitStarted(): void {
-    const s = this.s;
+    const summary = this.summary;
     this.emit(
       'rollout_started',
-      `version ${s.version} of ${s.configKey} to ${s.totalTargets} targets${s.emergency ? ' (EMERGENCY)' : ''}`,
+      `version ${summary.version} of ${summary.configKey} to ${summary.totalTargets} targets${summary.emergency ? ' (EMERGENCY)' : ''}`,
       {
-        version: s.version,
-        totalTargets: s.totalTargets,
-        stageTargets: this.c.stageTargets,
-        previousStableVersion: s.previousStableVersion,
-        ...(s.submittedBy ? { submittedBy: s.submittedBy } : {}),
-        ...(s.emergency ? { emergency: true, emergencyReason: s.emergencyReason } : {}),
-        ...(s.override ? { override: true, overrideReason: s.overrideReason } : {}),
+        version: summary.version,
+        totalTargets: summary.totalTargets,
+        stageTargets: this.position.stageTargets,
+        previousStableVersion: summary.previousStableVersion,
+        ...(summary.submittedBy ? { submittedBy: summary.submittedBy } : {}),
+        ...(summary.emergency ? { emergency: true, emergencyReason: summary.emergencyReason } : {}),
+        ...(summary.override ? { override: true, overrideReason: summary.overrideReason } : {}),
       },
     );
     const override = this.input?.override;
@@ -530,15 +562,15 @@ class RolloutRun {
    * bake time has run (counting only time spent running), the gate is approved, or the hold ends.
    */
   private async monitor(kind: WatchKind): Promise<void> {
-    const c = this.c;
-    const intervalMs = this.s.health.intervalSeconds * 1000;
+    const { position, judgement } = this;
+    const intervalMs = this.summary.health.intervalSeconds * 1000;
     let probed = false;
     for (;;) {
       const step = watchStep({
         kind,
-        running: this.s.state === 'running',
-        awaitingApproval: c.awaitingApproval,
-        bakeRemainingMs: c.bakeRemainingMs,
+        running: this.summary.state === 'running',
+        awaitingApproval: judgement.awaitingApproval,
+        bakeRemainingMs: position.bakeRemainingMs,
         probed,
       });
       if (step === 'over') return;
@@ -546,11 +578,11 @@ class RolloutRun {
         // Runs without `analysis` (every run from before it) take the branch they always took.
         if (this.analyzed()) {
           if (await this.concludeAnalysis()) return;
-        } else if (verdictSettled(c) || !patched(Patch.bakeEndsSettled)) return;
+        } else if (verdictSettled(judgement) || !patched(Patch.bakeEndsSettled)) return;
       }
 
       const started = Date.now();
-      const live = c.appliedUpTo > 0;
+      const live = position.appliedUpTo > 0;
       this.nudged = false;
       if (live) await this.probeOnce();
       // A regression found by this probe cancelled the run; without a wait left to observe that
@@ -558,22 +590,24 @@ class RolloutRun {
       if (this.rollbackRequest && patched(Patch.stopAtRegression)) throw new CancelledFailure('rollback requested');
       const probeMs = Date.now() - started;
       probed = true;
-      const baking = kind === 'bake' && this.s.state === 'running';
+      const baking = kind === 'bake' && this.summary.state === 'running';
       // Past its time with an unsettled verdict, a bake keeps probing at the normal interval.
       // Under analysis, a bake past its time is waiting for a verdict that allows promotion.
       const overtime =
-        baking && bakeTimeUp(c.bakeRemainingMs) && (this.analyzed() ? true : !verdictSettled(c) && patched(Patch.bakeEndsSettled));
+        baking &&
+        bakeTimeUp(position.bakeRemainingMs) &&
+        (this.analyzed() ? true : !verdictSettled(judgement) && patched(Patch.bakeEndsSettled));
       const wait = probeWaitMs({
         intervalMs,
         elapsedMs: Date.now() - started,
-        bakeRemainingMs: baking && !overtime ? c.bakeRemainingMs : null,
+        bakeRemainingMs: baking && !overtime ? position.bakeRemainingMs : null,
       });
       if (!live && !baking) await condition(() => this.nudged);
       else if (wait > 0) await condition(() => this.nudged, wait);
-      if (baking && this.s.state === 'running') {
+      if (baking && this.summary.state === 'running') {
         const elapsedMs = Date.now() - started;
-        c.bakeRemainingMs -= patched(Patch.bakeCountsObservedTime)
-          ? bakedMs({ elapsedMs, probeMs, intervalMs, probeTimeoutMs: this.s.health.timeoutMs })
+        position.bakeRemainingMs -= patched(Patch.bakeCountsObservedTime)
+          ? bakedMs({ elapsedMs, probeMs, intervalMs, probeTimeoutMs: this.summary.health.timeoutMs })
           : elapsedMs;
       }
       await this.continueAsNewIfLong();
@@ -587,33 +621,33 @@ class RolloutRun {
    * interval and when a window ends; goes on by itself when it lifts, unless a human paused it.
    */
   private async freezeGate(): Promise<void> {
-    const c = this.c;
-    const stage = this.s.currentStage ?? undefined;
-    const intervalMs = this.s.health.intervalSeconds * 1000;
+    const { position, judgement } = this;
+    const stage = this.summary.currentStage ?? undefined;
+    const intervalMs = this.summary.health.intervalSeconds * 1000;
     for (;;) {
       const started = Date.now();
-      const check = await bookkeeping.checkFreeze({ configKey: this.s.configKey, windows: this.input?.policy?.freeze ?? [] });
-      const holds = uncoveredHolds(check.holds, c.overriddenFreezes ?? []);
+      const check = await bookkeeping.checkFreeze({ configKey: this.summary.configKey, windows: this.input?.policy?.freeze ?? [] });
+      const holds = uncoveredHolds(check.holds, judgement.overriddenFreezes ?? []);
       if (holds.length === 0) {
-        if ((c.freezeHolds ?? []).length > 0) {
-          c.freezeHolds = [];
+        if ((judgement.freezeHolds ?? []).length > 0) {
+          judgement.freezeHolds = [];
           // Gone through by an override, the freeze still holds: only a lifted one is "unfrozen".
           if (check.holds.length === 0) this.emit('unfrozen', `the freeze lifted: stage ${stage ?? ''} may go on`, {}, stage);
-          if (isFrozenHold(this.s.state, this.s.reason)) this.setState('running', null);
+          if (isFrozenHold(this.summary.state, this.summary.reason)) this.setState('running', null);
           await this.commit();
         }
         return;
       }
-      if (!sameHolds(holds, c.freezeHolds ?? [])) {
-        c.freezeHolds = holds;
+      if (!sameHolds(holds, judgement.freezeHolds ?? [])) {
+        judgement.freezeHolds = holds;
         const why = describeHolds(holds);
         this.emit('frozen', `holding before stage ${stage ?? ''}: ${why}`, { holds }, stage);
-        if (this.s.state === 'running' || isFrozenHold(this.s.state, this.s.reason))
+        if (this.summary.state === 'running' || isFrozenHold(this.summary.state, this.summary.reason))
           this.setState('paused', `${FROZEN_REASON_PREFIX}: ${why}`);
         await this.commit();
       }
       this.nudged = false;
-      if (c.appliedUpTo > 0) await this.probeOnce();
+      if (position.appliedUpTo > 0) await this.probeOnce();
       if (this.rollbackRequest) throw new CancelledFailure('rollback requested');
       const wait = freezeRecheckMs({ nowMs: Date.now(), turnStartedMs: started, intervalMs, nextChangeAt: check.nextChangeAt });
       await condition(() => this.nudged, wait);
@@ -628,20 +662,20 @@ class RolloutRun {
    */
   private async waveGate(upto: number, wave: string): Promise<void> {
     const began = Date.now();
-    const intervalMs = this.s.health.intervalSeconds * 1000;
+    const intervalMs = this.summary.health.intervalSeconds * 1000;
     for (;;) {
       const started = Date.now();
       const left = await bookkeeping.unconfirmedTargets({
-        rolloutId: this.s.id,
-        configKey: this.s.configKey,
-        version: this.s.version!,
+        rolloutId: this.summary.id,
+        configKey: this.summary.configKey,
+        version: this.summary.version!,
         upto,
       });
       if (left.count === 0) return;
       if (confirmationOverdue(Date.now(), began, CONFIRM_WITHIN_MS)) {
         const named = namedTargets(left.targetIds, left.count);
         await this.regression(
-          `${left.count} targets of the waves before "${wave}" have not confirmed version ${this.s.version} within ${CONFIRM_WITHIN_MS / 1000} s: ${named}`,
+          `${left.count} targets of the waves before "${wave}" have not confirmed version ${this.summary.version} within ${CONFIRM_WITHIN_MS / 1000} s: ${named}`,
           { source: 'wave', wave, unconfirmed: left },
         );
         if (this.rollbackRequest) throw new CancelledFailure('rollback requested');
@@ -657,21 +691,21 @@ class RolloutRun {
 
   private async probeOnce(): Promise<void> {
     if (this.analyzed()) return this.analyzeOnce();
-    const stage = this.s.currentStage ?? 'unknown';
+    const stage = this.summary.currentStage ?? 'unknown';
     const sample: ProbeSummary = await probing.probeTargets({
-      rolloutId: this.s.id,
-      configKey: this.s.configKey,
-      version: this.s.version!,
+      rolloutId: this.summary.id,
+      configKey: this.summary.configKey,
+      version: this.summary.version!,
       stage,
-      upto: this.c.appliedUpTo,
-      timeoutMs: this.s.health.timeoutMs,
-      ...(this.s.health.compareToBaseline ? { baseline: true } : {}),
+      upto: this.position.appliedUpTo,
+      timeoutMs: this.summary.health.timeoutMs,
+      ...(this.summary.health.compareToBaseline ? { baseline: true } : {}),
       confirmWithinMs: CONFIRM_WITHIN_MS,
     });
-    this.c.pending = sample.pending ?? 0;
-    const verdict = nextHealth(this.c.streak, sample, this.s.health);
-    this.c.streak = verdict.streak;
-    if (this.s.health.compareToBaseline) await this.inconclusive(verdict.assessment, sample);
+    this.judgement.pending = sample.pending ?? 0;
+    const verdict = nextHealth(this.judgement.streak, sample, this.summary.health);
+    this.judgement.streak = verdict.streak;
+    if (this.summary.health.compareToBaseline) await this.inconclusive(verdict.assessment, sample);
     if (verdict.assessment.verdict === 'no_data' && !this.warnedUnmonitored) {
       this.warnedUnmonitored = true;
       this.emit(
@@ -693,7 +727,7 @@ class RolloutRun {
 
   /** Canary analysis judges this stage: it was asked for, and a baseline is left to compare with. */
   private analyzed(): boolean {
-    return this.s.analysis !== undefined && analysisApplies(this.c.appliedUpTo, this.s.totalTargets);
+    return this.summary.analysis !== undefined && analysisApplies(this.position.appliedUpTo, this.summary.totalTargets);
   }
 
   /**
@@ -701,23 +735,23 @@ class RolloutRun {
    * so far; the stage's limits (judge.ts) turn the verdict into continue, roll back or hold.
    */
   private async analyzeOnce(): Promise<void> {
-    const analysis = this.s.analysis!;
-    const c = this.c;
-    const stage = this.s.currentStage ?? 'unknown';
-    const run = c.analysis?.upto === c.appliedUpTo ? c.analysis : { upto: c.appliedUpTo, state: INITIAL_STAGE_STATE };
+    const analysis = this.summary.analysis!;
+    const { position, judgement } = this;
+    const stage = this.summary.currentStage ?? 'unknown';
+    const run = canaryRunFor(judgement.analysis, position.appliedUpTo, INITIAL_STAGE_STATE);
     const outcome = await probing.analyzeInterval({
-      rolloutId: this.s.id,
-      configKey: this.s.configKey,
-      version: this.s.version!,
+      rolloutId: this.summary.id,
+      configKey: this.summary.configKey,
+      version: this.summary.version!,
       stage,
-      upto: c.appliedUpTo,
+      upto: position.appliedUpTo,
       interval: run.state.intervals,
-      timeoutMs: this.s.health.timeoutMs,
+      timeoutMs: this.summary.health.timeoutMs,
       analysis,
     });
     const step = nextStageVerdict(run.state, outcome.result, analysis.limits);
-    c.analysis = { upto: run.upto, state: step.state };
-    this.s.analysisStage = { stage, ...step.state };
+    judgement.analysis = { upto: run.upto, state: step.state };
+    this.summary.analysisStage = { stage, ...step.state };
     const { result } = outcome;
     this.emit(
       'analysis',
@@ -750,9 +784,10 @@ class RolloutRun {
    * yet keeps probing; one that ended inconclusive or marginal holds for a human, never promotes.
    */
   private async concludeAnalysis(): Promise<boolean> {
-    const state = this.c.analysis?.upto === this.c.appliedUpTo ? this.c.analysis.state : null;
-    if (!state || state.lastVerdict === null) return false;
-    const outcome = concludeStage(state, this.s.analysis!.limits);
+    const run = canaryRunFor(this.judgement.analysis, this.position.appliedUpTo, INITIAL_STAGE_STATE);
+    const { state } = run;
+    if (run.fresh || state.lastVerdict === null) return false;
+    const outcome = concludeStage(state, this.summary.analysis!.limits);
     if (outcome === 'promote') return true;
     if (outcome === 'rollback') {
       await this.regression(`canary analysis: ${state.failures} failed intervals`, { source: 'analysis', stageState: state });
@@ -765,9 +800,9 @@ class RolloutRun {
 
   /** The analysis cannot tell: held for a human (once per hold), whatever the regression policy. */
   private async holdForAnalysis(why: string): Promise<void> {
-    if (this.c.heldInconclusive || this.rollbackRequest) return;
-    const stage = this.s.currentStage ?? undefined;
-    this.c.heldInconclusive = true;
+    if (this.judgement.heldInconclusive || this.rollbackRequest) return;
+    const stage = this.summary.currentStage ?? undefined;
+    this.judgement.heldInconclusive = true;
     this.setState('paused', `inconclusive: ${why}`);
     this.emit('paused', `held for a human: ${why}; resume to go on, rollback to restore`, { source: 'analysis' }, stage);
     await this.commit();
@@ -778,13 +813,13 @@ class RolloutRun {
    * going on would not be safe. Held for a human, whatever the regression policy.
    */
   private async inconclusive(assessment: IntervalAssessment, sample: ProbeSummary): Promise<void> {
-    const next = nextInconclusive(this.c.inconclusive ?? 0, assessment, this.s.health);
-    this.c.inconclusive = next.count;
-    if (!next.hold || this.c.heldInconclusive || this.rollbackRequest) return;
-    const stage = this.s.currentStage ?? undefined;
+    const next = nextInconclusive(this.judgement.inconclusive ?? 0, assessment, this.summary.health);
+    this.judgement.inconclusive = next.count;
+    if (!next.hold || this.judgement.heldInconclusive || this.rollbackRequest) return;
+    const stage = this.summary.currentStage ?? undefined;
     const why = assessment.reasons.join('; ');
-    this.c.heldInconclusive = true;
-    this.emit('health_inconclusive', why, { source: 'health', consecutiveIntervals: next.count, sample, state: this.s.state }, stage);
+    this.judgement.heldInconclusive = true;
+    this.emit('health_inconclusive', why, { source: 'health', consecutiveIntervals: next.count, sample, state: this.summary.state }, stage);
     this.setState('paused', `inconclusive: ${why}`);
     this.emit('paused', 'held for a human: the fleet fails with or without this change; resume to go on, rollback to restore', {}, stage);
     await this.commit();
@@ -792,15 +827,16 @@ class RolloutRun {
 
   /** Applies the regression policy: roll back at once, or hold for a human (once per hold). */
   private async regression(message: string, evidence: Record<string, unknown>): Promise<void> {
-    if (this.c.heldForRegression && this.s.state === 'paused') return;
-    const stage = this.s.currentStage ?? undefined;
-    this.emit('regression_detected', message, { ...evidence, policy: this.s.onRegression, state: this.s.state }, stage);
-    if (this.s.onRegression === 'rollback') {
+    const response = regressionResponse(this.summary.onRegression, this.judgement.heldForRegression, this.summary.state);
+    if (response === 'already_held') return;
+    const stage = this.summary.currentStage ?? undefined;
+    this.emit('regression_detected', message, { ...evidence, policy: this.summary.onRegression, state: this.summary.state }, stage);
+    if (response === 'roll_back') {
       this.requestRollback(`regression: ${message}`, evidence);
       await this.commit();
       return;
     }
-    this.c.heldForRegression = true;
+    this.judgement.heldForRegression = true;
     this.setState('paused', `regression: ${message}`);
     this.emit('paused', 'held for a human after a regression: resume to go on, rollback to restore', {}, stage);
     await this.commit();
@@ -813,20 +849,20 @@ class RolloutRun {
    */
   async rollBack(req: RollbackRequest): Promise<void> {
     const started = Date.now();
-    const policy = this.s.rollback ?? DEFAULT_ROLLBACK;
+    const policy = this.summary.rollback ?? DEFAULT_ROLLBACK;
     this.setState('rolling_back', req.reason);
-    for (const st of this.s.stages) st.state = rolledBackStageState(st.state);
-    this.emit('rollback_started', `rolling back: ${req.reason}`, req.detail, this.s.currentStage ?? undefined);
+    for (const stageStatus of this.summary.stages) stageStatus.state = rolledBackStageState(stageStatus.state);
+    this.emit('rollback_started', `rolling back: ${req.reason}`, req.detail, this.summary.currentStage ?? undefined);
     await this.commit();
 
     for (let attempt = 1; ; attempt++) {
-      const r = await restoring.rollbackTargets({ rolloutId: this.s.id, configKey: this.s.configKey });
-      const step = rollbackStep(attempt, r.remaining, policy);
+      const pass = await restoring.rollbackTargets({ rolloutId: this.summary.id, configKey: this.summary.configKey });
+      const step = rollbackStep(attempt, pass.remaining, policy);
       if (step.kind === 'restored') {
-        this.s.updatedTargets = 0;
+        this.summary.updatedTargets = 0;
         this.setState('rolled_back', req.reason);
-        this.emit('rolled_back', `restored ${r.touched} targets to their previous versions in ${Date.now() - started} ms`, {
-          restored: r.touched,
+        this.emit('rolled_back', `restored ${pass.touched} targets to their previous versions in ${Date.now() - started} ms`, {
+          restored: pass.touched,
           attempts: attempt,
           durationMs: Date.now() - started,
         });
@@ -835,22 +871,22 @@ class RolloutRun {
       }
       if (step.kind === 'give_up') {
         const named = namedTargets(
-          r.failures.map((f) => f.targetId),
-          r.remaining,
+          pass.failures.map((failure) => failure.targetId),
+          pass.remaining,
         );
-        this.setState('failed', `rollback could not restore ${r.remaining} targets: ${named}`);
-        this.emit('failed', `rollback gave up after ${attempt} attempts: ${r.remaining} targets not restored (${named})`, {
-          remaining: r.remaining,
-          unrestored: r.failures,
+        this.setState('failed', `rollback could not restore ${pass.remaining} targets: ${named}`);
+        this.emit('failed', `rollback gave up after ${attempt} attempts: ${pass.remaining} targets not restored (${named})`, {
+          remaining: pass.remaining,
+          unrestored: pass.failures,
           attempts: attempt,
         });
-        await this.finalize('failed', r.failures);
+        await this.finalize('failed', pass.failures);
         return;
       }
-      this.emit('rollback_attempt', `attempt ${attempt}: ${r.remaining} of ${r.touched} targets not restored yet`, {
+      this.emit('rollback_attempt', `attempt ${attempt}: ${pass.remaining} of ${pass.touched} targets not restored yet`, {
         attempt,
-        remaining: r.remaining,
-        failures: r.failures,
+        remaining: pass.remaining,
+        failures: pass.failures,
       });
       await this.commit();
       await sleep(step.backoffMs);
@@ -859,11 +895,11 @@ class RolloutRun {
 
   private async finalize(outcome: FinalizeInput['outcome'], unrestored: TargetFailure[] = []): Promise<void> {
     await bookkeeping.finalizeRollout({
-      rolloutId: this.s.id,
-      configKey: this.s.configKey,
-      version: this.s.version,
+      rolloutId: this.summary.id,
+      configKey: this.summary.configKey,
+      version: this.summary.version,
       outcome,
-      previousStableVersion: this.s.previousStableVersion,
+      previousStableVersion: this.summary.previousStableVersion,
     });
     await this.commit();
     if (outcome === 'failed' && patched(Patch.alertOnFailure)) await this.alert(unrestored);
@@ -872,11 +908,11 @@ class RolloutRun {
   /** The failure is already recorded; the alert only tells a human, and its own failure is recorded too. */
   private async alert(unrestored: TargetFailure[]): Promise<void> {
     const input = {
-      rolloutId: this.s.id,
-      configKey: this.s.configKey,
-      version: this.s.version,
-      state: this.s.state,
-      reason: this.s.reason,
+      rolloutId: this.summary.id,
+      configKey: this.summary.configKey,
+      version: this.summary.version,
+      state: this.summary.state,
+      reason: this.summary.reason,
       unrestored,
     };
     let sent: AlertResult | null = null;
@@ -886,8 +922,8 @@ class RolloutRun {
     } catch (err) {
       error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     }
-    const targets = unrestored.map((f) => f.targetId);
-    if (sent) this.emit('alert', `alert sent (${sent.channel}): rollout ${this.s.state}`, { ...sent, unrestored: targets });
+    const targets = unrestored.map((failure) => failure.targetId);
+    if (sent) this.emit('alert', `alert sent (${sent.channel}): rollout ${this.summary.state}`, { ...sent, unrestored: targets });
     else this.emit('alert', `alert could not be delivered: ${error}`, { delivered: false, error, unrestored: targets });
     await this.commit();
   }
@@ -897,19 +933,19 @@ class RolloutRun {
     if (!info.continueAsNewSuggested && info.historyLength < HISTORY_EVENTS_LIMIT) return;
     await condition(allHandlersFinished);
     await this.commit();
-    if (this.input) await continueAsNew<typeof rolloutWorkflow>({ ...this.input, resume: this.c });
+    if (this.input) await continueAsNew<typeof rolloutWorkflow>({ ...this.input, resume: this.checkpoint });
   }
 }
 
-function summarizeApply(r: ApplyResult): Record<string, unknown> {
-  const out: Record<string, unknown> = { applied: r.applied, pushed: r.pushed, failed: r.failed };
-  if (r.failures.length > 0) out.failures = r.failures satisfies TargetFailure[];
+function summarizeApply(result: ApplyResult): Record<string, unknown> {
+  const out: Record<string, unknown> = { applied: result.applied, pushed: result.pushed, failed: result.failed };
+  if (result.failures.length > 0) out.failures = result.failures satisfies TargetFailure[];
   return out;
 }
 
 /** A staged rollout of one config change. Its result is the final summary. */
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutSummary> {
-  const run = new RolloutRun(input.resume ?? initialCursor(input), input);
+  const run = new RolloutRun(input.resume ?? initialCheckpoint(input), input);
   run.installHandlers();
   return run.run();
 }
@@ -921,11 +957,11 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutSumma
  */
 export async function fastRollbackWorkflow(input: FastRollbackInput): Promise<RolloutSummary> {
   const loaded = await bookkeeping.loadRollout(input.rolloutId);
-  const cursor: RolloutCursor = {
+  const checkpoint: RolloutCheckpoint = {
     summary: loaded.summary,
     phase: 'done',
     stageIndex: loaded.summary.stages.length,
-    stageTargets: loaded.summary.stages.map((s) => s.targets),
+    stageTargets: loaded.summary.stages.map((stageStatus) => stageStatus.targets),
     appliedUpTo: loaded.summary.totalTargets,
     bakeRemainingMs: 0,
     streak: 0,
@@ -935,10 +971,10 @@ export async function fastRollbackWorkflow(input: FastRollbackInput): Promise<Ro
     seq: loaded.lastSeq,
     rev: loaded.lastRev,
   };
-  const run = new RolloutRun(cursor, null);
-  setHandler(statusQuery, () => run.s);
+  const run = new RolloutRun(checkpoint, null);
+  setHandler(statusQuery, () => run.summary);
   const actor = input.actor ?? 'unknown';
   const reason = input.reason ?? `fast-track rollback of completed version ${loaded.summary.version} requested by ${actor}`;
   await run.rollBack({ reason, detail: { fastTrack: true, actor } });
-  return run.s;
+  return run.summary;
 }

@@ -4,6 +4,7 @@ import {
   onRunError,
   rollbackBackoffMs,
   rollbackStep,
+  regressionResponse,
   rolledBackStageState,
   type RollbackStep,
 } from '../../domain/rollback-plan';
@@ -67,4 +68,15 @@ describe('namedTargets', () => {
     ['none', [], 0, ''],
   ];
   it.each(cases)('%s', (_name, ids, count, expected) => expect(namedTargets(ids, count)).toBe(expected));
+});
+
+describe('regressionResponse', () => {
+  const cases: [string, 'rollback' | 'pause', boolean, string, ReturnType<typeof regressionResponse>][] = [
+    ['policy rollback: roll back', 'rollback', false, 'running', 'roll_back'],
+    ['policy pause: hold for a human', 'pause', false, 'running', 'hold'],
+    ['already held on a regression and paused: nothing new', 'pause', true, 'paused', 'already_held'],
+    ['held earlier but resumed since: a new regression holds again', 'pause', true, 'running', 'hold'],
+    ['held on a regression, then rollback asked: still already held', 'rollback', true, 'paused', 'already_held'],
+  ];
+  it.each(cases)('%s', (_name, policy, held, state, expected) => expect(regressionResponse(policy, held, state)).toBe(expected));
 });
