@@ -91,6 +91,8 @@ export interface ApplyResult {
   applied: number;
   pushed: number;
   failed: number;
+  /** Push targets that answered their delivery with the new version: confirmed. The rest of those applied wait for a report. */
+  confirmed?: number;
   failures: TargetFailure[];
 }
 
@@ -114,6 +116,8 @@ export interface RollbackInput {
 export interface RollbackResult {
   touched: number;
   restored: number;
+  /** Of `restored` in this pass, the push targets that answered their redelivery: they confirmed the previous version. */
+  confirmed?: number;
   remaining: number;
   failures: TargetFailure[];
 }
@@ -131,6 +135,12 @@ export interface FinalizeInput {
   /** `rejected`: review refused it; its version was stored but never reached a target. */
   outcome: 'completed' | 'rolled_back' | 'failed' | 'rejected';
   previousStableVersion: number | null;
+}
+
+/** What a completed rollout's targets confirmed: the plan's targets, and those that reported (or answered delivery with) its version. */
+export interface FinalizeResult {
+  assigned: number;
+  confirmed: number;
 }
 
 export interface AlertInput {
@@ -300,6 +310,7 @@ export function createActivities(deps: ActivityDeps) {
         if (!docs[i]) failures.push({ targetId: id, reason: 'target_missing', message: 'target no longer registered' });
       });
       const signal = cancellationSignal();
+      let confirmed = 0;
       await mapLimit(push, concurrency, async (target) => {
         if (signal.aborted) return;
         const outcome = await targets.deliver(target.applyUrl, { configKey, version, content, rolloutId }, delivery);
@@ -314,11 +325,11 @@ export function createActivities(deps: ActivityDeps) {
             reason: 'version_mismatch',
             message: `target reports version ${running}, expected ${version}`,
           });
-        }
+        } else confirmed++;
       });
       // In-flight deliveries have finished: a cancelled batch never races the rollback behind it.
       if (signal.aborted) throw ApplicationFailure.retryable('apply cancelled', 'Cancelled');
-      return { applied: ids.length, pushed: push.length, failed: failures.length, failures: failures.slice(0, MAX_EVIDENCE) };
+      return { applied: ids.length, pushed: push.length, failed: failures.length, confirmed, failures: failures.slice(0, MAX_EVIDENCE) };
     },
 
     /**
@@ -407,6 +418,7 @@ export function createActivities(deps: ActivityDeps) {
       const contents = new Map<number, unknown>();
       const restored: [string, number][] = [];
       const failures: TargetFailure[] = [];
+      let confirmed = 0;
       await mapLimit(todo, concurrency, async (id, i) => {
         const prev = previous[i] ?? 0;
         const doc = docs[i];
@@ -417,6 +429,7 @@ export function createActivities(deps: ActivityDeps) {
         if (!outcome.ok) return void failures.push(failureOf(id, outcome));
         const reported = (outcome.body as { version?: unknown } | undefined)?.version;
         await store.confirm(id, configKey, typeof reported === 'number' ? reported : prev);
+        confirmed++;
         restored.push([id, prev]);
       });
       await store.markRestored(rolloutId, restored);
@@ -424,6 +437,7 @@ export function createActivities(deps: ActivityDeps) {
       return {
         touched: touched.length,
         restored: done.size + restored.length,
+        confirmed,
         remaining: failures.length,
         failures: failures.slice(0, MAX_EVIDENCE),
       };
@@ -434,14 +448,19 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Moves the config's stable version: forward on completion, back when a stable version is rolled back. */
-    async finalizeRollout(input: FinalizeInput): Promise<void> {
+    async finalizeRollout(input: FinalizeInput): Promise<FinalizeResult | null> {
       const { configKey, version } = input;
+      let known: FinalizeResult | null = null;
       if (input.outcome === 'completed' && version !== null) {
         await store.setStableVersion(configKey, version);
+        const ids = await store.planSlice(input.rolloutId, 0, Number.MAX_SAFE_INTEGER);
+        const confirmations = await store.confirmations(ids, configKey);
+        known = { assigned: ids.length, confirmed: confirmations.filter((confirmation) => confirmation?.version === version).length };
       } else if (version !== null && (await store.stableVersion(configKey)) === version) {
         await store.setStableVersion(configKey, input.previousStableVersion);
       }
       await store.dropStaged(input.rolloutId);
+      return known;
     },
 
     /**

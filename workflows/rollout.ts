@@ -23,10 +23,18 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { Activities, AlertResult, ApplyResult, FinalizeInput, TargetFailure } from '../activities';
+import type { Activities, AlertResult, ApplyResult, FinalizeInput, FinalizeResult, TargetFailure, UnconfirmedResult } from '../activities';
 import { analysisApplies, canaryRunFor } from '../domain/analysis';
 import { bakedMs, bakeTimeUp, probeWaitMs, verdictSettled, watchStep, type WatchKind } from '../domain/bake';
-import { CONFIRM_WITHIN_MS, confirmationOverdue } from '../domain/confirmation';
+import {
+  appliedMessage,
+  completedMessage,
+  CONFIRM_WITHIN_MS,
+  confirmationFields,
+  confirmationOverdue,
+  rolledBackMessage,
+  stageConfirmationWaitMs,
+} from '../domain/confirmation';
 import { fourEyes, gateApproval, refuseControl, refuseReview, resumed, reviewOutcome } from '../domain/controls';
 import { concludeStage, INITIAL_STAGE_STATE, nextStageVerdict } from '../domain/judge';
 import { nextHealth, nextInconclusive, type IntervalAssessment, type ProbeSummary } from '../domain/health';
@@ -492,7 +500,7 @@ class RolloutRun {
           this.summary.updatedTargets = batch.to;
           this.emit(
             'applied',
-            `applied to targets ${batch.from + 1}-${batch.to} of ${this.summary.totalTargets}`,
+            appliedMessage(batch, this.summary.totalTargets, applied),
             { ...batch, ...summarizeApply(applied) },
             stage.name,
           );
@@ -503,6 +511,8 @@ class RolloutRun {
             });
           await this.commit();
         }
+        const confirmWithinMs = stageConfirmationWaitMs(this.input?.policy);
+        if (confirmWithinMs !== null) await this.stageConfirmation(to, stage.name, confirmWithinMs);
         position.phase = 'bake';
         position.bakeRemainingMs = stage.bakeSeconds * 1000;
         judgement.streak = 0;
@@ -525,10 +535,14 @@ class RolloutRun {
     this.summary.currentStage = null;
     this.summary.currentStageIndex = null;
     this.setState('completed', null);
-    this.emit('completed', `version ${this.summary.version} runs on all ${this.summary.totalTargets} targets`, {
-      version: this.summary.version,
+    await this.finalize('completed', [], (settled) => {
+      const known = { assigned: this.summary.totalTargets, confirmed: settled?.confirmed };
+      Object.assign(this.summary, confirmationFields(known));
+      this.emit('completed', completedMessage(this.summary.version, known), {
+        version: this.summary.version,
+        ...confirmationFields(known),
+      });
     });
-    await this.finalize('completed');
   }
 
   private emitStarted(): void {
@@ -661,6 +675,33 @@ class RolloutRun {
    * CONFIRM_WITHIN_MS is a regression, as in a bake: rolled back, or held for a human who decides.
    */
   private async waveGate(upto: number, wave: string): Promise<void> {
+    await this.awaitConfirmation(upto, CONFIRM_WITHIN_MS, (left) => ({
+      message: `${left.count} targets of the waves before "${wave}" have not confirmed version ${this.summary.version} within ${CONFIRM_WITHIN_MS / 1000} s: ${namedTargets(left.targetIds, left.count)}`,
+      evidence: { source: 'wave', wave, unconfirmed: left },
+    }));
+  }
+
+  /**
+   * Under a policy that requires confirmation (`confirmWithinSeconds`): the stage counts as applied
+   * once every target it assigned confirms the new version; one still unconfirmed when the wait
+   * runs out is a regression (rolled back, or held for a human, by the rollout's onRegression).
+   */
+  private async stageConfirmation(upto: number, stage: string, withinMs: number): Promise<void> {
+    await this.awaitConfirmation(upto, withinMs, (left) => ({
+      message: `${left.count} of the ${upto} targets on version ${this.summary.version} have not confirmed it within ${withinMs / 1000} s of stage ${stage}: ${namedTargets(left.targetIds, left.count)}`,
+      evidence: { source: 'confirmation', stage, withinSeconds: withinMs / 1000, unconfirmed: left },
+    }));
+  }
+
+  /**
+   * Waits, probing health every interval, until every target of plan entries [0, upto) confirms the
+   * new version, or `withinMs` has passed: then what is left is a regression.
+   */
+  private async awaitConfirmation(
+    upto: number,
+    withinMs: number,
+    overdue: (left: UnconfirmedResult) => { message: string; evidence: Record<string, unknown> },
+  ): Promise<void> {
     const began = Date.now();
     const intervalMs = this.summary.health.intervalSeconds * 1000;
     for (;;) {
@@ -671,13 +712,11 @@ class RolloutRun {
         version: this.summary.version!,
         upto,
       });
+      Object.assign(this.summary, confirmationFields({ assigned: upto, confirmed: upto - left.count }));
       if (left.count === 0) return;
-      if (confirmationOverdue(Date.now(), began, CONFIRM_WITHIN_MS)) {
-        const named = namedTargets(left.targetIds, left.count);
-        await this.regression(
-          `${left.count} targets of the waves before "${wave}" have not confirmed version ${this.summary.version} within ${CONFIRM_WITHIN_MS / 1000} s: ${named}`,
-          { source: 'wave', wave, unconfirmed: left },
-        );
+      if (confirmationOverdue(Date.now(), began, withinMs)) {
+        const { message, evidence } = overdue(left);
+        await this.regression(message, evidence);
         if (this.rollbackRequest) throw new CancelledFailure('rollback requested');
         return;
       }
@@ -855,14 +894,20 @@ class RolloutRun {
     this.emit('rollback_started', `rolling back: ${req.reason}`, req.detail, this.summary.currentStage ?? undefined);
     await this.commit();
 
+    let confirmedOnDelivery: number | undefined;
     for (let attempt = 1; ; attempt++) {
       const pass = await restoring.rollbackTargets({ rolloutId: this.summary.id, configKey: this.summary.configKey });
       const step = rollbackStep(attempt, pass.remaining, policy);
+      // Runs from before the count have no `confirmed`: then the message does not claim one.
+      if (pass.confirmed !== undefined) confirmedOnDelivery = (confirmedOnDelivery ?? 0) + pass.confirmed;
+      this.summary.restoredTargets = pass.restored;
+      if (confirmedOnDelivery !== undefined) this.summary.restoredConfirmedTargets = confirmedOnDelivery;
       if (step.kind === 'restored') {
         this.summary.updatedTargets = 0;
         this.setState('rolled_back', req.reason);
-        this.emit('rolled_back', `restored ${pass.touched} targets to their previous versions in ${Date.now() - started} ms`, {
+        this.emit('rolled_back', rolledBackMessage(pass.touched, confirmedOnDelivery, Date.now() - started), {
           restored: pass.touched,
+          ...(confirmedOnDelivery !== undefined ? { confirmedOnDelivery } : {}),
           attempts: attempt,
           durationMs: Date.now() - started,
         });
@@ -893,14 +938,20 @@ class RolloutRun {
     }
   }
 
-  private async finalize(outcome: FinalizeInput['outcome'], unrestored: TargetFailure[] = []): Promise<void> {
-    await bookkeeping.finalizeRollout({
+  /** `announce` says what the outcome is, knowing what finalizing counted (null in runs from before the count). */
+  private async finalize(
+    outcome: FinalizeInput['outcome'],
+    unrestored: TargetFailure[] = [],
+    announce?: (settled: FinalizeResult | null) => void,
+  ): Promise<void> {
+    const settled = await bookkeeping.finalizeRollout({
       rolloutId: this.summary.id,
       configKey: this.summary.configKey,
       version: this.summary.version,
       outcome,
       previousStableVersion: this.summary.previousStableVersion,
     });
+    announce?.(settled ?? null);
     await this.commit();
     if (outcome === 'failed' && patched(Patch.alertOnFailure)) await this.alert(unrestored);
   }
