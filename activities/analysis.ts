@@ -101,7 +101,9 @@ export function createAnalysisActivities({ store, targets, concurrency, promethe
 
   function httpSamples(check: HttpCheck, canary: HttpOutcome[], baseline: HttpOutcome[]): StoredInterval {
     const values = (outcomes: HttpOutcome[], metric: HttpCheckMetric): number[] =>
-      metric === 'latency' ? outcomes.filter((o) => o.ok).map((o) => o.latencyMs) : outcomes.map((o) => (o.ok ? 0 : 1));
+      metric === 'latency'
+        ? outcomes.filter((outcome) => outcome.ok).map((outcome) => outcome.latencyMs)
+        : outcomes.map((outcome) => (outcome.ok ? 0 : 1));
     const out: StoredInterval = {};
     for (const metric of check.metrics) {
       const name = metric.name as HttpCheckMetric;

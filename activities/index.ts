@@ -104,6 +104,8 @@ export interface ApplyResult {
   applied: number;
   pushed: number;
   failed: number;
+  /** Push targets that answered their delivery with the new version: confirmed. The rest of those applied wait for a report. */
+  confirmed?: number;
   failures: TargetFailure[];
 }
 
@@ -127,6 +129,8 @@ export interface RollbackInput {
 export interface RollbackResult {
   touched: number;
   restored: number;
+  /** Of `restored` in this pass, the push targets that answered their redelivery: they confirmed the previous version. */
+  confirmed?: number;
   remaining: number;
   failures: TargetFailure[];
 }
@@ -144,6 +148,12 @@ export interface FinalizeInput {
   /** `rejected`: review refused it; its version was stored but never reached a target. */
   outcome: 'completed' | 'rolled_back' | 'failed' | 'rejected';
   previousStableVersion: number | null;
+}
+
+/** What a completed rollout's targets confirmed: the plan's targets, and those that reported (or answered delivery with) its version. */
+export interface FinalizeResult {
+  assigned: number;
+  confirmed: number;
 }
 
 export interface AlertInput {
@@ -222,8 +232,13 @@ function cancellationSignal(): AbortSignal {
   }
 }
 
-function failureOf(targetId: string, o: HttpOutcome): TargetFailure {
-  return { targetId, reason: o.reason ?? 'http_status', ...(o.status ? { status: o.status } : {}), message: o.message ?? 'failed' };
+function failureOf(targetId: string, outcome: HttpOutcome): TargetFailure {
+  return {
+    targetId,
+    reason: outcome.reason ?? 'http_status',
+    ...(outcome.status ? { status: outcome.status } : {}),
+    message: outcome.message ?? 'failed',
+  };
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -275,9 +290,9 @@ export function createActivities(deps: ActivityDeps) {
     const outcomes = await mapLimit(urls, concurrency, (url) => targets.probe(url, timeoutMs));
     return {
       total: outcomes.length,
-      failed: outcomes.filter((o) => !o.ok).length,
+      failed: outcomes.filter((outcome) => !outcome.ok).length,
       p95LatencyMs: percentile(
-        outcomes.map((o) => o.latencyMs),
+        outcomes.map((outcome) => outcome.latencyMs),
         0.95,
       ),
     };
@@ -346,7 +361,7 @@ export function createActivities(deps: ActivityDeps) {
 
       const content = (await store.configContent(configKey, version)).content;
       const failures: TargetFailure[] = [];
-      const push = docs.filter((t): t is Target & { applyUrl: string } => !!t?.applyUrl);
+      const push = docs.filter((target): target is Target & { applyUrl: string } => !!target?.applyUrl);
       ids.forEach((id, i) => {
         if (!docs[i]) failures.push({ targetId: id, reason: 'target_missing', message: 'target no longer registered' });
         else if (!docs[i].applyUrl) metrics.applyOutcomes.inc({ outcome: 'assigned' });
@@ -354,20 +369,28 @@ export function createActivities(deps: ActivityDeps) {
       const signal = cancellationSignal();
       // Confirmations are written together once the deliveries are done (one pipeline, not a round
       // trip per target); a retry after a crash delivers and confirms again, which is idempotent.
-      const confirmed: [string, number, number][] = [];
+      const confirmations: [string, number, number][] = [];
+      let confirmed = 0;
       // The body is the same for every target: serialized once, not once per delivery.
       const body = JSON.stringify({ configKey, version, content, rolloutId });
-      await mapLimit(push, concurrency, async (t) => {
+      await mapLimit(push, concurrency, async (target) => {
         if (signal.aborted) return;
-        const o = await targets.deliverJson(t.applyUrl, body, delivery);
+        const outcome = await targets.deliverJson(target.applyUrl, body, delivery);
         heartbeat();
-        if (!o.ok) return void failures.push(failureOf(t.id, o));
-        const reported = (o.body as { version?: unknown } | undefined)?.version;
+        if (!outcome.ok) return void failures.push(failureOf(target.id, outcome));
+        const reported = (outcome.body as { version?: unknown } | undefined)?.version;
         const running = typeof reported === 'number' ? reported : version;
-        confirmed.push([t.id, running, Date.now()]);
+        confirmations.push([target.id, running, Date.now()]);
         if (running !== version) {
-          failures.push({ targetId: t.id, reason: 'version_mismatch', message: `target reports version ${running}, expected ${version}` });
-        } else metrics.applyOutcomes.inc({ outcome: 'delivered' });
+          failures.push({
+            targetId: target.id,
+            reason: 'version_mismatch',
+            message: `target reports version ${running}, expected ${version}`,
+          });
+        } else {
+          confirmed++;
+          metrics.applyOutcomes.inc({ outcome: 'delivered' });
+        }
       });
       for (const f of failures) metrics.applyOutcomes.inc({ outcome: f.reason });
       if (failures.length > 0) {
@@ -376,10 +399,10 @@ export function createActivities(deps: ActivityDeps) {
           `apply: ${failures.length} of ${ids.length} targets failed`,
         );
       }
-      await store.confirmMany(configKey, confirmed);
+      await store.confirmMany(configKey, confirmations);
       // In-flight deliveries have finished: a cancelled batch never races the rollback behind it.
       if (signal.aborted) throw ApplicationFailure.retryable('apply cancelled', 'Cancelled');
-      return { applied: ids.length, pushed: push.length, failed: failures.length, failures: failures.slice(0, MAX_EVIDENCE) };
+      return { applied: ids.length, pushed: push.length, failed: failures.length, confirmed, failures: failures.slice(0, MAX_EVIDENCE) };
     },
 
     /**
@@ -422,16 +445,16 @@ export function createActivities(deps: ActivityDeps) {
           return;
         }
         if (!doc?.healthUrl) return;
-        const o = await targets.probe(doc.healthUrl, input.timeoutMs);
-        latencies.push(o.latencyMs);
-        metrics.probeLatency.observe(o.latencyMs / 1000);
-        if (o.ok) metrics.probeOutcomes.inc({ outcome: 'ok' });
-        if (!o.ok)
+        const outcome = await targets.probe(doc.healthUrl, input.timeoutMs);
+        latencies.push(outcome.latencyMs);
+        metrics.probeLatency.observe(outcome.latencyMs / 1000);
+        if (outcome.ok) metrics.probeOutcomes.inc({ outcome: 'ok' });
+        if (!outcome.ok)
           failures.push({
             targetId: id,
-            reason: o.reason ?? 'http_status',
-            ...(o.status ? { status: o.status } : {}),
-            message: o.message ?? 'failed',
+            reason: outcome.reason ?? 'http_status',
+            ...(outcome.status ? { status: outcome.status } : {}),
+            message: outcome.message ?? 'failed',
           });
       });
       const failuresByReason: ProbeSummary['failuresByReason'] = {};
@@ -474,8 +497,9 @@ export function createActivities(deps: ActivityDeps) {
       const bodies = new Map<number, string>();
       const contents = new Map<number, unknown>();
       const restored: [string, number, number][] = [];
-      const confirmed: [string, number, number][] = [];
+      const confirmations: [string, number, number][] = [];
       const failures: TargetFailure[] = [];
+      let confirmed = 0;
       for (const prev of new Set(previous.map((p) => p ?? 0))) {
         bodies.set(
           prev,
@@ -486,16 +510,17 @@ export function createActivities(deps: ActivityDeps) {
         const prev = previous[i] ?? 0;
         const doc = docs[i];
         if (!doc?.applyUrl) return void restored.push([id, prev, reassignedAt]);
-        const o = await targets.deliverJson(doc.applyUrl, bodies.get(prev)!, delivery);
+        const outcome = await targets.deliverJson(doc.applyUrl, bodies.get(prev)!, delivery);
         heartbeat();
-        if (!o.ok) return void failures.push(failureOf(id, o));
-        const reported = (o.body as { version?: unknown } | undefined)?.version;
+        if (!outcome.ok) return void failures.push(failureOf(id, outcome));
+        const reported = (outcome.body as { version?: unknown } | undefined)?.version;
         const deliveredAt = Date.now();
-        confirmed.push([id, typeof reported === 'number' ? reported : prev, deliveredAt]);
+        confirmations.push([id, typeof reported === 'number' ? reported : prev, deliveredAt]);
+        confirmed++;
         restored.push([id, prev, deliveredAt]);
       });
       // Confirmed before marked restored: a crash between the two only makes a retry deliver again.
-      await store.confirmMany(configKey, confirmed);
+      await store.confirmMany(configKey, confirmations);
       await store.markRestored(rolloutId, restored);
       if (restored.length > 0) metrics.rollbackOutcomes.inc({ outcome: 'restored' }, restored.length);
       for (const f of failures) metrics.rollbackOutcomes.inc({ outcome: f.reason });
@@ -503,6 +528,7 @@ export function createActivities(deps: ActivityDeps) {
       return {
         touched: touched.length,
         restored: done.size + restored.length,
+        confirmed,
         remaining: failures.length,
         failures: failures.slice(0, MAX_EVIDENCE),
       };
@@ -527,14 +553,19 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Moves the config's stable version: forward on completion, back when a stable version is rolled back. */
-    async finalizeRollout(input: FinalizeInput): Promise<void> {
+    async finalizeRollout(input: FinalizeInput): Promise<FinalizeResult | null> {
       const { configKey, version } = input;
+      let known: FinalizeResult | null = null;
       if (input.outcome === 'completed' && version !== null) {
         await store.setStableVersion(configKey, version);
+        const ids = await store.planSlice(input.rolloutId, 0, Number.MAX_SAFE_INTEGER);
+        const confirmations = await store.confirmations(ids, configKey);
+        known = { assigned: ids.length, confirmed: confirmations.filter((confirmation) => confirmation?.version === version).length };
       } else if (version !== null && (await store.stableVersion(configKey)) === version) {
         await store.setStableVersion(configKey, input.previousStableVersion);
       }
       await store.dropStaged(input.rolloutId);
+      return known;
     },
 
     /**

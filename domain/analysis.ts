@@ -126,3 +126,15 @@ export function webhookVerdict(
     evidence,
   };
 }
+
+/**
+ * The canary analysis run of the set [0, upto): the one under way when it judges the same set,
+ * else a fresh one (the next stage applied is a new canary set).
+ */
+export function canaryRunFor(
+  current: { upto: number; state: CanaryStageState } | undefined,
+  upto: number,
+  initial: CanaryStageState,
+): { upto: number; state: CanaryStageState; fresh: boolean } {
+  return current?.upto === upto ? { ...current, fresh: false } : { upto, state: initial, fresh: true };
+}

@@ -58,3 +58,33 @@ export function describeHold(hold: FreezeHold): string {
 export function describeHolds(holds: readonly FreezeHold[]): string {
   return holds.map(describeHold).join('; ');
 }
+
+/**
+ * A freeze is checked again at least this often while it holds (and at the interval, and when a
+ * window ends), so that a clock between worker and server a little apart does not spin the check.
+ */
+export const FREEZE_RECHECK_MIN_MS = 100;
+
+/** The same freezes (by id, in order): a change of holds is announced, the same holds are not again. */
+export function sameHolds(a: readonly { id: string }[], b: readonly { id: string }[]): boolean {
+  return a.map((hold) => hold.id).join(',') === b.map((hold) => hold.id).join(',');
+}
+
+export interface FreezeRecheckInput {
+  nowMs: number;
+  /** When this turn of the freeze gate started (before its check). */
+  turnStartedMs: number;
+  /** The health interval: the gate probes, and looks again, this often. */
+  intervalMs: number;
+  /** When the windows' answer next changes (FreezeCheck.nextChangeAt). */
+  nextChangeAt: string | null;
+}
+
+/**
+ * How long a frozen rollout waits before it checks again: the rest of the health interval, or
+ * less when a window ends (or starts) sooner, never less than FREEZE_RECHECK_MIN_MS.
+ */
+export function freezeRecheckMs(f: FreezeRecheckInput): number {
+  const untilChange = f.nextChangeAt === null ? Infinity : Date.parse(f.nextChangeAt) - f.nowMs;
+  return Math.max(FREEZE_RECHECK_MIN_MS, Math.min(f.intervalMs - (f.nowMs - f.turnStartedMs), untilChange));
+}

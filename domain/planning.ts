@@ -31,3 +31,24 @@ export function batches(from: number, to: number, size: number): Batch[] {
   for (let start = from; start < to; start += size) out.push({ from: start, to: Math.min(to, start + size) });
   return out;
 }
+
+/** Plan entries [from, to) that stage `index` adds, from the cumulative counts per stage. */
+export function stageSpan(stageTargets: readonly number[], index: number): Batch {
+  return { from: index === 0 ? 0 : (stageTargets[index - 1] ?? 0), to: stageTargets[index] ?? 0 };
+}
+
+/** A stage that adds no target (its count equals its predecessor's) is skipped. */
+export function addsNoTarget(span: Batch): boolean {
+  return span.to <= span.from;
+}
+
+/**
+ * The wave a stage opens, when the stage must first wait for the earlier waves to confirm: it
+ * names a wave that differs from the stage before, and targets are already on the new version.
+ * Null: no wave gate.
+ */
+export function waveOpenedBy(stages: readonly { wave?: string | undefined }[], index: number, from: number): string | null {
+  const wave = stages[index]?.wave;
+  const previousWave = index > 0 ? stages[index - 1]?.wave : undefined;
+  return wave !== undefined && from > 0 && previousWave !== wave ? wave : null;
+}

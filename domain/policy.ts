@@ -115,6 +115,9 @@ export type RecurringFreezeWindow = z.infer<typeof RecurringFreezeWindow>;
 export const FreezeWindow = z.union([AbsoluteFreezeWindow, RecurringFreezeWindow]).meta({ id: 'FreezeWindow' });
 export type FreezeWindow = z.infer<typeof FreezeWindow>;
 
+/** The longest a stage may wait for its targets to confirm (policy `confirmWithinSeconds`): one hour. */
+export const MAX_CONFIRM_WITHIN_SECONDS = 3600;
+
 /* ---------- the policy document ---------- */
 
 function unique<T extends z.ZodType>(item: T, what: string) {
@@ -162,6 +165,14 @@ const fields = {
     .array(FreezeWindow)
     .max(MAX_FREEZE_WINDOWS)
     .describe('While a window is on, new rollouts are refused and running ones hold before their next stage.'),
+  confirmWithinSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_CONFIRM_WITHIN_SECONDS)
+    .describe(
+      "Require confirmation: a stage counts as applied only once every target it assigned confirms running the new version (a push target on delivery, a pull target by its status report), and it bakes after that. Health is probed while it waits. Targets still unconfirmed this many seconds after the stage's last batch are a regression, handled by the rollout's onRegression (rollback, or pause for a human), as a progress deadline is in Argo Rollouts (progressDeadlineAbort) and Flagger. Absent: a stage counts as applied once assigned.",
+    ),
 };
 
 /** What an admin sends and what is stored: only the fields it sets; the rest come from the default. */
@@ -178,6 +189,7 @@ export const RolloutPolicy = z
     approvalGates: fields.approvalGates.default([]),
     waves: fields.waves.default([]),
     freeze: fields.freeze.default([]),
+    confirmWithinSeconds: fields.confirmWithinSeconds.optional(),
   })
   .strict()
   .meta({ id: 'RolloutPolicy' });

@@ -371,6 +371,36 @@ export const RolloutSummary = z
     stages: z.array(StageStatus),
     totalTargets: z.number().int().nonnegative(),
     updatedTargets: z.number().int().nonnegative().describe('Targets assigned the new version and not restored.'),
+    confirmedTargets: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe(
+        'Of the targets assigned the new version, those that confirmed running it (a push target on delivery, a pull target by its status report), at the last count: while a stage waits for confirmations, and at completion. Absent: not counted (rollouts from before the count).',
+      ),
+    unconfirmedTargets: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe(
+        'Targets assigned the new version that have not confirmed running it (no report yet), at the same count as confirmedTargets.',
+      ),
+    restoredTargets: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe('Targets a rollback returned to the version they had before (reassigned, and pushed to push targets).'),
+    restoredConfirmedTargets: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe(
+        'Of restoredTargets, those that confirmed the previous version (push targets, on delivery); the rest are reassigned and not confirmed yet.',
+      ),
     onRegression: OnRegression,
     health: HealthPolicy,
     analysis: RolloutAnalysis.optional().describe('The canary analysis asked for, with its defaults filled in.'),

@@ -88,17 +88,51 @@ return out
 `);
 
 /**
+ * Lua: appends one entry to the global stream (a new id) and the same entry, under the same id, to
+ * the rollout's stream, so that an event has one identity whichever stream a client reads.
+ * Every entry of a rollout's stream is also in the global stream, so the global id is always
+ * past the rollout stream's last one; only an entry written before ids were shared (by an
+ * older release, within the same millisecond) can be past it, and then the rollout's stream
+ * takes an id of its own rather than lose the entry.
+ */
+const PUBLISH_BOTH = `
+local function publishBoth(global, globalMax, own, ownMax, fields)
+  local id = redis.call('XADD', global, 'MAXLEN', '~', globalMax, '*', unpack(fields))
+  local res = redis.pcall('XADD', own, 'MAXLEN', '~', ownMax, id, unpack(fields))
+  if type(res) == 'table' and res.err then redis.call('XADD', own, 'MAXLEN', '~', ownMax, '*', unpack(fields)) end
+  return id
+end
+`;
+
+/**
+ * Keeps a health sample (a bounded list, for charts) and publishes it to the global stream and the
+ * rollout's stream under one id.
+ * KEYS: health list, global stream, rollout stream
+ * ARGV: sample JSON, health list max, global stream max length, rollout stream max length, stream fields...
+ */
+export const appendHealthSample = script(`
+${PUBLISH_BOTH}
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+local fields = {}
+for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+return publishBoth(KEYS[2], ARGV[3], KEYS[3], ARGV[4], fields)
+`);
+
+/**
  * Writes a rollout's summary and appends its new events. Events carry a per-rollout sequence
  * number chosen by the workflow; one already stored is skipped, so a retried write adds nothing.
  * The summary is written only if its revision is newer than the stored one, so a late retry of
  * an older write cannot overwrite a newer state. Each new event also goes to the global event
- * stream and the rollout's own stream (for live clients), with the summary as it stands.
+ * stream and the rollout's own stream (for live clients), with the summary as it stands, under one
+ * id in both (PUBLISH_BOTH): a client may resume either stream after an id it had from the other.
  * KEYS: summary, rev, seq, events list, global stream, rollout index, active set, rollout stream
  * ARGV: summary JSON, rev, rolloutId, createdAtMs, terminal ('1'/'0'), global stream max length,
  *       rollout stream max length, then (seq, event JSON) pairs
  * Returns the highest sequence number stored before this call: the caller knows which events were new.
  */
 export const recordProgress = script(`
+${PUBLISH_BOTH}
 local rev = tonumber(ARGV[2])
 local stored = tonumber(redis.call('GET', KEYS[2]) or '-1')
 if rev > stored then
@@ -118,8 +152,7 @@ for i = 8, #ARGV, 2 do
   local seq = tonumber(ARGV[i])
   if seq > last then
     redis.call('RPUSH', KEYS[4], ARGV[i + 1])
-    redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[6], '*', 'kind', 'rollout', 'rolloutId', ARGV[3], 'event', ARGV[i + 1], 'summary', ARGV[1])
-    redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[7], '*', 'kind', 'rollout', 'rolloutId', ARGV[3], 'event', ARGV[i + 1], 'summary', ARGV[1])
+    publishBoth(KEYS[5], ARGV[6], KEYS[8], ARGV[7], {'kind', 'rollout', 'rolloutId', ARGV[3], 'event', ARGV[i + 1], 'summary', ARGV[1]})
     last = seq
   end
 end

@@ -20,7 +20,14 @@ import type {
 import { isTerminal } from '../domain/lifecycle';
 import type { ProbeSummary } from '../domain/health';
 import { keys, type Keys } from './keys';
-import { allocateVersion, assignBatch, recordProgress, restoreBatch, runScript } from './scripts';
+import {
+  allocateVersion,
+  appendHealthSample as appendHealthSampleLua,
+  assignBatch,
+  recordProgress,
+  restoreBatch,
+  runScript,
+} from './scripts';
 
 /** Redis calls are chunked so one command never carries an unbounded argument list. */
 export const REDIS_CHUNK = 500;
@@ -373,13 +380,12 @@ export class Store {
     const key = this.k.rolloutHealth(rolloutId);
     const json = JSON.stringify({ stage, ...sample, failures: sample.failures.slice(0, 5) });
     const fields = ['kind', 'health', 'rolloutId', rolloutId, 'stage', stage, 'sample', json];
-    await this.redis
-      .multi()
-      .rpush(key, json)
-      .ltrim(key, -HEALTH_HISTORY_MAX, -1)
-      .xadd(this.k.events, 'MAXLEN', '~', EVENT_STREAM_MAX, '*', ...fields)
-      .xadd(this.k.rolloutStream(rolloutId), 'MAXLEN', '~', ROLLOUT_STREAM_MAX, '*', ...fields)
-      .exec();
+    await runScript(
+      this.redis,
+      appendHealthSampleLua,
+      [key, this.k.events, this.k.rolloutStream(rolloutId)],
+      [json, HEALTH_HISTORY_MAX, EVENT_STREAM_MAX, ROLLOUT_STREAM_MAX, ...fields],
+    );
   }
 
   /**

@@ -26,20 +26,25 @@ export interface RolloutInput extends NewRollout {
    */
   policy?: RolloutPolicy;
   /** Set when the workflow continues as new: where the previous run stopped. */
-  resume?: RolloutCursor;
+  resume?: RolloutCheckpoint;
 }
 
 export type RolloutPhase = 'prepare' | 'review' | 'gate' | 'apply' | 'bake' | 'done';
 
-/** Everything a rollout run needs to carry on from where it stopped. Small by design. */
-export interface RolloutCursor {
-  summary: RolloutSummary;
+/** Where a run is in its plan. */
+export interface RolloutPosition {
   phase: RolloutPhase;
   stageIndex: number;
+  /** Cumulative target count per stage: stage i covers plan entries [stageTargets[i-1], stageTargets[i]). */
   stageTargets: number[];
   /** Plan entries [0, appliedUpTo) carry the new version. */
   appliedUpTo: number;
+  /** Bake time the current stage has left, counted only while the rollout runs and health is observed. */
   bakeRemainingMs: number;
+}
+
+/** What a run has judged and holds on at its position: runs of verdicts, holds, approvals and freezes. */
+export interface RolloutJudgement {
   /** Consecutive unhealthy intervals. */
   streak: number;
   awaitingApproval: boolean;
@@ -65,7 +70,19 @@ export interface RolloutCursor {
   overriddenFreezes?: string[];
   /** A human paused it: it stays paused when a freeze that also holds it lifts. */
   humanPaused?: boolean;
+}
+
+/**
+ * Everything a rollout run needs to carry on from where it stopped (continue as new): its summary,
+ * its position, its judgement, and the counters of its writes to the read model. Small by design,
+ * and flat: runs in flight carry this shape in their `resume` input, so fields are only ever added.
+ * (Not to be confused with `RolloutCursor` in domain/schemas.ts, a page position of `GET /v1/rollouts`.)
+ */
+export interface RolloutCheckpoint extends RolloutPosition, RolloutJudgement {
+  summary: RolloutSummary;
+  /** The last event sequence number given out. */
   seq: number;
+  /** The summary's revision: the read model keeps only a newer one. */
   rev: number;
 }
 

@@ -3,7 +3,7 @@
  * health is probed; a regression rolls every touched target back or holds for a human.
  *
  * Deterministic wiring only. Decisions come from ../domain (stage batches, health verdicts,
- * allowed actions); every side effect is an activity. The whole run state is a small cursor, so the
+ * allowed actions); every side effect is an activity. The whole run state is a small checkpoint, so the
  * workflow can continue as new at any interval and keep its history bounded.
  */
 import {
@@ -23,16 +23,35 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { Activities, AlertResult, ApplyResult, FinalizeInput, TargetFailure } from '../activities';
-import { analysisApplies, resumedStageState } from '../domain/analysis';
+import type { Activities, AlertResult, ApplyResult, FinalizeInput, FinalizeResult, TargetFailure, UnconfirmedResult } from '../activities';
+import { analysisApplies, canaryRunFor } from '../domain/analysis';
+import { bakedMs, bakeTimeUp, probeWaitMs, verdictSettled, watchStep, type WatchKind } from '../domain/bake';
+import {
+  appliedMessage,
+  completedMessage,
+  CONFIRM_WITHIN_MS,
+  confirmationFields,
+  confirmationOverdue,
+  rolledBackMessage,
+  stageConfirmationWaitMs,
+} from '../domain/confirmation';
+import { fourEyes, gateApproval, refuseControl, refuseReview, resumed, reviewOutcome } from '../domain/controls';
 import { concludeStage, INITIAL_STAGE_STATE, nextStageVerdict } from '../domain/judge';
 import { nextHealth, nextInconclusive, type IntervalAssessment, type ProbeSummary } from '../domain/health';
 import { actionsFor, FROZEN_REASON_PREFIX, isFrozenHold, isTerminal, type RolloutState } from '../domain/lifecycle';
-import { describeHolds, uncoveredHolds } from '../domain/freeze-holds';
+import { describeHolds, freezeRecheckMs, sameHolds, uncoveredHolds } from '../domain/freeze-holds';
 import { initialSummary, pluralApprovals } from '../domain/summary';
-import { batches } from '../domain/planning';
+import { addsNoTarget, batches, stageSpan, waveOpenedBy } from '../domain/planning';
+import {
+  DEFAULT_ROLLBACK,
+  namedTargets,
+  onRunError,
+  regressionResponse,
+  rolledBackStageState,
+  rollbackStep,
+} from '../domain/rollback-plan';
 import { Reason } from '../domain/reasons';
-import type { RollbackPolicy, RolloutEvent, RolloutEventType, RolloutSummary } from '../domain/schemas';
+import type { RolloutEvent, RolloutEventType, RolloutSummary } from '../domain/schemas';
 import {
   controlUpdate,
   preparedUpdate,
@@ -41,7 +60,9 @@ import {
   type ControlRequest,
   type FastRollbackInput,
   type ReviewRequest,
-  type RolloutCursor,
+  type RolloutCheckpoint,
+  type RolloutJudgement,
+  type RolloutPosition,
   type RolloutInput,
 } from './definitions';
 
@@ -53,22 +74,6 @@ import {
 export const APPLY_BATCH_SIZE = 2_000;
 /** The batch size of runs started before `Patch.largerApplyBatches`. */
 export const APPLY_BATCH_SIZE_BEFORE_PATCH = 250;
-/**
- * Rollback passes over unrestored targets before the rollout is reported failed, when the rollout
- * does not set its own (`rollback` in the request): 10 passes, 1 s apart doubling to 15 s (~1.5 min).
- */
-export const DEFAULT_ROLLBACK: RollbackPolicy = { attempts: 10, maxBackoffSeconds: 15 };
-export const ROLLBACK_INITIAL_BACKOFF_MS = 1_000;
-/**
- * How long a target that reports its version has to confirm a new one before it counts as failed.
- * Until then its probes are left out, and the bake does not end.
- */
-export const CONFIRM_WITHIN_MS = 30_000;
-/**
- * A freeze is checked again at least this often while it holds (and at the interval, and when a
- * window ends), so that a clock between worker and server a little apart does not spin the check.
- */
-export const FREEZE_RECHECK_MIN_MS = 100;
 /** Continue as new past this many history events (Temporal's hard limit is 50k). */
 export const HISTORY_EVENTS_LIMIT = 10_000;
 
@@ -143,7 +148,7 @@ function now(): string {
   return new Date().toISOString();
 }
 
-export function initialCursor(input: RolloutInput): RolloutCursor {
+export function initialCheckpoint(input: RolloutInput): RolloutCheckpoint {
   return {
     summary: initialSummary(input, workflowInfo().workflowId),
     phase: 'prepare',
@@ -166,7 +171,7 @@ interface RollbackRequest {
   detail: Record<string, unknown>;
 }
 
-/** One rollout run: its cursor, its handlers, and the steps that move it. */
+/** One rollout run: its checkpoint, its handlers, and the steps that move it. */
 class RolloutRun {
   private pending: RolloutEvent[] = [];
   private commits: Promise<void> = Promise.resolve();
@@ -177,35 +182,46 @@ class RolloutRun {
   private warnedUnmonitored = false;
 
   constructor(
-    readonly c: RolloutCursor,
+    readonly checkpoint: RolloutCheckpoint,
     private readonly input: RolloutInput | null,
   ) {}
 
-  get s(): RolloutSummary {
-    return this.c.summary;
+  /** What the rollout tells the world: the read model's summary, the status query's answer. */
+  get summary(): RolloutSummary {
+    return this.checkpoint.summary;
+  }
+
+  /** Where the run is in its plan. */
+  get position(): RolloutPosition {
+    return this.checkpoint;
+  }
+
+  /** What the run has judged and holds on at its position: runs of verdicts, holds, approvals, freezes. */
+  get judgement(): RolloutJudgement {
+    return this.checkpoint;
   }
 
   installHandlers(): void {
-    setHandler(statusQuery, () => this.s);
+    setHandler(statusQuery, () => this.summary);
     setHandler(controlUpdate, (req) => this.control(req), { validator: (req: ControlRequest) => this.validate(req) });
     setHandler(reviewUpdate, (req) => this.review(req), { validator: (req: ReviewRequest) => this.validateReview(req) });
     setHandler(preparedUpdate, async () => {
-      await condition(() => this.s.version !== null || isTerminal(this.s.state));
-      return this.s;
+      await condition(() => this.summary.version !== null || isTerminal(this.summary.state));
+      return this.summary;
     });
   }
 
   /* ---------- bookkeeping ---------- */
 
   private emit(type: RolloutEventType, message: string, detail: Record<string, unknown> = {}, stage?: string): void {
-    this.c.seq += 1;
-    this.pending.push({ seq: this.c.seq, at: now(), type, ...(stage !== undefined ? { stage } : {}), message, detail });
+    this.checkpoint.seq += 1;
+    this.pending.push({ seq: this.checkpoint.seq, at: now(), type, ...(stage !== undefined ? { stage } : {}), message, detail });
   }
 
-  private setState(state: RolloutState, reason: string | null = this.s.reason): void {
-    this.s.state = state;
-    this.s.reason = reason;
-    this.s.allowedActions = [...actionsFor(state, reason)];
+  private setState(state: RolloutState, reason: string | null = this.summary.reason): void {
+    this.summary.state = state;
+    this.summary.reason = reason;
+    this.summary.allowedActions = [...actionsFor(state, reason)];
   }
 
   /**
@@ -217,9 +233,9 @@ class RolloutRun {
     const next = this.commits.then(() =>
       CancellationScope.nonCancellable(async () => {
         const events = this.pending.splice(0);
-        this.c.rev += 1;
-        this.s.updatedAt = now();
-        await bookkeeping.recordProgress({ summary: this.s, rev: this.c.rev, events });
+        this.checkpoint.rev += 1;
+        this.summary.updatedAt = now();
+        await bookkeeping.recordProgress({ summary: this.summary, rev: this.checkpoint.rev, events });
       }),
     );
     this.commits = next;
@@ -229,39 +245,25 @@ class RolloutRun {
   /* ---------- human control ---------- */
 
   private validate(req: ControlRequest): void {
-    if (req.rolloutId !== this.s.id) {
-      throw ApplicationFailure.nonRetryable(`this workflow runs rollout ${this.s.id}, not ${req.rolloutId}`, Reason.NotFound);
-    }
-    if (!actionsFor(this.s.state, this.s.reason).includes(req.action) || this.rollbackRequest) {
-      throw ApplicationFailure.nonRetryable(`cannot ${req.action} a rollout that is ${this.s.state}`, Reason.InvalidState);
-    }
-    const holds = this.c.freezeHolds ?? [];
-    if ((req.action === 'resume' || req.action === 'approve') && holds.length > 0 && !req.override) {
-      throw ApplicationFailure.nonRetryable(
-        `cannot ${req.action}: ${describeHolds(holds)}; an admin may resume through it with an override`,
-        Reason.Frozen,
-      );
-    }
-    if (req.action === 'approve' && this.c.awaitingApproval && this.fourEyes() && req.actor === this.s.submittedBy) {
-      throw ApplicationFailure.nonRetryable(`${req.actor} submitted this rollout and may not approve its gates`, Reason.FourEyes);
-    }
-  }
-
-  /** Whether approvals must come from people other than the submitter (the policy asks for approvals). */
-  private fourEyes(): boolean {
-    return (this.s.requiredApprovals ?? 0) > 0;
+    const refusal = refuseControl(
+      {
+        rolloutId: this.summary.id,
+        state: this.summary.state,
+        reason: this.summary.reason,
+        submittedBy: this.summary.submittedBy,
+        requiredApprovals: this.summary.requiredApprovals,
+        awaitingApproval: this.judgement.awaitingApproval,
+        rollbackRequested: this.rollbackRequest !== null,
+        freezeHolds: this.judgement.freezeHolds ?? [],
+      },
+      req,
+    );
+    if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.reason);
   }
 
   private validateReview(req: ReviewRequest): void {
-    if (req.rolloutId !== this.s.id) {
-      throw ApplicationFailure.nonRetryable(`this workflow runs rollout ${this.s.id}, not ${req.rolloutId}`, Reason.NotFound);
-    }
-    if (this.s.state !== 'pending_review') {
-      throw ApplicationFailure.nonRetryable(`cannot review a rollout that is ${this.s.state}`, Reason.InvalidState);
-    }
-    if (req.by === this.s.submittedBy) {
-      throw ApplicationFailure.nonRetryable(`${req.by} submitted this rollout and may not review it`, Reason.FourEyes);
-    }
+    const refusal = refuseReview({ rolloutId: this.summary.id, state: this.summary.state, submittedBy: this.summary.submittedBy }, req);
+    if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.reason);
   }
 
   /**
@@ -269,54 +271,54 @@ class RolloutRun {
    * reviewers have approved (a reviewer's repeated approval counts once).
    */
   private async review(req: ReviewRequest): Promise<RolloutSummary> {
-    const reviews = (this.s.reviews ??= []);
+    const reviews = (this.summary.reviews ??= []);
     const entry = { by: req.by, decision: req.decision, ...(req.comment ? { comment: req.comment } : {}), at: now() };
     const detail = { actor: req.by, decision: req.decision, ...(req.comment ? { comment: req.comment } : {}) };
-    if (req.decision === 'reject') {
+    const outcome = reviewOutcome(reviews, req, this.summary.requiredApprovals);
+    if (outcome.kind === 'rejected') {
       reviews.push(entry);
-      this.setState('rejected', `rejected by ${req.by}${req.comment ? `: ${req.comment}` : ''}`);
-      this.emit('rejected', `rejected by ${req.by}${req.comment ? `: ${req.comment}` : ''}; no target was touched`, detail);
-    } else if (!reviews.some((r) => r.by === req.by && r.decision === 'approve')) {
+      this.setState('rejected', outcome.reason);
+      this.emit('rejected', `${outcome.reason}; no target was touched`, detail);
+    } else if (outcome.kind === 'counted') {
       reviews.push(entry);
-      const approvers = approvalCount(reviews);
-      const required = this.s.requiredApprovals ?? 1;
-      this.emit('reviewed', `approved by ${req.by} (${approvers} of ${required})`, { ...detail, approvals: approvers, required });
-      if (approvers >= required) this.setState('running', null);
-      else this.setState('pending_review', `waiting for ${pluralApprovals(required - approvers, true)}`);
+      const { approvals, required } = outcome;
+      this.emit('reviewed', `approved by ${req.by} (${approvals} of ${required})`, { ...detail, approvals, required });
+      if (outcome.starts) this.setState('running', null);
+      else this.setState('pending_review', outcome.waitingReason);
     }
     await this.commit();
-    return this.s;
+    return this.summary;
   }
 
   private async control(req: ControlRequest): Promise<RolloutSummary> {
     const who = { actor: req.actor ?? 'unknown', ...(req.reason ? { reason: req.reason } : {}) };
-    const stage = this.s.currentStage ?? undefined;
+    const stage = this.summary.currentStage ?? undefined;
     switch (req.action) {
       case 'pause':
-        this.c.humanPaused = true;
+        this.judgement.humanPaused = true;
         this.setState('paused', req.reason ?? 'paused by a human');
         this.emit('paused', `paused by ${who.actor}`, who, stage);
         break;
       case 'resume':
       case 'approve':
-        if (this.c.awaitingApproval && req.action === 'approve' && this.fourEyes() && !this.gateApproved(who.actor, stage)) {
+        if (
+          this.judgement.awaitingApproval &&
+          req.action === 'approve' &&
+          fourEyes(this.summary.requiredApprovals) &&
+          !this.gateApproved(who.actor, stage)
+        ) {
           await this.commit();
-          return this.s;
+          return this.summary;
         }
-        if (this.c.awaitingApproval) {
-          this.c.awaitingApproval = false;
-          this.c.approved = true;
+        if (this.judgement.awaitingApproval) {
+          this.judgement.awaitingApproval = false;
+          this.judgement.approved = true;
           this.emit('approved', `${req.action === 'approve' ? 'approved' : 'resumed (counts as approval)'} by ${who.actor}`, who, stage);
         }
-        if (this.s.state === 'paused')
+        if (this.summary.state === 'paused')
           this.emit('resumed', `${req.action === 'resume' ? 'resumed' : 'approved'} by ${who.actor}`, who, stage);
         if (req.override) this.overrideFreezes(who.actor, req.override.reason, stage);
-        this.c.humanPaused = false;
-        this.c.streak = 0;
-        this.c.heldForRegression = false;
-        this.c.inconclusive = 0;
-        this.c.heldInconclusive = false;
-        if (this.c.analysis) this.c.analysis = { ...this.c.analysis, state: resumedStageState(this.c.analysis.state) };
+        Object.assign(this.judgement, resumed(this.judgement));
         this.setState('running', null);
         break;
       case 'rollback':
@@ -327,8 +329,10 @@ class RolloutRun {
     this.nudged = true;
     await this.commit();
     if (req.action === 'rollback')
-      await condition(() => this.s.state !== 'running' && this.s.state !== 'paused' && this.s.state !== 'awaiting_approval');
-    return this.s;
+      await condition(
+        () => this.summary.state !== 'running' && this.summary.state !== 'paused' && this.summary.state !== 'awaiting_approval',
+      );
+    return this.summary;
   }
 
   /**
@@ -336,16 +340,11 @@ class RolloutRun {
    * (never the submitter; the validator refuses them) have approved it.
    */
   private gateApproved(actor: string, stage: string | undefined): boolean {
-    const approvers = (this.c.gateApprovers ??= []);
-    if (!approvers.includes(actor)) {
-      approvers.push(actor);
-      (this.s.approvals ??= []).push({ stage: stage ?? '', by: actor, at: now() });
-    }
-    const required = this.s.requiredApprovals ?? 1;
-    if (approvers.length >= required) {
-      this.c.gateApprovers = [];
-      return true;
-    }
+    const gate = gateApproval(this.judgement.gateApprovers ?? [], actor, this.summary.requiredApprovals);
+    if (gate.counted) (this.summary.approvals ??= []).push({ stage: stage ?? '', by: actor, at: now() });
+    this.judgement.gateApprovers = gate.approvers;
+    if (gate.passed) return true;
+    const { approvers, required } = gate;
     this.emit(
       'approved',
       `approved by ${actor} (${approvers.length} of ${required}); waiting for more`,
@@ -358,10 +357,10 @@ class RolloutRun {
 
   /** An admin resumed through the freezes that hold the rollout now: they no longer hold it (later ones will). */
   private overrideFreezes(actor: string, reason: string, stage: string | undefined): void {
-    const holds = this.c.freezeHolds ?? [];
-    this.c.overriddenFreezes = [...(this.c.overriddenFreezes ?? []), ...holds.map((hold) => hold.id)];
-    this.s.override = true;
-    this.s.overrideReason = reason;
+    const holds = this.judgement.freezeHolds ?? [];
+    this.judgement.overriddenFreezes = [...(this.judgement.overriddenFreezes ?? []), ...holds.map((hold) => hold.id)];
+    this.summary.override = true;
+    this.summary.overrideReason = reason;
     const through = holds.length > 0 ? describeHolds(holds) : 'no freeze holds it now';
     this.emit('freeze_overridden', `${actor} resumed through the freeze (${through}): ${reason}`, { actor, reason, holds }, stage);
   }
@@ -383,94 +382,92 @@ class RolloutRun {
         if (isCancellation(err)) throw err;
         // Anything unexpected after targets were touched is treated as a regression: restore them.
         const message = err instanceof Error ? err.message : String(err);
-        if (this.s.updatedTargets === 0 && this.c.phase === 'prepare') {
+        if (onRunError(this.summary.updatedTargets, this.position.phase) === 'fail') {
           this.setState('failed', message);
           this.emit('failed', `rollout failed before any target was touched: ${message}`, { error: message });
           await this.finalize('failed');
-          return this.s;
+          return this.summary;
         }
         this.rollbackRequest = { reason: `rollout error: ${message}`, detail: { error: message } };
       }
     }
     if (this.rollbackRequest) await this.rollBack(this.rollbackRequest);
     await condition(allHandlersFinished);
-    return this.s;
+    return this.summary;
   }
 
   private async progress(): Promise<void> {
-    const c = this.c;
-    if (c.phase === 'prepare') {
-      const p = await bookkeeping.prepareRollout({
-        rolloutId: this.s.id,
-        configKey: this.s.configKey,
-        percents: this.s.stages.map((st) => st.percent),
-        createdAt: this.s.createdAt,
+    const { position, judgement } = this;
+    if (position.phase === 'prepare') {
+      const prepared = await bookkeeping.prepareRollout({
+        rolloutId: this.summary.id,
+        configKey: this.summary.configKey,
+        percents: this.summary.stages.map((stageStatus) => stageStatus.percent),
+        createdAt: this.summary.createdAt,
       });
-      this.s.version = p.version;
-      this.s.totalTargets = p.totalTargets;
-      this.s.previousStableVersion = p.previousStableVersion;
-      this.s.stages.forEach((st, i) => (st.targets = p.stageTargets[i] ?? 0));
-      c.stageTargets = p.stageTargets;
-      if (this.s.state === 'pending_review') {
-        c.phase = 'review';
-        const required = this.s.requiredApprovals ?? 0;
+      this.summary.version = prepared.version;
+      this.summary.totalTargets = prepared.totalTargets;
+      this.summary.previousStableVersion = prepared.previousStableVersion;
+      this.summary.stages.forEach((stageStatus, i) => (stageStatus.targets = prepared.stageTargets[i] ?? 0));
+      position.stageTargets = prepared.stageTargets;
+      if (this.summary.state === 'pending_review') {
+        position.phase = 'review';
+        const required = this.summary.requiredApprovals ?? 0;
         this.emit(
           'review_requested',
-          `version ${p.version} of ${this.s.configKey} waits for ${pluralApprovals(required)} before it starts`,
+          `version ${prepared.version} of ${this.summary.configKey} waits for ${pluralApprovals(required)} before it starts`,
           {
-            version: p.version,
-            totalTargets: p.totalTargets,
+            version: prepared.version,
+            totalTargets: prepared.totalTargets,
             required,
-            submittedBy: this.s.submittedBy,
+            submittedBy: this.summary.submittedBy,
           },
         );
       } else {
-        c.phase = 'gate';
+        position.phase = 'gate';
         this.emitStarted();
       }
       await this.commit();
     }
 
-    if (c.phase === 'review') {
+    if (position.phase === 'review') {
       // Held here, no target touched, the config key still held by this workflow's id.
-      await condition(() => this.s.state !== 'pending_review');
-      if (this.s.state === 'rejected') {
-        c.phase = 'done';
+      await condition(() => this.summary.state !== 'pending_review');
+      if (this.summary.state === 'rejected') {
+        position.phase = 'done';
         await this.finalize('rejected');
         return;
       }
-      c.phase = 'gate';
+      position.phase = 'gate';
       this.emitStarted();
       await this.commit();
     }
 
-    while (c.stageIndex < this.s.stages.length) {
-      const i = c.stageIndex;
-      const stage = this.s.stages[i]!;
-      const from = i === 0 ? 0 : (c.stageTargets[i - 1] ?? 0);
-      const to = c.stageTargets[i] ?? 0;
-      this.s.currentStage = stage.name;
-      this.s.currentStageIndex = i;
+    while (position.stageIndex < this.summary.stages.length) {
+      const stageIndex = position.stageIndex;
+      const stage = this.summary.stages[stageIndex]!;
+      const span = stageSpan(position.stageTargets, stageIndex);
+      const { from, to } = span;
+      this.summary.currentStage = stage.name;
+      this.summary.currentStageIndex = stageIndex;
 
-      if (c.phase === 'gate') {
-        if (to <= from) {
+      if (position.phase === 'gate') {
+        if (addsNoTarget(span)) {
           stage.state = 'skipped';
           this.emit(
             'stage_skipped',
-            `stage ${stage.name} adds no target (${from} of ${this.s.totalTargets} already updated)`,
+            `stage ${stage.name} adds no target (${from} of ${this.summary.totalTargets} already updated)`,
             {},
             stage.name,
           );
           await this.commit();
-          c.stageIndex += 1;
+          position.stageIndex += 1;
           continue;
         }
-        const previousWave = i > 0 ? this.s.stages[i - 1]?.wave : undefined;
-        if (stage.wave !== undefined && from > 0 && previousWave !== stage.wave && patched(Patch.waveGate)) {
-          await this.waveGate(from, stage.wave);
-        }
-        if (stage.approval && !c.approved) {
-          c.awaitingApproval = true;
+        const wave = waveOpenedBy(this.summary.stages, stageIndex, from);
+        if (wave !== null && patched(Patch.waveGate)) await this.waveGate(from, wave);
+        if (stage.approval && !judgement.approved) {
+          judgement.awaitingApproval = true;
           this.setState('awaiting_approval', `stage ${stage.name} needs approval`);
           this.emit('approval_requested', `stage ${stage.name} waits for approval`, { targets: to - from }, stage.name);
           await this.commit();
@@ -480,80 +477,96 @@ class RolloutRun {
           // A human pause (or a regression held for a human) outlasts the freeze: after the hold, check again.
           for (;;) {
             await this.freezeGate();
-            if (this.s.state === 'running') break;
+            if (this.summary.state === 'running') break;
             await this.monitor('hold');
           }
         }
-        c.approved = false;
-        c.phase = 'apply';
-        c.appliedUpTo = Math.max(c.appliedUpTo, from);
+        judgement.approved = false;
+        position.phase = 'apply';
+        position.appliedUpTo = Math.max(position.appliedUpTo, from);
         stage.state = 'applying';
         stage.startedAt = now();
         this.emit(
           'stage_started',
-          `stage ${stage.name}: ${to - from} more targets (${to} of ${this.s.totalTargets})`,
+          `stage ${stage.name}: ${to - from} more targets (${to} of ${this.summary.totalTargets})`,
           { from, to },
           stage.name,
         );
         await this.commit();
       }
 
-      if (c.phase === 'apply') {
+      if (position.phase === 'apply') {
         const batchSize = patched(Patch.largerApplyBatches) ? APPLY_BATCH_SIZE : APPLY_BATCH_SIZE_BEFORE_PATCH;
-        for (const b of batches(c.appliedUpTo, to, batchSize)) {
-          if (this.s.state !== 'running') await this.monitor('hold');
-          const r = await applying.applyBatch({ rolloutId: this.s.id, configKey: this.s.configKey, version: this.s.version!, ...b });
-          c.appliedUpTo = b.to;
-          this.s.updatedTargets = b.to;
+        for (const batch of batches(position.appliedUpTo, to, batchSize)) {
+          if (this.summary.state !== 'running') await this.monitor('hold');
+          const applied = await applying.applyBatch({
+            rolloutId: this.summary.id,
+            configKey: this.summary.configKey,
+            version: this.summary.version!,
+            ...batch,
+          });
+          position.appliedUpTo = batch.to;
+          this.summary.updatedTargets = batch.to;
           this.emit(
             'applied',
-            `applied to targets ${b.from + 1}-${b.to} of ${this.s.totalTargets}`,
-            { ...b, ...summarizeApply(r) },
+            appliedMessage(batch, this.summary.totalTargets, applied),
+            { ...batch, ...summarizeApply(applied) },
             stage.name,
           );
-          if (r.failed > 0)
-            await this.regression(`${r.failed} of ${r.applied} targets failed to apply`, { source: 'apply', failures: r.failures });
+          if (applied.failed > 0)
+            await this.regression(`${applied.failed} of ${applied.applied} targets failed to apply`, {
+              source: 'apply',
+              failures: applied.failures,
+            });
           await this.commit();
         }
-        c.phase = 'bake';
-        c.bakeRemainingMs = stage.bakeSeconds * 1000;
-        c.streak = 0;
+        const confirmWithinMs = stageConfirmationWaitMs(this.input?.policy);
+        if (confirmWithinMs !== null) await this.stageConfirmation(to, stage.name, confirmWithinMs);
+        position.phase = 'bake';
+        position.bakeRemainingMs = stage.bakeSeconds * 1000;
+        judgement.streak = 0;
         stage.state = 'baking';
         await this.commit();
       }
 
-      if (c.phase === 'bake') {
+      if (position.phase === 'bake') {
         await this.monitor('bake');
         stage.state = 'completed';
         stage.finishedAt = now();
         this.emit('stage_completed', `stage ${stage.name} healthy after ${stage.bakeSeconds} s bake`, {}, stage.name);
-        c.stageIndex += 1;
-        c.phase = 'gate';
+        position.stageIndex += 1;
+        position.phase = 'gate';
         await this.commit();
       }
     }
 
-    c.phase = 'done';
-    this.s.currentStage = null;
-    this.s.currentStageIndex = null;
+    position.phase = 'done';
+    this.summary.currentStage = null;
+    this.summary.currentStageIndex = null;
     this.setState('completed', null);
-    this.emit('completed', `version ${this.s.version} runs on all ${this.s.totalTargets} targets`, { version: this.s.version });
-    await this.finalize('completed');
+    await this.finalize('completed', [], (settled) => {
+      const known = { assigned: this.summary.totalTargets, confirmed: settled?.confirmed };
+      Object.assign(this.summary, confirmationFields(known));
+      this.emit('completed', completedMessage(this.summary.version, known), {
+        version: this.summary.version,
+        ...confirmationFields(known),
+      });
+    });
   }
 
   private emitStarted(): void {
-    const s = this.s;
+    const summary = this.summary;
     this.emit(
       'rollout_started',
-      `version ${s.version} of ${s.configKey} to ${s.totalTargets} targets${s.emergency ? ' (EMERGENCY)' : ''}`,
+      `version ${summary.version} of ${summary.configKey} to ${summary.totalTargets} targets${summary.emergency ? ' (EMERGENCY)' : ''}`,
       {
-        version: s.version,
-        totalTargets: s.totalTargets,
-        stageTargets: this.c.stageTargets,
-        previousStableVersion: s.previousStableVersion,
-        ...(s.submittedBy ? { submittedBy: s.submittedBy } : {}),
-        ...(s.emergency ? { emergency: true, emergencyReason: s.emergencyReason } : {}),
-        ...(s.override ? { override: true, overrideReason: s.overrideReason } : {}),
+        version: summary.version,
+        totalTargets: summary.totalTargets,
+        stageTargets: this.position.stageTargets,
+        previousStableVersion: summary.previousStableVersion,
+        ...(summary.submittedBy ? { submittedBy: summary.submittedBy } : {}),
+        ...(summary.emergency ? { emergency: true, emergencyReason: summary.emergencyReason } : {}),
+        ...(summary.override ? { override: true, overrideReason: summary.overrideReason } : {}),
       },
     );
     const override = this.input?.override;
@@ -571,23 +584,28 @@ class RolloutRun {
    * approval, or is held: health is watched wherever the new version is live. Returns when the
    * bake time has run (counting only time spent running), the gate is approved, or the hold ends.
    */
-  private async monitor(kind: 'bake' | 'gate' | 'hold'): Promise<void> {
-    const c = this.c;
-    const intervalMs = this.s.health.intervalSeconds * 1000;
+  private async monitor(kind: WatchKind): Promise<void> {
+    const { position, judgement } = this;
+    const intervalMs = this.summary.health.intervalSeconds * 1000;
     let probed = false;
     for (;;) {
-      const running = this.s.state === 'running';
-      if (kind === 'bake' && running && c.bakeRemainingMs <= 0 && probed) {
+      const step = watchStep({
+        kind,
+        running: this.summary.state === 'running',
+        awaitingApproval: judgement.awaitingApproval,
+        bakeRemainingMs: position.bakeRemainingMs,
+        probed,
+      });
+      if (step === 'over') return;
+      if (step === 'judge') {
         // Runs without `analysis` (every run from before it) take the branch they always took.
         if (this.analyzed()) {
           if (await this.concludeAnalysis()) return;
-        } else if (this.verdictSettled() || !patched(Patch.bakeEndsSettled)) return;
+        } else if (verdictSettled(judgement) || !patched(Patch.bakeEndsSettled)) return;
       }
-      if (kind === 'gate' && running && !c.awaitingApproval) return;
-      if (kind === 'hold' && running) return;
 
       const started = Date.now();
-      const live = c.appliedUpTo > 0;
+      const live = position.appliedUpTo > 0;
       this.nudged = false;
       if (live) await this.probeOnce();
       // A regression found by this probe cancelled the run; without a wait left to observe that
@@ -595,19 +613,25 @@ class RolloutRun {
       if (this.rollbackRequest && patched(Patch.stopAtRegression)) throw new CancelledFailure('rollback requested');
       const probeMs = Date.now() - started;
       probed = true;
-      const baking = kind === 'bake' && this.s.state === 'running';
+      const baking = kind === 'bake' && this.summary.state === 'running';
       // Past its time with an unsettled verdict, a bake keeps probing at the normal interval.
       // Under analysis, a bake past its time is waiting for a verdict that allows promotion.
       const overtime =
-        baking && c.bakeRemainingMs <= 0 && (this.analyzed() ? true : !this.verdictSettled() && patched(Patch.bakeEndsSettled));
-      const wait = (baking && !overtime ? Math.min(intervalMs, c.bakeRemainingMs) : intervalMs) - (Date.now() - started);
+        baking &&
+        bakeTimeUp(position.bakeRemainingMs) &&
+        (this.analyzed() ? true : !verdictSettled(judgement) && patched(Patch.bakeEndsSettled));
+      const wait = probeWaitMs({
+        intervalMs,
+        elapsedMs: Date.now() - started,
+        bakeRemainingMs: baking && !overtime ? position.bakeRemainingMs : null,
+      });
       if (!live && !baking) await condition(() => this.nudged);
       else if (wait > 0) await condition(() => this.nudged, wait);
-      if (baking && this.s.state === 'running') {
-        // Time a probe spent stuck behind an outage (Redis, say) beyond its own budget saw no health: not baked.
-        const elapsed = Date.now() - started;
-        const stuck = Math.max(0, probeMs - Math.max(intervalMs, this.s.health.timeoutMs));
-        c.bakeRemainingMs -= patched(Patch.bakeCountsObservedTime) ? elapsed - stuck : elapsed;
+      if (baking && this.summary.state === 'running') {
+        const elapsedMs = Date.now() - started;
+        position.bakeRemainingMs -= patched(Patch.bakeCountsObservedTime)
+          ? bakedMs({ elapsedMs, probeMs, intervalMs, probeTimeoutMs: this.summary.health.timeoutMs })
+          : elapsedMs;
       }
       await this.continueAsNewIfLong();
     }
@@ -620,37 +644,35 @@ class RolloutRun {
    * interval and when a window ends; goes on by itself when it lifts, unless a human paused it.
    */
   private async freezeGate(): Promise<void> {
-    const c = this.c;
-    const stage = this.s.currentStage ?? undefined;
-    const intervalMs = this.s.health.intervalSeconds * 1000;
+    const { position, judgement } = this;
+    const stage = this.summary.currentStage ?? undefined;
+    const intervalMs = this.summary.health.intervalSeconds * 1000;
     for (;;) {
       const started = Date.now();
-      const check = await bookkeeping.checkFreeze({ configKey: this.s.configKey, windows: this.input?.policy?.freeze ?? [] });
-      const holds = uncoveredHolds(check.holds, c.overriddenFreezes ?? []);
+      const check = await bookkeeping.checkFreeze({ configKey: this.summary.configKey, windows: this.input?.policy?.freeze ?? [] });
+      const holds = uncoveredHolds(check.holds, judgement.overriddenFreezes ?? []);
       if (holds.length === 0) {
-        if ((c.freezeHolds ?? []).length > 0) {
-          c.freezeHolds = [];
+        if ((judgement.freezeHolds ?? []).length > 0) {
+          judgement.freezeHolds = [];
           // Gone through by an override, the freeze still holds: only a lifted one is "unfrozen".
           if (check.holds.length === 0) this.emit('unfrozen', `the freeze lifted: stage ${stage ?? ''} may go on`, {}, stage);
-          if (isFrozenHold(this.s.state, this.s.reason)) this.setState('running', null);
+          if (isFrozenHold(this.summary.state, this.summary.reason)) this.setState('running', null);
           await this.commit();
         }
         return;
       }
-      const ids = (hs: readonly { id: string }[]) => hs.map((hold) => hold.id).join(',');
-      if (ids(holds) !== ids(c.freezeHolds ?? [])) {
-        c.freezeHolds = holds;
+      if (!sameHolds(holds, judgement.freezeHolds ?? [])) {
+        judgement.freezeHolds = holds;
         const why = describeHolds(holds);
         this.emit('frozen', `holding before stage ${stage ?? ''}: ${why}`, { holds }, stage);
-        if (this.s.state === 'running' || isFrozenHold(this.s.state, this.s.reason))
+        if (this.summary.state === 'running' || isFrozenHold(this.summary.state, this.summary.reason))
           this.setState('paused', `${FROZEN_REASON_PREFIX}: ${why}`);
         await this.commit();
       }
       this.nudged = false;
-      if (c.appliedUpTo > 0) await this.probeOnce();
+      if (position.appliedUpTo > 0) await this.probeOnce();
       if (this.rollbackRequest) throw new CancelledFailure('rollback requested');
-      const untilChange = check.nextChangeAt === null ? Infinity : Date.parse(check.nextChangeAt) - Date.now();
-      const wait = Math.max(FREEZE_RECHECK_MIN_MS, Math.min(intervalMs - (Date.now() - started), untilChange));
+      const wait = freezeRecheckMs({ nowMs: Date.now(), turnStartedMs: started, intervalMs, nextChangeAt: check.nextChangeAt });
       await condition(() => this.nudged, wait);
       await this.continueAsNewIfLong();
     }
@@ -662,56 +684,76 @@ class RolloutRun {
    * CONFIRM_WITHIN_MS is a regression, as in a bake: rolled back, or held for a human who decides.
    */
   private async waveGate(upto: number, wave: string): Promise<void> {
+    await this.awaitConfirmation(upto, CONFIRM_WITHIN_MS, (left) => ({
+      message: `${left.count} targets of the waves before "${wave}" have not confirmed version ${this.summary.version} within ${CONFIRM_WITHIN_MS / 1000} s: ${namedTargets(left.targetIds, left.count)}`,
+      evidence: { source: 'wave', wave, unconfirmed: left },
+    }));
+  }
+
+  /**
+   * Under a policy that requires confirmation (`confirmWithinSeconds`): the stage counts as applied
+   * once every target it assigned confirms the new version; one still unconfirmed when the wait
+   * runs out is a regression (rolled back, or held for a human, by the rollout's onRegression).
+   */
+  private async stageConfirmation(upto: number, stage: string, withinMs: number): Promise<void> {
+    await this.awaitConfirmation(upto, withinMs, (left) => ({
+      message: `${left.count} of the ${upto} targets on version ${this.summary.version} have not confirmed it within ${withinMs / 1000} s of stage ${stage}: ${namedTargets(left.targetIds, left.count)}`,
+      evidence: { source: 'confirmation', stage, withinSeconds: withinMs / 1000, unconfirmed: left },
+    }));
+  }
+
+  /**
+   * Waits, probing health every interval, until every target of plan entries [0, upto) confirms the
+   * new version, or `withinMs` has passed: then what is left is a regression.
+   */
+  private async awaitConfirmation(
+    upto: number,
+    withinMs: number,
+    overdue: (left: UnconfirmedResult) => { message: string; evidence: Record<string, unknown> },
+  ): Promise<void> {
     const began = Date.now();
-    const intervalMs = this.s.health.intervalSeconds * 1000;
+    const intervalMs = this.summary.health.intervalSeconds * 1000;
     for (;;) {
       const started = Date.now();
       const left = await bookkeeping.unconfirmedTargets({
-        rolloutId: this.s.id,
-        configKey: this.s.configKey,
-        version: this.s.version!,
+        rolloutId: this.summary.id,
+        configKey: this.summary.configKey,
+        version: this.summary.version!,
         upto,
       });
+      Object.assign(this.summary, confirmationFields({ assigned: upto, confirmed: upto - left.count }));
       if (left.count === 0) return;
-      if (Date.now() - began >= CONFIRM_WITHIN_MS) {
-        const named = left.targetIds.join(', ') + (left.count > left.targetIds.length ? ', …' : '');
-        await this.regression(
-          `${left.count} targets of the waves before "${wave}" have not confirmed version ${this.s.version} within ${CONFIRM_WITHIN_MS / 1000} s: ${named}`,
-          { source: 'wave', wave, unconfirmed: left },
-        );
+      if (confirmationOverdue(Date.now(), began, withinMs)) {
+        const { message, evidence } = overdue(left);
+        await this.regression(message, evidence);
         if (this.rollbackRequest) throw new CancelledFailure('rollback requested');
         return;
       }
       this.nudged = false;
       await this.probeOnce();
       if (this.rollbackRequest) throw new CancelledFailure('rollback requested');
-      const wait = intervalMs - (Date.now() - started);
+      const wait = probeWaitMs({ intervalMs, elapsedMs: Date.now() - started, bakeRemainingMs: null });
       if (wait > 0) await condition(() => this.nudged, wait);
     }
   }
 
-  /** No run of unhealthy or inconclusive intervals is under way, and every target has shown the new version. */
-  private verdictSettled(): boolean {
-    return this.c.streak === 0 && (this.c.inconclusive ?? 0) === 0 && (this.c.pending ?? 0) === 0;
-  }
-
   private async probeOnce(): Promise<void> {
     if (this.analyzed()) return this.analyzeOnce();
-    const stage = this.s.currentStage ?? 'unknown';
+    const stage = this.summary.currentStage ?? 'unknown';
     const sample: ProbeSummary = await probing.probeTargets({
-      rolloutId: this.s.id,
-      configKey: this.s.configKey,
-      version: this.s.version!,
+      rolloutId: this.summary.id,
+      configKey: this.summary.configKey,
+      version: this.summary.version!,
       stage,
-      upto: this.c.appliedUpTo,
-      timeoutMs: this.s.health.timeoutMs,
-      ...(this.s.health.compareToBaseline ? { baseline: true } : {}),
+      upto: this.position.appliedUpTo,
+      timeoutMs: this.summary.health.timeoutMs,
+      ...(this.summary.health.compareToBaseline ? { baseline: true } : {}),
       confirmWithinMs: CONFIRM_WITHIN_MS,
     });
-    this.c.pending = sample.pending ?? 0;
-    const verdict = nextHealth(this.c.streak, sample, this.s.health);
-    this.c.streak = verdict.streak;
-    if (this.s.health.compareToBaseline) await this.inconclusive(verdict.assessment, sample);
+    this.judgement.pending = sample.pending ?? 0;
+    const verdict = nextHealth(this.judgement.streak, sample, this.summary.health);
+    this.judgement.streak = verdict.streak;
+    if (this.summary.health.compareToBaseline) await this.inconclusive(verdict.assessment, sample);
     if (verdict.assessment.verdict === 'no_data' && !this.warnedUnmonitored) {
       this.warnedUnmonitored = true;
       this.emit(
@@ -733,7 +775,7 @@ class RolloutRun {
 
   /** Canary analysis judges this stage: it was asked for, and a baseline is left to compare with. */
   private analyzed(): boolean {
-    return this.s.analysis !== undefined && analysisApplies(this.c.appliedUpTo, this.s.totalTargets);
+    return this.summary.analysis !== undefined && analysisApplies(this.position.appliedUpTo, this.summary.totalTargets);
   }
 
   /**
@@ -741,23 +783,23 @@ class RolloutRun {
    * so far; the stage's limits (judge.ts) turn the verdict into continue, roll back or hold.
    */
   private async analyzeOnce(): Promise<void> {
-    const analysis = this.s.analysis!;
-    const c = this.c;
-    const stage = this.s.currentStage ?? 'unknown';
-    const run = c.analysis?.upto === c.appliedUpTo ? c.analysis : { upto: c.appliedUpTo, state: INITIAL_STAGE_STATE };
+    const analysis = this.summary.analysis!;
+    const { position, judgement } = this;
+    const stage = this.summary.currentStage ?? 'unknown';
+    const run = canaryRunFor(judgement.analysis, position.appliedUpTo, INITIAL_STAGE_STATE);
     const outcome = await probing.analyzeInterval({
-      rolloutId: this.s.id,
-      configKey: this.s.configKey,
-      version: this.s.version!,
+      rolloutId: this.summary.id,
+      configKey: this.summary.configKey,
+      version: this.summary.version!,
       stage,
-      upto: c.appliedUpTo,
+      upto: position.appliedUpTo,
       interval: run.state.intervals,
-      timeoutMs: this.s.health.timeoutMs,
+      timeoutMs: this.summary.health.timeoutMs,
       analysis,
     });
     const step = nextStageVerdict(run.state, outcome.result, analysis.limits);
-    c.analysis = { upto: run.upto, state: step.state };
-    this.s.analysisStage = { stage, ...step.state };
+    judgement.analysis = { upto: run.upto, state: step.state };
+    this.summary.analysisStage = { stage, ...step.state };
     const { result } = outcome;
     this.emit(
       'analysis',
@@ -790,9 +832,10 @@ class RolloutRun {
    * yet keeps probing; one that ended inconclusive or marginal holds for a human, never promotes.
    */
   private async concludeAnalysis(): Promise<boolean> {
-    const state = this.c.analysis?.upto === this.c.appliedUpTo ? this.c.analysis.state : null;
-    if (!state || state.lastVerdict === null) return false;
-    const outcome = concludeStage(state, this.s.analysis!.limits);
+    const run = canaryRunFor(this.judgement.analysis, this.position.appliedUpTo, INITIAL_STAGE_STATE);
+    const { state } = run;
+    if (run.fresh || state.lastVerdict === null) return false;
+    const outcome = concludeStage(state, this.summary.analysis!.limits);
     if (outcome === 'promote') return true;
     if (outcome === 'rollback') {
       await this.regression(`canary analysis: ${state.failures} failed intervals`, { source: 'analysis', stageState: state });
@@ -805,9 +848,9 @@ class RolloutRun {
 
   /** The analysis cannot tell: held for a human (once per hold), whatever the regression policy. */
   private async holdForAnalysis(why: string): Promise<void> {
-    if (this.c.heldInconclusive || this.rollbackRequest) return;
-    const stage = this.s.currentStage ?? undefined;
-    this.c.heldInconclusive = true;
+    if (this.judgement.heldInconclusive || this.rollbackRequest) return;
+    const stage = this.summary.currentStage ?? undefined;
+    this.judgement.heldInconclusive = true;
     this.setState('paused', `inconclusive: ${why}`);
     this.emit('paused', `held for a human: ${why}; resume to go on, rollback to restore`, { source: 'analysis' }, stage);
     await this.commit();
@@ -818,13 +861,13 @@ class RolloutRun {
    * going on would not be safe. Held for a human, whatever the regression policy.
    */
   private async inconclusive(assessment: IntervalAssessment, sample: ProbeSummary): Promise<void> {
-    const next = nextInconclusive(this.c.inconclusive ?? 0, assessment, this.s.health);
-    this.c.inconclusive = next.count;
-    if (!next.hold || this.c.heldInconclusive || this.rollbackRequest) return;
-    const stage = this.s.currentStage ?? undefined;
+    const next = nextInconclusive(this.judgement.inconclusive ?? 0, assessment, this.summary.health);
+    this.judgement.inconclusive = next.count;
+    if (!next.hold || this.judgement.heldInconclusive || this.rollbackRequest) return;
+    const stage = this.summary.currentStage ?? undefined;
     const why = assessment.reasons.join('; ');
-    this.c.heldInconclusive = true;
-    this.emit('health_inconclusive', why, { source: 'health', consecutiveIntervals: next.count, sample, state: this.s.state }, stage);
+    this.judgement.heldInconclusive = true;
+    this.emit('health_inconclusive', why, { source: 'health', consecutiveIntervals: next.count, sample, state: this.summary.state }, stage);
     this.setState('paused', `inconclusive: ${why}`);
     this.emit('paused', 'held for a human: the fleet fails with or without this change; resume to go on, rollback to restore', {}, stage);
     await this.commit();
@@ -832,15 +875,16 @@ class RolloutRun {
 
   /** Applies the regression policy: roll back at once, or hold for a human (once per hold). */
   private async regression(message: string, evidence: Record<string, unknown>): Promise<void> {
-    if (this.c.heldForRegression && this.s.state === 'paused') return;
-    const stage = this.s.currentStage ?? undefined;
-    this.emit('regression_detected', message, { ...evidence, policy: this.s.onRegression, state: this.s.state }, stage);
-    if (this.s.onRegression === 'rollback') {
+    const response = regressionResponse(this.summary.onRegression, this.judgement.heldForRegression, this.summary.state);
+    if (response === 'already_held') return;
+    const stage = this.summary.currentStage ?? undefined;
+    this.emit('regression_detected', message, { ...evidence, policy: this.summary.onRegression, state: this.summary.state }, stage);
+    if (response === 'roll_back') {
       this.requestRollback(`regression: ${message}`, evidence);
       await this.commit();
       return;
     }
-    this.c.heldForRegression = true;
+    this.judgement.heldForRegression = true;
     this.setState('paused', `regression: ${message}`);
     this.emit('paused', 'held for a human after a regression: resume to go on, rollback to restore', {}, stage);
     await this.commit();
@@ -853,55 +897,70 @@ class RolloutRun {
    */
   async rollBack(req: RollbackRequest): Promise<void> {
     const started = Date.now();
-    const policy = this.s.rollback ?? DEFAULT_ROLLBACK;
+    const policy = this.summary.rollback ?? DEFAULT_ROLLBACK;
     this.setState('rolling_back', req.reason);
-    for (const st of this.s.stages)
-      if (st.state === 'applying' || st.state === 'baking' || st.state === 'completed') st.state = 'rolled_back';
-    this.emit('rollback_started', `rolling back: ${req.reason}`, req.detail, this.s.currentStage ?? undefined);
+    for (const stageStatus of this.summary.stages) stageStatus.state = rolledBackStageState(stageStatus.state);
+    this.emit('rollback_started', `rolling back: ${req.reason}`, req.detail, this.summary.currentStage ?? undefined);
     await this.commit();
 
+    let confirmedOnDelivery: number | undefined;
     for (let attempt = 1; ; attempt++) {
-      const r = await restoring.rollbackTargets({ rolloutId: this.s.id, configKey: this.s.configKey });
-      if (r.remaining === 0) {
-        this.s.updatedTargets = 0;
+      const pass = await restoring.rollbackTargets({ rolloutId: this.summary.id, configKey: this.summary.configKey });
+      const step = rollbackStep(attempt, pass.remaining, policy);
+      // Runs from before the count have no `confirmed`: then the message does not claim one.
+      if (pass.confirmed !== undefined) confirmedOnDelivery = (confirmedOnDelivery ?? 0) + pass.confirmed;
+      this.summary.restoredTargets = pass.restored;
+      if (confirmedOnDelivery !== undefined) this.summary.restoredConfirmedTargets = confirmedOnDelivery;
+      if (step.kind === 'restored') {
+        this.summary.updatedTargets = 0;
         this.setState('rolled_back', req.reason);
-        this.emit('rolled_back', `restored ${r.touched} targets to their previous versions in ${Date.now() - started} ms`, {
-          restored: r.touched,
+        this.emit('rolled_back', rolledBackMessage(pass.touched, confirmedOnDelivery, Date.now() - started), {
+          restored: pass.touched,
+          ...(confirmedOnDelivery !== undefined ? { confirmedOnDelivery } : {}),
           attempts: attempt,
           durationMs: Date.now() - started,
         });
         await this.finalize('rolled_back');
         return;
       }
-      if (attempt >= policy.attempts) {
-        const named = r.failures.map((f) => f.targetId).join(', ') + (r.remaining > r.failures.length ? ', …' : '');
-        this.setState('failed', `rollback could not restore ${r.remaining} targets: ${named}`);
-        this.emit('failed', `rollback gave up after ${attempt} attempts: ${r.remaining} targets not restored (${named})`, {
-          remaining: r.remaining,
-          unrestored: r.failures,
+      if (step.kind === 'give_up') {
+        const named = namedTargets(
+          pass.failures.map((failure) => failure.targetId),
+          pass.remaining,
+        );
+        this.setState('failed', `rollback could not restore ${pass.remaining} targets: ${named}`);
+        this.emit('failed', `rollback gave up after ${attempt} attempts: ${pass.remaining} targets not restored (${named})`, {
+          remaining: pass.remaining,
+          unrestored: pass.failures,
           attempts: attempt,
         });
-        await this.finalize('failed', r.failures);
+        await this.finalize('failed', pass.failures);
         return;
       }
-      this.emit('rollback_attempt', `attempt ${attempt}: ${r.remaining} of ${r.touched} targets not restored yet`, {
+      this.emit('rollback_attempt', `attempt ${attempt}: ${pass.remaining} of ${pass.touched} targets not restored yet`, {
         attempt,
-        remaining: r.remaining,
-        failures: r.failures,
+        remaining: pass.remaining,
+        failures: pass.failures,
       });
       await this.commit();
-      await sleep(Math.min(policy.maxBackoffSeconds * 1000, ROLLBACK_INITIAL_BACKOFF_MS * 2 ** (attempt - 1)));
+      await sleep(step.backoffMs);
     }
   }
 
-  private async finalize(outcome: FinalizeInput['outcome'], unrestored: TargetFailure[] = []): Promise<void> {
-    await bookkeeping.finalizeRollout({
-      rolloutId: this.s.id,
-      configKey: this.s.configKey,
-      version: this.s.version,
+  /** `announce` says what the outcome is, knowing what finalizing counted (null in runs from before the count). */
+  private async finalize(
+    outcome: FinalizeInput['outcome'],
+    unrestored: TargetFailure[] = [],
+    announce?: (settled: FinalizeResult | null) => void,
+  ): Promise<void> {
+    const settled = await bookkeeping.finalizeRollout({
+      rolloutId: this.summary.id,
+      configKey: this.summary.configKey,
+      version: this.summary.version,
       outcome,
-      previousStableVersion: this.s.previousStableVersion,
+      previousStableVersion: this.summary.previousStableVersion,
     });
+    announce?.(settled ?? null);
     await this.commit();
     if (outcome === 'failed' && patched(Patch.alertOnFailure)) await this.alert(unrestored);
   }
@@ -909,11 +968,11 @@ class RolloutRun {
   /** The failure is already recorded; the alert only tells a human, and its own failure is recorded too. */
   private async alert(unrestored: TargetFailure[]): Promise<void> {
     const input = {
-      rolloutId: this.s.id,
-      configKey: this.s.configKey,
-      version: this.s.version,
-      state: this.s.state,
-      reason: this.s.reason,
+      rolloutId: this.summary.id,
+      configKey: this.summary.configKey,
+      version: this.summary.version,
+      state: this.summary.state,
+      reason: this.summary.reason,
       unrestored,
     };
     let sent: AlertResult | null = null;
@@ -923,8 +982,8 @@ class RolloutRun {
     } catch (err) {
       error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     }
-    const targets = unrestored.map((f) => f.targetId);
-    if (sent) this.emit('alert', `alert sent (${sent.channel}): rollout ${this.s.state}`, { ...sent, unrestored: targets });
+    const targets = unrestored.map((failure) => failure.targetId);
+    if (sent) this.emit('alert', `alert sent (${sent.channel}): rollout ${this.summary.state}`, { ...sent, unrestored: targets });
     else this.emit('alert', `alert could not be delivered: ${error}`, { delivered: false, error, unrestored: targets });
     await this.commit();
   }
@@ -934,24 +993,19 @@ class RolloutRun {
     if (!info.continueAsNewSuggested && info.historyLength < HISTORY_EVENTS_LIMIT) return;
     await condition(allHandlersFinished);
     await this.commit();
-    if (this.input) await continueAsNew<typeof rolloutWorkflow>({ ...this.input, resume: this.c });
+    if (this.input) await continueAsNew<typeof rolloutWorkflow>({ ...this.input, resume: this.checkpoint });
   }
 }
 
-/** Distinct reviewers who approved. */
-function approvalCount(reviews: readonly { by: string; decision: string }[]): number {
-  return new Set(reviews.filter((r) => r.decision === 'approve').map((r) => r.by)).size;
-}
-
-function summarizeApply(r: ApplyResult): Record<string, unknown> {
-  const out: Record<string, unknown> = { applied: r.applied, pushed: r.pushed, failed: r.failed };
-  if (r.failures.length > 0) out.failures = r.failures satisfies TargetFailure[];
+function summarizeApply(result: ApplyResult): Record<string, unknown> {
+  const out: Record<string, unknown> = { applied: result.applied, pushed: result.pushed, failed: result.failed };
+  if (result.failures.length > 0) out.failures = result.failures satisfies TargetFailure[];
   return out;
 }
 
 /** A staged rollout of one config change. Its result is the final summary. */
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutSummary> {
-  const run = new RolloutRun(input.resume ?? initialCursor(input), input);
+  const run = new RolloutRun(input.resume ?? initialCheckpoint(input), input);
   run.installHandlers();
   return run.run();
 }
@@ -963,11 +1017,11 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutSumma
  */
 export async function fastRollbackWorkflow(input: FastRollbackInput): Promise<RolloutSummary> {
   const loaded = await bookkeeping.loadRollout(input.rolloutId);
-  const cursor: RolloutCursor = {
+  const checkpoint: RolloutCheckpoint = {
     summary: loaded.summary,
     phase: 'done',
     stageIndex: loaded.summary.stages.length,
-    stageTargets: loaded.summary.stages.map((s) => s.targets),
+    stageTargets: loaded.summary.stages.map((stageStatus) => stageStatus.targets),
     appliedUpTo: loaded.summary.totalTargets,
     bakeRemainingMs: 0,
     streak: 0,
@@ -977,10 +1031,10 @@ export async function fastRollbackWorkflow(input: FastRollbackInput): Promise<Ro
     seq: loaded.lastSeq,
     rev: loaded.lastRev,
   };
-  const run = new RolloutRun(cursor, null);
-  setHandler(statusQuery, () => run.s);
+  const run = new RolloutRun(checkpoint, null);
+  setHandler(statusQuery, () => run.summary);
   const actor = input.actor ?? 'unknown';
   const reason = input.reason ?? `fast-track rollback of completed version ${loaded.summary.version} requested by ${actor}`;
   await run.rollBack({ reason, detail: { fastTrack: true, actor } });
-  return run.s;
+  return run.summary;
 }

@@ -106,6 +106,21 @@ describe('GET /v1/rollouts/:id/events', () => {
     expect(query.messages.map((m) => m.id)).toEqual(missed);
   });
 
+  it("gives each event one id in both streams: a client moves from the global stream to the rollout's and resumes", async () => {
+    // Given the rollout's messages as the global stream has them
+    const global = await sse('/v1/events?lastEventId=0-0');
+    await global.until('the rollout to end', ended(rolloutId));
+    const mine = global.messages.filter((m) => (JSON.parse(m.data) as { rolloutId: string }).rolloutId === rolloutId);
+    // Then they carry the ids the rollout's own stream gave them
+    expect(mine.map((m) => m.id)).toEqual(all.map((m) => m.id));
+    // And a client that read the global stream up to one of them resumes the rollout's stream after it
+    const cut = Math.floor(mine.length / 2);
+    const moved = await sse(`/v1/rollouts/${rolloutId}/events`, { 'Last-Event-ID': mine[cut]!.id! });
+    const missed = all.slice(cut + 1).map((m) => m.id);
+    await moved.until('the rest of the rollout', (ms) => ms.length >= missed.length);
+    expect(moved.messages.map((m) => m.id)).toEqual(missed);
+  });
+
   it('without a resume id, sends only what happens from now on', async () => {
     const s = await sse(`/v1/rollouts/${rolloutId}/events`);
     await s.until('the connected comment', () => s.comments.includes('connected'));

@@ -171,7 +171,7 @@ describe('a rollout from a YAML file', () => {
       new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ rollout ${id} - rollout_started version 1 of ${key} to 4 targets$`),
     );
     expect(lines).toContainEqual(expect.stringMatching(/ canary stage_completed stage canary healthy after 0.3 s bake$/));
-    expect(lines.at(-2)).toMatch(/ - completed version 1 runs on all 4 targets$/);
+    expect(lines.at(-2)).toMatch(/ - completed version 1 confirmed running on all 4 targets$/);
     expect(lines.at(-1)).toBe(`rollout ${id} completed`);
 
     const ls = await tollgate(['rollout', 'ls', '--config-key', key]);
@@ -482,7 +482,7 @@ describe('watch without an event stream', () => {
     const watch = await watching.done;
     expect(watch.code).toBe(0);
     expect(watch.stderr).toBe('no event stream on this server (HTTP 404); polling every 0.2 s\n');
-    expect(watch.stdout).toMatch(/ - completed version 1 runs on all 4 targets\n/);
+    expect(watch.stdout).toMatch(/ - completed version 1 confirmed running on all 4 targets\n/);
     // Each event once, in order, though polls overlap.
     const seqTypes = watch.stdout.split('\n').filter((l) => / rollout_started | stage_started /.test(l));
     expect(seqTypes).toHaveLength(3);

@@ -1,6 +1,14 @@
 /** The analysis block of a rollout request, and the pure wiring between it and the judge. */
 import { fieldName } from '../../api/http';
-import { analysisApplies, judgeConfig, renderQuery, resumedStageState, samplesFromVector, webhookVerdict } from '../../domain/analysis';
+import {
+  analysisApplies,
+  canaryRunFor,
+  judgeConfig,
+  renderQuery,
+  resumedStageState,
+  samplesFromVector,
+  webhookVerdict,
+} from '../../domain/analysis';
 import { CanaryMetricVerdict, DEFAULT_HTTP_METRICS, RolloutAnalysis } from '../../domain/analysis-schemas';
 import { CreateRolloutRequest } from '../../domain/schemas';
 
@@ -149,6 +157,20 @@ describe('resumedStageState', () => {
   ];
   it.each(cases)('%s', (_name, expected) => {
     expect(resumedStageState(held)).toMatchObject(expected);
+  });
+});
+
+describe('canaryRunFor', () => {
+  const initial = { intervals: 0, passes: 0, marginals: 0, failures: 0, consecutiveFailures: 0, inconclusive: 0, lastVerdict: null };
+  const under = { upto: 5, state: { ...initial, intervals: 3, passes: 3, lastVerdict: 'pass' as const } };
+  const cases: [string, typeof under | undefined, number, { upto: number; intervals: number; fresh: boolean }][] = [
+    ['none yet: a fresh run', undefined, 5, { upto: 5, intervals: 0, fresh: true }],
+    ['the same canary set: the run under way', under, 5, { upto: 5, intervals: 3, fresh: false }],
+    ['the next stage applied (a new set): a fresh run', under, 20, { upto: 20, intervals: 0, fresh: true }],
+  ];
+  it.each(cases)('%s', (_name, current, upto, expected) => {
+    const run = canaryRunFor(current, upto, initial);
+    expect({ upto: run.upto, intervals: run.state.intervals, fresh: run.fresh }).toEqual(expected);
   });
 });
 

@@ -116,6 +116,46 @@ describe('waves', () => {
   }, 60_000);
 });
 
+describe('a policy that requires confirmation (confirmWithinSeconds)', () => {
+  const stages = [
+    { name: 'canary', percent: 50, bakeSeconds: 0.3 },
+    { name: 'full', percent: 100, bakeSeconds: 0.3 },
+  ];
+
+  it('completes once every target confirmed, and says so', async () => {
+    // Given a key that requires confirmation within 5 s, and push and pull targets that report
+    const { key, app } = next();
+    expect((await stack.api('PUT', `/v1/configs/${key}/policy`, { confirmWithinSeconds: 5 })).status).toBe(200);
+    await fleet(app, 2, { pull: 2, key });
+    // When a rollout runs
+    const r = await create(makeRolloutRequest({ configKey: key, targets: { selector: { app } }, health, stages }));
+    const done = await until(r.id, 'completed', (x) => ['completed', 'rolled_back', 'failed'].includes(x.state));
+    // Then it completes with every target confirmed, and its last event claims no more than that
+    expect(done.state).toBe('completed');
+    expect([done.confirmedTargets, done.unconfirmedTargets]).toEqual([4, 0]);
+    expect(event(done, 'completed')?.message).toBe(`version ${done.version} confirmed running on all 4 targets`);
+  }, 60_000);
+
+  it('treats targets that never confirm as a regression when the wait runs out, and rolls back', async () => {
+    // Given a key that requires confirmation within 1 s, and a pull target that never reports
+    const { key, app } = next();
+    expect((await stack.api('PUT', `/v1/configs/${key}/policy`, { confirmWithinSeconds: 1 })).status).toBe(200);
+    await fleet(app, 2, { pull: 1 });
+    // When a rollout runs under onRegression: rollback
+    const r = await create(
+      makeRolloutRequest({ configKey: key, targets: { selector: { app } }, health, stages, onRegression: 'rollback' }),
+    );
+    const done = await until(r.id, 'rolled back', (x) => ['completed', 'rolled_back', 'failed'].includes(x.state));
+    // Then the unconfirmed target is the regression, and every touched target is restored
+    expect(done.state).toBe('rolled_back');
+    const regression = event(done, 'regression_detected');
+    expect(regression?.detail.source).toBe('confirmation');
+    expect(regression?.message).toMatch(/^1 of the \d targets on version \d+ have not confirmed it within 1 s of stage \w+: .*-pull-0$/);
+    expect(done.restoredTargets).toBeGreaterThan(0);
+    expect(event(done, 'stage_completed')?.stage ?? 'none').not.toBe('full');
+  }, 60_000);
+});
+
 describe('a freeze window that opens during a rollout', () => {
   it('holds before the next stage, still probing, and goes on by itself when the window closes', async () => {
     // Given a key whose policy has a window opening in 1.5 s for 4.5 s

@@ -1,0 +1,82 @@
+import {
+  DEFAULT_ROLLBACK,
+  namedTargets,
+  onRunError,
+  rollbackBackoffMs,
+  rollbackStep,
+  regressionResponse,
+  rolledBackStageState,
+  type RollbackStep,
+} from '../../domain/rollback-plan';
+import type { StageState } from '../../domain/lifecycle';
+
+describe('rollbackBackoffMs', () => {
+  const cases: [string, number, { attempts: number; maxBackoffSeconds: number }, number][] = [
+    ['after the first pass: 1 s', 1, DEFAULT_ROLLBACK, 1_000],
+    ['after the second: doubled', 2, DEFAULT_ROLLBACK, 2_000],
+    ['after the fourth: 8 s', 4, DEFAULT_ROLLBACK, 8_000],
+    ['after the fifth: capped at 15 s', 5, DEFAULT_ROLLBACK, 15_000],
+    ['far along: still capped', 30, DEFAULT_ROLLBACK, 15_000],
+    ['a cap under a second caps the first wait too', 1, { attempts: 3, maxBackoffSeconds: 0.1 }, 100],
+  ];
+  it.each(cases)('%s', (_name, attempt, policy, expected) => expect(rollbackBackoffMs(attempt, policy)).toBe(expected));
+
+  it('the default policy tries for about a minute and a half', () => {
+    let total = 0;
+    for (let attempt = 1; attempt < DEFAULT_ROLLBACK.attempts; attempt++) total += rollbackBackoffMs(attempt, DEFAULT_ROLLBACK);
+    expect(total).toBe(1_000 + 2_000 + 4_000 + 8_000 + 5 * 15_000);
+  });
+});
+
+describe('rollbackStep', () => {
+  const policy = { attempts: 3, maxBackoffSeconds: 15 };
+  const cases: [string, number, number, RollbackStep][] = [
+    ['nothing left after the first pass', 1, 0, { kind: 'restored' }],
+    ['nothing left on the last pass', 3, 0, { kind: 'restored' }],
+    ['targets left, passes left: wait and retry', 1, 4, { kind: 'retry', backoffMs: 1_000 }],
+    ['targets left on the second pass: a longer wait', 2, 4, { kind: 'retry', backoffMs: 2_000 }],
+    ['targets left on the last pass: give up', 3, 1, { kind: 'give_up' }],
+  ];
+  it.each(cases)('%s', (_name, attempt, remaining, expected) => expect(rollbackStep(attempt, remaining, policy)).toEqual(expected));
+});
+
+describe('rolledBackStageState', () => {
+  const cases: [StageState, StageState][] = [
+    ['applying', 'rolled_back'],
+    ['baking', 'rolled_back'],
+    ['completed', 'rolled_back'],
+    ['pending', 'pending'],
+    ['skipped', 'skipped'],
+    ['rolled_back', 'rolled_back'],
+  ];
+  it.each(cases)('%s → %s', (state, expected) => expect(rolledBackStageState(state)).toBe(expected));
+});
+
+describe('onRunError', () => {
+  const cases: [string, number, string, 'fail' | 'roll_back'][] = [
+    ['while preparing, nothing touched: fail', 0, 'prepare', 'fail'],
+    ['at a gate with nothing touched yet: restore (the plan exists)', 0, 'gate', 'roll_back'],
+    ['after targets were updated: restore them', 5, 'bake', 'roll_back'],
+  ];
+  it.each(cases)('%s', (_name, updated, phase, expected) => expect(onRunError(updated, phase)).toBe(expected));
+});
+
+describe('namedTargets', () => {
+  const cases: [string, string[], number, string][] = [
+    ['all named', ['a', 'b'], 2, 'a, b'],
+    ['more than named', ['a', 'b'], 40, 'a, b, …'],
+    ['none', [], 0, ''],
+  ];
+  it.each(cases)('%s', (_name, ids, count, expected) => expect(namedTargets(ids, count)).toBe(expected));
+});
+
+describe('regressionResponse', () => {
+  const cases: [string, 'rollback' | 'pause', boolean, string, ReturnType<typeof regressionResponse>][] = [
+    ['policy rollback: roll back', 'rollback', false, 'running', 'roll_back'],
+    ['policy pause: hold for a human', 'pause', false, 'running', 'hold'],
+    ['already held on a regression and paused: nothing new', 'pause', true, 'paused', 'already_held'],
+    ['held earlier but resumed since: a new regression holds again', 'pause', true, 'running', 'hold'],
+    ['held on a regression, then rollback asked: still already held', 'rollback', true, 'paused', 'already_held'],
+  ];
+  it.each(cases)('%s', (_name, policy, held, state, expected) => expect(regressionResponse(policy, held, state)).toBe(expected));
+});
