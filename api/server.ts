@@ -3,8 +3,8 @@
  * connections, lets in-flight requests finish (up to 10 s), then closes its clients.
  */
 import { Client, Connection } from '@temporalio/client';
-import { loadEnv, oidcOptions, temporalConnectionOptions } from '../runtime/config';
-import { createRedis } from '../runtime/redis';
+import { loadEnv, oidcOptions, redisConnection, redisKeyPrefix, temporalConnectionOptions } from '../runtime/config';
+import { connectRedis } from '../runtime/redis';
 import { Store } from '../store/store';
 import { TokenStore } from '../store/tokens';
 import { createApp } from './app';
@@ -16,11 +16,12 @@ export const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<void> {
   const env = loadEnv();
-  const redis = createRedis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
+  const prefix = redisKeyPrefix(env);
+  const redis = connectRedis(redisConnection(env), { maxRetriesPerRequest: 1 });
   const connection = await Connection.connect({ ...temporalConnectionOptions(env), connectTimeout: 10_000 });
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
   const oidc = oidcOptions(env);
-  const bootstrap = await new TokenStore(redis, env.TOLLGATE_REDIS_PREFIX).ensureAdmin(env.TOLLGATE_ADMIN_TOKEN);
+  const bootstrap = await new TokenStore(redis, prefix).ensureAdmin(env.TOLLGATE_ADMIN_TOKEN);
   if (bootstrap.generated) {
     // Printed this once only: Tollgate keeps nothing but its hash.
     console.log(`admin token (shown once, keep it): ${bootstrap.generated}`);
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
     console.log(`    -d '{"name":"alice","role":"deployer"}' http://localhost:${env.PORT}/v1/tokens   (or: tollgate token create)`);
   }
   const app = createApp({
-    store: new Store(redis, env.TOLLGATE_REDIS_PREFIX),
+    store: new Store(redis, prefix),
     client,
     taskQueue: env.TOLLGATE_TASK_QUEUE,
     maxBody: env.TOLLGATE_MAX_BODY,

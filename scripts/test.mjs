@@ -3,7 +3,9 @@
 //
 // Jest's environment: TEMPORAL_ADDRESS, TEMPORAL_CLI (path, or empty when the SDK had to download
 // the server), REDIS_URL, TOLLGATE_WORKFLOW_BUNDLE, TOLLGATE_DIST, CHROMIUM_PATH (Debian's chromium,
-// installed with apt-get when missing), PROMETHEUS_PATH (Debian's prometheus, likewise).
+// installed with apt-get when missing), PROMETHEUS_PATH (Debian's prometheus, likewise),
+// TEMPORAL_SERVER_BIN, TEMPORAL_SQL_TOOL and TEMPORAL_SERVER_SCHEMA (the full Temporal server, its
+// schema tool and its PostgreSQL schema files, built with Go once into ~/.cache/tollgate).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +29,7 @@ import {
 } from './setup/setup.mjs';
 import { ensureChromium } from './setup/chromium.mjs';
 import { ensurePrometheus } from './setup/prometheus.mjs';
+import { ensureTemporalServer } from './setup/temporal-server.mjs';
 
 // Temporal's own warnings would interleave with Jest's report; they go to a file kept after the run.
 const TEMPORAL_LOG = path.join(REPO_ROOT, 'test-artifacts', 'temporal.log');
@@ -74,6 +77,7 @@ async function main() {
   const cli = await step('Temporal CLI', () => ensureTemporalCli());
   const chromium = await step('Chromium (browser tests)', () => ensureChromium());
   const prometheus = await step('Prometheus (canary analysis tests)', () => ensurePrometheus());
+  const temporalServer = await step('Temporal server (Temporal-on-PostgreSQL drill)', () => ensureTemporalServer());
   const redis = await step('Redis', () => ensureRedis());
   cleanup.push(redis.stop);
 
@@ -99,6 +103,9 @@ async function main() {
       TOLLGATE_DIST: DIST_DIR,
       CHROMIUM_PATH: chromium ?? '',
       PROMETHEUS_PATH: prometheus ?? '',
+      TEMPORAL_SERVER_BIN: temporalServer?.server ?? '',
+      TEMPORAL_SQL_TOOL: temporalServer?.sqlTool ?? '',
+      TEMPORAL_SERVER_SCHEMA: temporalServer?.schemaDir ?? '',
     },
   });
   const code = await exitCode(jest);

@@ -5,21 +5,22 @@
  */
 import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
-import { loadEnv, temporalConnectionOptions } from '../runtime/config';
-import { createRedis } from '../runtime/redis';
+import { loadEnv, redisConnection, redisKeyPrefix, temporalConnectionOptions } from '../runtime/config';
+import { connectRedis } from '../runtime/redis';
 import { Store } from '../store/store';
 import { createWorker } from './create-worker';
 
 async function main(): Promise<void> {
   const env = loadEnv();
-  const redis = createRedis(env.REDIS_URL);
+  const prefix = redisKeyPrefix(env);
+  const redis = connectRedis(redisConnection(env));
   const connection = await NativeConnection.connect(temporalConnectionOptions(env));
   const worker = await createWorker({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TOLLGATE_TASK_QUEUE,
     activityDeps: {
-      store: new Store(redis, env.TOLLGATE_REDIS_PREFIX),
+      store: new Store(redis, prefix),
       alertWebhook: env.TOLLGATE_ALERT_WEBHOOK,
       prometheusUrl: env.PROMETHEUS_URL,
       outbound: { policy: env.TOLLGATE_TARGET_ALLOW, maxResponseBytes: env.TOLLGATE_MAX_TARGET_RESPONSE },
