@@ -100,7 +100,7 @@ export async function ensureTemporalServer() {
     log(
       'temporal-server',
       `building the Temporal server v${TEMPORAL_SERVER_VERSION} and its SQL tool with Go (${go}): a one-time build of ` +
-        `several minutes (about 6 on a busy 2-core machine) that leaves ~250 MB in ${dir}.`,
+        `several minutes (about 14 CPU-minutes: 7 or more on 2 idle cores) that leaves ~250 MB in ${dir}.`,
     );
     const t0 = Date.now();
     const targets = Object.values(PACKAGES).map((pkg) => `${SERVER_MODULE}/${pkg}@v${TEMPORAL_SERVER_VERSION}`);

@@ -92,6 +92,7 @@ function recordingRedis(prefix: string) {
     {},
     {
       get(_, command) {
+        if (command === 'then') return undefined; // not a promise
         if (command === 'multi' || command === 'pipeline') return () => chain(command);
         if (command === 'evalsha' || command === 'eval')
           return async (script: string, numKeys: number, ...rest: unknown[]) => {
