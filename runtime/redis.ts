@@ -17,6 +17,7 @@ export interface RedisClientOptions {
 /** Reconnect at most 2 s apart, forever: Temporal retries the activities meanwhile, and the API answers 503. */
 const retryStrategy = (times: number) => Math.min(2_000, 100 * times);
 const CONNECT_TIMEOUT_MS = 5_000;
+const SLOTS_REFRESH_TIMEOUT_MS = 5_000;
 
 function baseOptions(opts: RedisClientOptions): RedisOptions {
   return { maxRetriesPerRequest: opts.maxRetriesPerRequest ?? 3, retryStrategy, connectTimeout: CONNECT_TIMEOUT_MS, lazyConnect: false };
@@ -66,6 +67,8 @@ export function redisClientOptions(
         nodes: conn.nodes,
         options: {
           clusterRetryStrategy: retryStrategy,
+          // ioredis allows 1 s for the slot map; a busy node or process needs more before it counts as down.
+          slotsRefreshTimeout: SLOTS_REFRESH_TIMEOUT_MS,
           // The scripts run where their slot lives; replicas are never read from, so a read follows its write.
           scaleReads: 'master',
           redisOptions: { ...base, ...conn.auth, ...(conn.tls ? { tls: tlsOptions(conn.tlsCaFile) } : {}) },

@@ -169,7 +169,8 @@ export class Drill {
   /** Starts a worker and resolves once it polls. */
   async worker(extra: Record<string, string> = {}): Promise<Proc> {
     const p = this.spawn(`worker#${this.procs.length}`, 'worker/main.js', { ...this.o.workerEnv, ...extra });
-    await p.until('worker polling');
+    // Loading the worker's modules alone has taken 25 s on a 2-core machine shared by six test runs.
+    await p.until('worker polling', 60_000);
     return p;
   }
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { msToTs } from '@temporalio/common/lib/time';
 import { waitFor } from './env';
-import { freePort } from './processes';
+import { createServer } from 'node:net';
 
 const run = promisify(execFile);
 
@@ -41,6 +41,25 @@ function binariesFromEnv(): Binaries {
     );
   }
   return { server, sqlTool, schemaDir };
+}
+
+/**
+ * Free ports below 32768: the server stores its membership ports in a PostgreSQL smallint, and the
+ * kernel's ephemeral ports (what port 0 gives) start at 32768.
+ */
+async function lowFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (ports.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (free) ports.add(port);
+  }
+  return [...ports];
 }
 
 export class TemporalOnPostgres {
@@ -78,7 +97,7 @@ export class TemporalOnPostgres {
 
   private async writeConfig(): Promise<void> {
     const [frontend, frontendHttp, frontendMembership, history, historyMembership, matching, matchingMembership, worker, workerMembership] =
-      await Promise.all(Array.from({ length: 9 }, () => freePort()));
+      await lowFreePorts(9);
     this.frontendPort = frontend!;
     const datastore = (database: string, maxConns: number) => `
       sql:
