@@ -5,10 +5,10 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { collectDefaultMetrics } from 'prom-client';
-import { loadEnv, oidcOptions, temporalConnectionOptions } from '../runtime/config';
+import { loadEnv, oidcOptions, redisConnection, redisKeyPrefix, temporalConnectionOptions } from '../runtime/config';
 import { createLogger, errorFields, type Logger } from '../runtime/log';
 import { apiRegistry } from '../runtime/metrics';
-import { createRedis } from '../runtime/redis';
+import { connectRedis } from '../runtime/redis';
 import { Store } from '../store/store';
 import { TokenStore } from '../store/tokens';
 import { createApp } from './app';
@@ -24,11 +24,12 @@ async function main(): Promise<void> {
   const env = loadEnv();
   const logger = (log = createLogger({ name: 'api', level: env.LOG_LEVEL, format: env.LOG_FORMAT }));
   collectDefaultMetrics({ register: apiRegistry });
-  const redis = createRedis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
+  const prefix = redisKeyPrefix(env);
+  const redis = connectRedis(redisConnection(env), { maxRetriesPerRequest: 1 });
   const connection = await Connection.connect({ ...temporalConnectionOptions(env), connectTimeout: 10_000 });
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
   const oidc = oidcOptions(env);
-  const bootstrap = await new TokenStore(redis, env.TOLLGATE_REDIS_PREFIX).ensureAdmin(env.TOLLGATE_ADMIN_TOKEN);
+  const bootstrap = await new TokenStore(redis, prefix).ensureAdmin(env.TOLLGATE_ADMIN_TOKEN);
   if (bootstrap.generated) {
     // Printed this once only, for the person starting it, as plain lines and not a log record: a
     // secret has no place in a log pipeline, and `npm start` reads the first line as it is.
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     );
   }
   const app = createApp({
-    store: new Store(redis, env.TOLLGATE_REDIS_PREFIX),
+    store: new Store(redis, prefix),
     client,
     taskQueue: env.TOLLGATE_TASK_QUEUE,
     maxBody: env.TOLLGATE_MAX_BODY,

@@ -11,7 +11,7 @@
  * already sent, so no entry falls between the two and none is sent twice.
  */
 import type { Request, Response } from 'express';
-import type { Redis } from 'ioredis';
+import { duplicateForBlocking, type RedisClient as Redis } from '../runtime/redis';
 import { Reason } from '../domain/reasons';
 import { compareStreamIds, readAfter, readBlocking, streamTail, toStreamMessage, type StreamMessage } from '../store/events';
 import { HttpError } from './http';
@@ -64,8 +64,7 @@ class StreamReader {
     shared: Redis,
     private readonly blockMs: number,
   ) {
-    // Commands wait for a reconnect instead of failing: the loop is the only caller.
-    this.conn = shared.duplicate({ maxRetriesPerRequest: null });
+    this.conn = duplicateForBlocking(shared);
     this.ready = streamTail(shared, key).then((tail) => {
       this.lastId = tail;
       void this.loop();

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseAllowList } from '../domain/outbound';
 import { LogFormat, LogLevel } from './log';
+import { prefixHasHashTag } from '../store/slots';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 /** A positive whole number with a default: the form of every limit below. */
@@ -20,6 +21,16 @@ const CommaList = z
       .filter((e) => e !== ''),
   );
 const Bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
+const HostPort = z
+  .string()
+  .regex(/^[^\s:,]+:\d{1,5}$/, 'each entry must be host:port')
+  .refine((entry) => Number(entry.slice(entry.lastIndexOf(':') + 1)) <= 65535, 'a port is at most 65535');
+const HostPortList = CommaList.pipe(z.array(HostPort)).transform((entries) =>
+  entries.map((entry) => {
+    const at = entry.lastIndexOf(':');
+    return { host: entry.slice(0, at), port: Number(entry.slice(at + 1)) };
+  }),
+);
 
 export const Env = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -31,11 +42,29 @@ export const Env = z.object({
   /** Temporal Cloud API key; implies TLS. */
   TEMPORAL_API_KEY: z.string().optional(),
   TOLLGATE_TASK_QUEUE: z.string().min(1).default('tollgate-rollouts'),
+  /** One Redis server; `rediss://` connects with TLS. Ignored when REDIS_CLUSTER_NODES or REDIS_SENTINELS is set. */
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .default('redis://127.0.0.1:6379'),
-  TOLLGATE_REDIS_PREFIX: z.string().default('tollgate:'),
+  /** Redis Cluster: some of its nodes (host:port, comma-separated); the rest are discovered. */
+  REDIS_CLUSTER_NODES: HostPortList,
+  /** Redis Sentinel: the sentinels (host:port, comma-separated) and the name of the master they watch. */
+  REDIS_SENTINELS: HostPortList,
+  REDIS_SENTINEL_NAME: z.string().min(1).optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  /** Credentials for cluster and sentinel-managed servers (a single server takes them from REDIS_URL). */
+  REDIS_USERNAME: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  /** TLS to cluster nodes and sentinel-managed servers (a single server: use rediss://). */
+  REDIS_TLS: Bool.default(false),
+  /** A CA bundle (PEM) to trust for Redis TLS, beside the system's; implies TLS. */
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
+  /**
+   * Every Redis key starts with it. Unset: `tollgate:`, or `{tollgate}:` on a cluster, where it must
+   * carry a hash tag so that each script's keys share one slot (docs/scaling.md).
+   */
+  TOLLGATE_REDIS_PREFIX: z.string().optional(),
   PORT: Port.default(3000),
   HOST: z.string().default('0.0.0.0'),
   /** Largest accepted request body (express/body-parser syntax). */
@@ -143,6 +172,74 @@ export function oidcOptions(env: Env) {
     roleClaim: env.TOLLGATE_OIDC_ROLE_CLAIM,
     jwksUrl: env.TOLLGATE_OIDC_JWKS_URL,
   };
+}
+
+/** Where Redis is: one server, a cluster, or a master found through sentinels. */
+export type RedisConnection =
+  | { mode: 'single'; url: string; tlsCaFile?: string }
+  | { mode: 'cluster'; nodes: Env['REDIS_CLUSTER_NODES']; auth: RedisAuth; tls: boolean; tlsCaFile?: string }
+  | {
+      mode: 'sentinel';
+      sentinels: Env['REDIS_SENTINELS'];
+      name: string;
+      sentinelPassword?: string;
+      auth: RedisAuth;
+      tls: boolean;
+      tlsCaFile?: string;
+    };
+export interface RedisAuth {
+  username?: string;
+  password?: string;
+}
+
+function invalid(variable: string, message: string): Error {
+  return new Error(`invalid configuration:\n  ${variable}: ${message}`);
+}
+
+/** The Redis connection the environment asks for; a contradiction stops the process naming the variable. */
+export function redisConnection(env: Env): RedisConnection {
+  const tlsCaFile = env.REDIS_TLS_CA_FILE;
+  const tls = env.REDIS_TLS || tlsCaFile !== undefined;
+  const auth: RedisAuth = {
+    ...(env.REDIS_USERNAME ? { username: env.REDIS_USERNAME } : {}),
+    ...(env.REDIS_PASSWORD ? { password: env.REDIS_PASSWORD } : {}),
+  };
+  const extra = tlsCaFile ? { tlsCaFile } : {};
+  if (env.REDIS_CLUSTER_NODES.length > 0 && env.REDIS_SENTINELS.length > 0) {
+    throw invalid('REDIS_CLUSTER_NODES', 'set either REDIS_CLUSTER_NODES or REDIS_SENTINELS, not both');
+  }
+  if (env.REDIS_CLUSTER_NODES.length > 0) return { mode: 'cluster', nodes: env.REDIS_CLUSTER_NODES, auth, tls, ...extra };
+  if (env.REDIS_SENTINELS.length > 0) {
+    if (!env.REDIS_SENTINEL_NAME)
+      throw invalid('REDIS_SENTINEL_NAME', 'required with REDIS_SENTINELS (the master name the sentinels watch)');
+    return {
+      mode: 'sentinel',
+      sentinels: env.REDIS_SENTINELS,
+      name: env.REDIS_SENTINEL_NAME,
+      ...(env.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: env.REDIS_SENTINEL_PASSWORD } : {}),
+      auth,
+      tls,
+      ...extra,
+    };
+  }
+  if (env.REDIS_TLS && !env.REDIS_URL.startsWith('rediss://')) {
+    throw invalid('REDIS_TLS', 'for a single server, use a rediss:// REDIS_URL instead');
+  }
+  return { mode: 'single', url: env.REDIS_URL, ...extra };
+}
+
+/**
+ * The prefix of every key. On a cluster it must carry a hash tag (`{tollgate}:`): Tollgate's
+ * scripts touch keys of a rollout, its config key, its targets and the global indexes at once,
+ * and a cluster runs a script only when all its keys share one slot.
+ */
+export function redisKeyPrefix(env: Env): string {
+  const cluster = env.REDIS_CLUSTER_NODES.length > 0;
+  const prefix = env.TOLLGATE_REDIS_PREFIX ?? (cluster ? '{tollgate}:' : 'tollgate:');
+  if (cluster && !prefixHasHashTag(prefix)) {
+    throw invalid('TOLLGATE_REDIS_PREFIX', `on a Redis Cluster it must carry a hash tag, like {${prefix.replace(/:$/, '')}}:`);
+  }
+  return prefix;
 }
 
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {

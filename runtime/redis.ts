@@ -1,9 +1,26 @@
-/** Redis clients with explicit, documented retry behaviour. */
-import { Redis } from 'ioredis';
+/**
+ * Redis clients with explicit, documented retry behaviour: one server, a Redis Cluster, or a master
+ * found through Redis Sentinel, each optionally over TLS (docs/scaling.md).
+ */
+import { readFileSync } from 'node:fs';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisConnection } from './config';
+
+/** What the stores take: a single server's client or a cluster's (their commands are the same). */
+export type RedisClient = Redis | Cluster;
 
 export interface RedisClientOptions {
   /** Commands retried per request while reconnecting before they fail. */
   maxRetriesPerRequest?: number;
+}
+
+/** Reconnect at most 2 s apart, forever: Temporal retries the activities meanwhile, and the API answers 503. */
+const retryStrategy = (times: number) => Math.min(2_000, 100 * times);
+const CONNECT_TIMEOUT_MS = 5_000;
+const SLOTS_REFRESH_TIMEOUT_MS = 5_000;
+
+function baseOptions(opts: RedisClientOptions): RedisOptions {
+  return { maxRetriesPerRequest: opts.maxRetriesPerRequest ?? 3, retryStrategy, connectTimeout: CONNECT_TIMEOUT_MS, lazyConnect: false };
 }
 
 /**
@@ -12,10 +29,75 @@ export interface RedisClientOptions {
  * answers 503).
  */
 export function createRedis(url: string, opts: RedisClientOptions = {}): Redis {
-  return new Redis(url, {
-    maxRetriesPerRequest: opts.maxRetriesPerRequest ?? 3,
-    retryStrategy: (times) => Math.min(2_000, 100 * times),
-    connectTimeout: 5_000,
-    lazyConnect: false,
-  });
+  return new Redis(url, baseOptions(opts));
+}
+
+/**
+ * A second connection for blocking reads (XREAD BLOCK would hold up every other command on a shared
+ * one), whose commands wait for a reconnect instead of failing: its read loop is the only caller.
+ */
+export function duplicateForBlocking(client: RedisClient): RedisClient {
+  if (client instanceof Cluster) {
+    return client.duplicate(undefined, { redisOptions: { ...client.options.redisOptions, maxRetriesPerRequest: null } });
+  }
+  return client.duplicate({ maxRetriesPerRequest: null });
+}
+
+/** TLS options for ioredis: the CA file's certificates when one is named (beside the system's). */
+function tlsOptions(caFile: string | undefined): RedisOptions['tls'] {
+  return caFile ? { ca: [readFileSync(caFile)] } : {};
+}
+
+/** The ioredis options a connection stands for; separate from connecting so that it can be tested. */
+export function redisClientOptions(
+  conn: RedisConnection,
+  opts: RedisClientOptions = {},
+):
+  | { mode: 'single'; url: string; options: RedisOptions }
+  | { mode: 'cluster'; nodes: { host: string; port: number }[]; options: ClusterOptions }
+  | { mode: 'sentinel'; options: RedisOptions } {
+  const base = baseOptions(opts);
+  switch (conn.mode) {
+    case 'single':
+      // A rediss:// URL turns TLS on by itself; the CA file only adds what to trust.
+      return { mode: 'single', url: conn.url, options: { ...base, ...(conn.tlsCaFile ? { tls: tlsOptions(conn.tlsCaFile) } : {}) } };
+    case 'cluster':
+      return {
+        mode: 'cluster',
+        nodes: conn.nodes,
+        options: {
+          clusterRetryStrategy: retryStrategy,
+          // ioredis allows 1 s for the slot map; a busy node or process needs more before it counts as down.
+          slotsRefreshTimeout: SLOTS_REFRESH_TIMEOUT_MS,
+          // The scripts run where their slot lives; replicas are never read from, so a read follows its write.
+          scaleReads: 'master',
+          redisOptions: { ...base, ...conn.auth, ...(conn.tls ? { tls: tlsOptions(conn.tlsCaFile) } : {}) },
+        },
+      };
+    case 'sentinel':
+      return {
+        mode: 'sentinel',
+        options: {
+          ...base,
+          ...conn.auth,
+          sentinels: conn.sentinels,
+          name: conn.name,
+          ...(conn.sentinelPassword ? { sentinelPassword: conn.sentinelPassword } : {}),
+          ...(conn.tls ? { tls: tlsOptions(conn.tlsCaFile), enableTLSForSentinelMode: true } : {}),
+        },
+      };
+  }
+}
+
+/** A client for the configured Redis: one server, a cluster, or the master the sentinels name. */
+export function connectRedis(conn: RedisConnection, opts: RedisClientOptions = {}): RedisClient {
+  const resolved = redisClientOptions(conn, opts);
+  switch (resolved.mode) {
+    case 'single':
+      return new Redis(resolved.url, resolved.options);
+    case 'cluster':
+      return new Cluster(resolved.nodes, resolved.options);
+    case 'sentinel':
+      return new Redis(resolved.options);
+  }
 }

@@ -5,7 +5,9 @@
 // the server), REDIS_URL, TOLLGATE_WORKFLOW_BUNDLE, TOLLGATE_DIST, CHROMIUM_PATH (Debian's chromium,
 // installed with apt-get when missing), PROMETHEUS_PATH and PROMTOOL_PATH (Debian's prometheus,
 // likewise), DOCKER_COMPOSE_PATH (Debian's docker-compose, likewise), TOLLGATE_METRICS_PORT=0 (the
-// workers tests start pick free ports for their /metrics, so several can run at once).
+// workers tests start pick free ports for their /metrics, so several can run at once),
+// TEMPORAL_SERVER_BIN, TEMPORAL_SQL_TOOL and TEMPORAL_SERVER_SCHEMA (the full Temporal server, its
+// schema tool and its PostgreSQL schema files, built with Go once into ~/.cache/tollgate).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,6 +32,7 @@ import {
 import { ensureChromium } from './setup/chromium.mjs';
 import { ensurePrometheus, PROMTOOL_PATH } from './setup/prometheus.mjs';
 import { ensureDockerCompose } from './setup/docker-compose.mjs';
+import { ensureTemporalServer } from './setup/temporal-server.mjs';
 
 // Temporal's own warnings would interleave with Jest's report; they go to a file kept after the run.
 const TEMPORAL_LOG = path.join(REPO_ROOT, 'test-artifacts', 'temporal.log');
@@ -78,6 +81,7 @@ async function main() {
   const chromium = await step('Chromium (browser tests)', () => ensureChromium());
   const prometheus = await step('Prometheus and promtool (canary analysis and alert-rules tests)', () => ensurePrometheus());
   const compose = await step('docker-compose (docker-compose.yml check)', () => ensureDockerCompose());
+  const temporalServer = await step('Temporal server (Temporal-on-PostgreSQL drill)', () => ensureTemporalServer());
   const redis = await step('Redis', () => ensureRedis());
   cleanup.push(redis.stop);
 
@@ -106,6 +110,9 @@ async function main() {
       PROMTOOL_PATH: fs.existsSync(PROMTOOL_PATH) ? PROMTOOL_PATH : '',
       DOCKER_COMPOSE_PATH: compose ?? '',
       TOLLGATE_METRICS_PORT: process.env.TOLLGATE_METRICS_PORT ?? '0',
+      TEMPORAL_SERVER_BIN: temporalServer?.server ?? '',
+      TEMPORAL_SQL_TOOL: temporalServer?.sqlTool ?? '',
+      TEMPORAL_SERVER_SCHEMA: temporalServer?.schemaDir ?? '',
     },
   });
   const code = await exitCode(jest);

@@ -3,7 +3,7 @@
  * Append-only: nothing in the API edits or deletes an entry; the only removal is the retention
  * bound below, trimming the oldest entries as new ones arrive.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../runtime/redis';
 import type { AuditEntry, AuditQuery } from '../domain/access';
 import { keys, type Keys } from './keys';
 

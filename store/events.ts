@@ -4,7 +4,7 @@
  * read-model repair write used by the rebuild. Stream ids are Redis's own: `<ms>-<seq>`, monotonic.
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../runtime/redis';
 import type { RolloutSummary } from '../domain/schemas';
 import { runScript, type LuaScript } from './scripts';
 

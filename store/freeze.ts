@@ -3,7 +3,7 @@
  * by an admin (`DELETE /v1/freeze`). Unlike a policy's freeze windows, which a rollout copies when
  * it starts, it holds running rollouts at once: the freeze-check activity reads it at every stage.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../runtime/redis';
 import type { StopTheLine } from '../domain/policy';
 import { ALL_KEYS } from '../domain/freeze-holds';
 import { keys, type Keys } from './keys';

@@ -2,7 +2,7 @@
  * Rollout policy documents: the default, and each config key's own. Every change gets the next
  * version number and is kept in a bounded history; a rollout copies the policy it starts under.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../runtime/redis';
 import { effectivePolicy, type FreezeWindow, type RolloutPolicy, type RolloutPolicyDocument, type StoredPolicy } from '../domain/policy';
 import { keys, type Keys } from './keys';
 

@@ -1,10 +1,12 @@
 /**
  * Lua scripts for the writes that must be atomic: a retried activity, or a worker that dies between
  * two writes, must never leave a target's assignment and its rollback record disagreeing.
- * Keys computed inside a script assume a single Redis (or a cluster with one hash slot per prefix).
+ * Keys computed inside a script (from a key prefix in ARGV) are not declared in KEYS: on a Redis
+ * Cluster that is safe only because every key shares the prefix's hash tag, so one slot holds them all
+ * (runtime/config.ts requires the tag on a cluster; tests/unit/redis-slots.test.ts checks each script).
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../runtime/redis';
 
 export interface LuaScript {
   lua: string;

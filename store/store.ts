@@ -4,7 +4,7 @@
  * running rollout, and writes its progress here through the `recordProgress` activity.
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../runtime/redis';
 import type {
   Assignment,
   ConfigSummary,

@@ -3,7 +3,7 @@
  * delivery activity to sign with; nothing here hands it to the API (`publicView` drops it).
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../runtime/redis';
 import { DELIVERIES_KEPT, MAX_SUBSCRIPTIONS, type Delivery, type StoredSubscription } from '../domain/notifications';
 import { ALERT_SUBSCRIPTION_ID } from '../domain/notify-delivery';
 import { keys, type Keys } from './keys';

@@ -3,7 +3,7 @@
  * token up here, so a revocation holds on every API instance at once (no cache to go stale).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../runtime/redis';
 import type { CreateTokenRequest, CreatedToken, Principal, TokenInfo } from '../domain/access';
 import { keys, type Keys } from './keys';
 

@@ -7,10 +7,10 @@
 import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { collectDefaultMetrics } from 'prom-client';
-import { loadEnv, temporalConnectionOptions } from '../runtime/config';
+import { loadEnv, redisConnection, redisKeyPrefix, temporalConnectionOptions } from '../runtime/config';
 import { createLogger, errorFields, type Logger } from '../runtime/log';
 import { workerRegistry } from '../runtime/metrics';
-import { createRedis } from '../runtime/redis';
+import { connectRedis } from '../runtime/redis';
 import { Store } from '../store/store';
 import { SubscriptionStore } from '../store/subscriptions';
 import { createWorker } from './create-worker';
@@ -39,9 +39,10 @@ async function main(): Promise<void> {
     );
   });
   log.info({ url: metrics.url }, `worker metrics on ${metrics.url}`);
-  const redis = createRedis(env.REDIS_URL);
+  const prefix = redisKeyPrefix(env);
+  const redis = connectRedis(redisConnection(env));
   if (env.TOLLGATE_ALERT_WEBHOOK) {
-    await new SubscriptionStore(redis, env.TOLLGATE_REDIS_PREFIX).ensureAlertSubscription(env.TOLLGATE_ALERT_WEBHOOK);
+    await new SubscriptionStore(redis, prefix).ensureAlertSubscription(env.TOLLGATE_ALERT_WEBHOOK);
   }
   const connection = await NativeConnection.connect(temporalConnectionOptions(env));
   const worker = await createWorker({
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TOLLGATE_TASK_QUEUE,
     activityDeps: {
-      store: new Store(redis, env.TOLLGATE_REDIS_PREFIX),
+      store: new Store(redis, prefix),
       notifyPolicy: env.TOLLGATE_NOTIFY_ALLOW,
       publicUrl: env.TOLLGATE_PUBLIC_URL,
       prometheusUrl: env.PROMETHEUS_URL,

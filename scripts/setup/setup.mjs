@@ -500,7 +500,7 @@ async function buildTemporalCli(go, target) {
  * A directory lock (mkdir is atomic) holding the owner's pid. A lock whose owner is dead is
  * taken over, since a Ctrl-C during a build ends the process without running cleanup.
  */
-async function acquireLock(lockDir) {
+export async function acquireLock(lockDir, what = 'the Temporal CLI') {
   const t0 = Date.now();
   let lastNotice = 0;
   for (;;) {
@@ -522,7 +522,7 @@ async function acquireLock(lockDir) {
     }
     if (Date.now() - lastNotice >= PROGRESS_INTERVAL_MS) {
       const owner = readIfExists(path.join(lockDir, 'pid')) ?? '?';
-      log('temporal', `waiting for another process (pid ${owner}) building the Temporal CLI… ${Math.round((Date.now() - t0) / 1000)}s`);
+      log('temporal', `waiting for another process (pid ${owner}) building ${what}… ${Math.round((Date.now() - t0) / 1000)}s`);
       lastNotice = Date.now();
     }
     await sleep(1_000);

@@ -105,12 +105,16 @@ export interface DrillOptions {
   /** Where the API reaches Redis, when not where the worker does (a fault proxy in front of one). */
   apiRedisUrl?: string;
   workerEnv?: Record<string, string>;
+  /** Redis keys under `{<name>}:` instead of `<name>:`: a hash tag, as a Redis Cluster needs. */
+  hashTag?: boolean;
 }
 
 /** One drill's world: its own task queue and Redis key prefix, and every process it started. */
 export class Drill {
   readonly env = testEnv();
   readonly name: string;
+  /** TOLLGATE_REDIS_PREFIX of every process the drill starts. */
+  readonly prefix: string;
   readonly procs: Proc[] = [];
   private readonly fleets: Fleet[] = [];
   private readonly cleanups: (() => Promise<void> | void)[] = [];
@@ -128,6 +132,7 @@ export class Drill {
     private readonly o: DrillOptions = {},
   ) {
     this.name = uniqueName(kind);
+    this.prefix = o.hashTag ? `{${this.name}}:` : `${this.name}:`;
     this.temporalAddress = o.temporalAddress ?? this.env.temporalAddress;
     this.redisUrl = o.redisUrl ?? this.env.redisUrl;
     this.apiRedisUrl = o.apiRedisUrl ?? this.redisUrl;
@@ -144,7 +149,7 @@ export class Drill {
         TEMPORAL_ADDRESS: this.temporalAddress,
         TEMPORAL_NAMESPACE: 'default',
         REDIS_URL: this.redisUrl,
-        TOLLGATE_REDIS_PREFIX: `${this.name}:`,
+        TOLLGATE_REDIS_PREFIX: this.prefix,
         TOLLGATE_TASK_QUEUE: this.name,
         ...(this.env.workflowBundle ? { TOLLGATE_WORKFLOW_BUNDLE: this.env.workflowBundle } : {}),
         // Drills and the soak poll hard from one address: the API's rate limits stay out of their way.
@@ -164,7 +169,8 @@ export class Drill {
   /** Starts a worker and resolves once it polls. */
   async worker(extra: Record<string, string> = {}): Promise<Proc> {
     const p = this.spawn(`worker#${this.procs.length}`, 'worker/main.js', { ...this.o.workerEnv, ...extra });
-    await p.until('worker polling');
+    // Loading the worker's modules alone has taken 25 s on a 2-core machine shared by six test runs.
+    await p.until('worker polling', 60_000);
     return p;
   }
 
@@ -245,8 +251,8 @@ export class Drill {
   async progress(id: string): Promise<number> {
     this.redis ??= createRedis(this.apiRedisUrl);
     const [seq, samples] = await Promise.all([
-      this.redis.get(`${this.name}:rollout:${id}:seq`),
-      this.redis.llen(`${this.name}:rollout:${id}:health`),
+      this.redis.get(`${this.prefix}rollout:${id}:seq`),
+      this.redis.llen(`${this.prefix}rollout:${id}:health`),
     ]);
     return Number(seq ?? 0) + samples;
   }
@@ -279,7 +285,7 @@ export class Drill {
 
   async dropKeys(redisUrl = this.apiRedisUrl): Promise<void> {
     const redis = createRedis(redisUrl);
-    await deleteKeys(redis, `${this.name}:*`).finally(() => redis.disconnect());
+    await deleteKeys(redis, `${this.prefix}*`).finally(() => redis.disconnect());
   }
 }
 

@@ -9,11 +9,11 @@
  * - each key has one version per round, none skipped or reused, and its stable version is what runs.
  * The seed is printed; TOLLGATE_SOAK_SEED=<seed> runs the same faults again.
  */
-import type { RolloutDetail, RolloutEvent } from '../../domain/schemas';
 import { FaultInjector } from '../../sim/faults';
 import { FaultProxy } from '../../sim/fault-proxy';
 import type { Fleet } from '../../sim/fleet';
 import { waitFor } from '../helpers/env';
+import { storyProblems } from '../helpers/invariants';
 import { Drill, PrivateRedis, sleep } from '../helpers/processes';
 
 const KEYS = 100;
@@ -88,35 +88,6 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
     }),
   );
   return out;
-}
-
-/** Does the event log tell the story the final state tells? Returns what it contradicts. */
-function storyProblems(r: RolloutDetail): string[] {
-  const p: string[] = [];
-  const ev: RolloutEvent[] = r.events;
-  const types = ev.map((e) => e.type);
-  ev.forEach((e, i) => e.seq !== i + 1 && p.push(`event #${i} has seq ${e.seq}`));
-  if (types[0] !== 'rollout_started') p.push(`starts with ${types[0]}`);
-  if (types.at(-1) !== r.state) p.push(`ends with ${types.at(-1)} but the rollout is ${r.state}`);
-  const count = (t: string) => types.filter((x) => x === t).length;
-  if (r.state === 'completed') {
-    if (types.some((t) => t.startsWith('rollback') || t === 'rolled_back')) p.push('completed, yet its log has a rollback');
-    const ran = r.stages.filter((s) => s.state === 'completed').length;
-    if (count('stage_completed') !== ran || ran + r.stages.filter((s) => s.state === 'skipped').length !== r.stages.length)
-      p.push(`completed with ${count('stage_completed')} stage_completed events for ${ran} completed stages`);
-    const appliedTo = Math.max(0, ...ev.filter((e) => e.type === 'applied').map((e) => Number(e.detail.to)));
-    if (appliedTo !== r.totalTargets) p.push(`completed, but applied events reach ${appliedTo} of ${r.totalTargets}`);
-    if (r.updatedTargets !== r.totalTargets) p.push(`completed with updatedTargets ${r.updatedTargets}`);
-  } else if (r.state === 'rolled_back') {
-    const started = types.indexOf('rollback_started');
-    const cause = types.findIndex((t) => t === 'regression_detected' || t === 'rollback_requested');
-    if (started < 0 || cause < 0 || cause > started) p.push('rolled back without a recorded cause before rollback_started');
-    if (count('rolled_back') !== 1 || count('completed') !== 0) p.push(`rolled back, but its log says ${types.join(' ')}`);
-    if (r.updatedTargets !== 0) p.push(`rolled back with updatedTargets ${r.updatedTargets}`);
-  } else {
-    p.push(`ended ${r.state}: ${r.reason}`);
-  }
-  return p;
 }
 
 async function round(n: number, previous: Map<string, number>): Promise<Map<string, number>> {
