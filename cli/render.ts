@@ -4,7 +4,7 @@
  */
 import type { AuditEntry, Principal, TargetScope, TokenInfo } from '../domain/access';
 import { isTerminal } from '../domain/lifecycle';
-import type { RolloutDetail, RolloutEvent, RolloutSummary, StageStatus, Target } from '../domain/schemas';
+import type { HealthSample, RolloutDetail, RolloutEvent, RolloutSummary, StageStatus, Target, TargetFailure } from '../domain/schemas';
 
 /* ---------- colour ---------- */
 
@@ -194,12 +194,8 @@ export function eventLine(rolloutId: string, e: RolloutEvent, st: Style = PLAIN)
   return `${isoSeconds(e.at)} rollout ${rolloutId} ${e.stage ?? '-'} ${type} ${e.message}${proof}`;
 }
 
-interface Failure {
-  targetId?: unknown;
-  reason?: unknown;
-  status?: unknown;
-  message?: unknown;
-}
+/** An event's detail is free-form: each field of a failure is read as unknown. */
+type Failure = { [K in keyof TargetFailure]?: unknown };
 
 /** The failing targets a regression or failed apply names as evidence. */
 export function evidence(e: Pick<RolloutEvent, 'detail'>): string[] {
@@ -316,19 +312,12 @@ export function nextSteps(r: Pick<RolloutSummary, 'id' | 'state' | 'allowedActio
 
 /* ---------- live watch ---------- */
 
-export interface HealthSample {
-  at: string;
-  total: number;
-  failed: number;
-  p95LatencyMs: number | null;
-}
-
 export interface WatchView {
   summary: RolloutSummary;
   /** Every event seen, oldest first. */
   events: RolloutEvent[];
-  /** The newest health sample per stage (from the live stream only). */
-  health: Record<string, HealthSample>;
+  /** The newest health sample per stage (from the live stream only): the frame reads only these fields. */
+  health: Record<string, Pick<HealthSample, 'at' | 'total' | 'failed' | 'p95LatencyMs'>>;
   /** How the view is fed: the live stream, polling, or reconnecting after a drop. */
   feed: 'live' | 'polling' | 'reconnecting';
 }

@@ -15,6 +15,7 @@ import type {
   RolloutSummary,
   Target,
   TargetInput,
+  TargetRolloutStatus,
 } from '../domain/schemas';
 import { isTerminal } from '../domain/lifecycle';
 import type { ProbeSummary } from '../domain/health';
@@ -38,13 +39,6 @@ export interface StagedRollout {
    * (domain/waves.ts), stored as it is, and these are its cumulative stage counts.
    */
   stageTargets?: number[];
-}
-
-export interface TargetRolloutRow {
-  version: number | null;
-  previousVersion: number | null;
-  assignedVersion: number | null;
-  confirmedVersion: number | null;
 }
 
 export interface RolloutPageQuery {
@@ -447,13 +441,13 @@ export class Store {
   }
 
   /** Per-target view of one rollout: what it assigned, what each had before, has now, and runs. */
-  async rolloutTargets(rolloutId: string, configKey: string): Promise<Record<string, TargetRolloutRow>> {
+  async rolloutTargets(rolloutId: string, configKey: string): Promise<Record<string, TargetRolloutStatus>> {
     const [members, prev, applied] = await Promise.all([
       this.redis.lrange(this.k.rolloutPlan(rolloutId), 0, -1),
       this.redis.hgetall(this.k.rolloutPrevious(rolloutId)),
       this.redis.hgetall(this.k.rolloutApplied(rolloutId)),
     ]);
-    const rows: Record<string, TargetRolloutRow> = {};
+    const rows: Record<string, TargetRolloutStatus> = {};
     for (const part of chunks(members)) {
       const pipe = this.redis.pipeline();
       for (const id of part) pipe.hget(this.k.assign(id), configKey).hget(this.k.confirmed(id), configKey);

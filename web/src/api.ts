@@ -11,8 +11,7 @@ import type { RolloutDetail, RolloutPage, RolloutSummary, StageHealthSample } fr
 import { Reason } from '../../domain/reasons';
 import { end, token } from './session';
 
-export type { RolloutDetail, RolloutSummary };
-export type StageSample = z.infer<typeof StageHealthSample>;
+export type { RolloutDetail, RolloutSummary, StageHealthSample };
 export type AuditEntries = z.infer<typeof AuditPage>;
 
 export class ApiError extends Error {
@@ -71,7 +70,7 @@ export function listRollouts(q: { state?: string; configKey?: string; cursor?: s
 
 export const getRollout = (id: string) => call<RolloutDetail>('GET', `/v1/rollouts/${encodeURIComponent(id)}`);
 
-export const getHealth = (id: string) => call<{ items: StageSample[] }>('GET', `/v1/rollouts/${encodeURIComponent(id)}/health`);
+export const getHealth = (id: string) => call<{ items: StageHealthSample[] }>('GET', `/v1/rollouts/${encodeURIComponent(id)}/health`);
 
 export async function configContent(configKey: string, version: number): Promise<unknown> {
   try {
