@@ -7,12 +7,12 @@
  * payloads in the workflow history.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { BaselineSample, ProbeFailure, ProbeSummary } from '../domain/health';
+import type { ProbeSummary } from '../domain/health';
 import { percentile } from '../domain/health';
 import { stableOrder } from '../domain/ordering';
 import { stageTargetCounts } from '../domain/planning';
 import { Reason } from '../domain/reasons';
-import type { RolloutEvent, RolloutSummary, Target } from '../domain/schemas';
+import type { BaselineSample, ProbeFailure, RolloutEvent, RolloutSummary, Target, TargetFailure } from '../domain/schemas';
 import type { Store } from '../store/store';
 import { OPEN_POLICY, type OutboundPolicy } from '../domain/outbound';
 import { DEFAULT_OUTBOUND, mapLimit, TargetHttp, type DeliveryPolicy, type HttpOutcome, type OutboundOptions } from './http';
@@ -94,12 +94,7 @@ export interface ApplyInput {
   from: number;
   to: number;
 }
-export interface TargetFailure {
-  targetId: string;
-  reason: string;
-  status?: number;
-  message: string;
-}
+export type { TargetFailure };
 export interface ApplyResult {
   applied: number;
   pushed: number;

@@ -6,7 +6,7 @@ import type { AuditEntry, Principal, TargetScope, TokenInfo } from '../domain/ac
 import type { ConfigDiff } from '../domain/diff';
 import { isTerminal } from '../domain/lifecycle';
 import { type Delivery, NOTIFICATION_EVENTS, type Subscription } from '../domain/notifications';
-import type { RolloutDetail, RolloutEvent, RolloutSummary, StageStatus, Target } from '../domain/schemas';
+import type { HealthSample, RolloutDetail, RolloutEvent, RolloutSummary, StageStatus, Target, TargetFailure } from '../domain/schemas';
 
 /* ---------- colour ---------- */
 
@@ -196,12 +196,8 @@ export function eventLine(rolloutId: string, e: RolloutEvent, st: Style = PLAIN)
   return `${isoSeconds(e.at)} rollout ${rolloutId} ${e.stage ?? '-'} ${type} ${e.message}${proof}`;
 }
 
-interface Failure {
-  targetId?: unknown;
-  reason?: unknown;
-  status?: unknown;
-  message?: unknown;
-}
+/** An event's detail is free-form: each field of a failure is read as unknown. */
+type Failure = { [K in keyof TargetFailure]?: unknown };
 
 /** The failing targets a regression or failed apply names as evidence. */
 export function evidence(e: Pick<RolloutEvent, 'detail'>): string[] {
@@ -318,19 +314,12 @@ export function nextSteps(r: Pick<RolloutSummary, 'id' | 'state' | 'allowedActio
 
 /* ---------- live watch ---------- */
 
-export interface HealthSample {
-  at: string;
-  total: number;
-  failed: number;
-  p95LatencyMs: number | null;
-}
-
 export interface WatchView {
   summary: RolloutSummary;
   /** Every event seen, oldest first. */
   events: RolloutEvent[];
-  /** The newest health sample per stage (from the live stream only). */
-  health: Record<string, HealthSample>;
+  /** The newest health sample per stage (from the live stream only): the frame reads only these fields. */
+  health: Record<string, Pick<HealthSample, 'at' | 'total' | 'failed' | 'p95LatencyMs'>>;
   /** How the view is fed: the live stream, polling, or reconnecting after a drop. */
   feed: 'live' | 'polling' | 'reconnecting';
 }

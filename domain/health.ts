@@ -1,44 +1,12 @@
 /**
  * Health assessment: from one interval's probe results to a verdict, and from a run of verdicts to
- * a regression. Pure and import-free: the workflow bundle runs it, and it is tested by table.
+ * a regression. Pure, with type-only imports: the workflow bundle runs it, and it is tested by table.
  */
 
-export type ProbeFailureReason = 'http_status' | 'timeout' | 'connection' | 'version_mismatch' | 'not_confirmed';
+import type { HealthSample } from './schemas';
 
-export interface ProbeFailure {
-  targetId: string;
-  reason: ProbeFailureReason;
-  status?: number;
-  message: string;
-}
-
-/** One interval's probes across the targets on the new version. */
-export interface ProbeSummary {
-  at: string;
-  /** Targets that could be observed (a health URL, or a reported version). */
-  total: number;
-  failed: number;
-  /** Targets on the new version with no health URL and no reported version. */
-  unobserved: number;
-  /**
-   * Targets that report the version they run but have not confirmed the new one yet: their health
-   * is still the old version's, so they are left out of this interval.
-   */
-  pending?: number;
-  p95LatencyMs: number | null;
-  failuresByReason: Partial<Record<ProbeFailureReason, number>>;
-  /** The first few failures, as evidence; never the whole fleet. */
-  failures: ProbeFailure[];
-  /** The same interval's probes of targets still on the previous version, when asked for. */
-  baseline?: BaselineSample;
-}
-
-/** Targets not yet on the new version, probed alongside it: the fleet as it was. */
-export interface BaselineSample {
-  total: number;
-  failed: number;
-  p95LatencyMs: number | null;
-}
+/** One interval's probes across the targets on the new version (its shape: `HealthSample` in domain/schemas.ts). */
+export type ProbeSummary = HealthSample;
 
 export interface HealthThresholds {
   maxErrorRate: number;

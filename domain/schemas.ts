@@ -4,7 +4,6 @@
  * Workflow code imports these modules with `import type` only, so zod stays out of the bundle.
  */
 import { z } from 'zod';
-import type { ProbeSummary } from './health';
 import { ROLLOUT_ACTIONS, ROLLOUT_STATES, STAGE_STATES } from './lifecycle';
 import { AnalysisStageStatus, RolloutAnalysis } from './analysis-schemas';
 
@@ -500,36 +499,50 @@ export const RolloutPage = z
     nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
   })
   .meta({ id: 'RolloutPage' });
+export type RolloutPage = z.infer<typeof RolloutPage>;
 
 /* ---------- live events (Server-Sent Events) ---------- */
 
-const ProbeFailureReasonSchema = z.enum(['http_status', 'timeout', 'connection', 'version_mismatch', 'not_confirmed']);
+export const ProbeFailureReason = z.enum(['http_status', 'timeout', 'connection', 'version_mismatch', 'not_confirmed']);
+export type ProbeFailureReason = z.infer<typeof ProbeFailureReason>;
 
-/** One health interval, as the probe activity records it (domain/health.ts `ProbeSummary`). */
+/** A target an activity could not apply to, probe or restore: evidence in events and alerts. */
+export const TargetFailure = z
+  .object({ targetId: z.string(), reason: z.string(), status: z.number().int().optional(), message: z.string() })
+  .meta({ id: 'TargetFailure' });
+export type TargetFailure = z.infer<typeof TargetFailure>;
+
+/** A failed health probe: a target failure whose reason is one of the probe's. */
+export const ProbeFailure = TargetFailure.extend({ reason: ProbeFailureReason }).meta({ id: 'ProbeFailure' });
+export type ProbeFailure = z.infer<typeof ProbeFailure>;
+
+/** Targets not yet on the new version, probed alongside it: the fleet as it was. */
+export const BaselineSample = z
+  .object({ total: z.number().int(), failed: z.number().int(), p95LatencyMs: z.number().nullable() })
+  .meta({ id: 'BaselineSample' });
+export type BaselineSample = z.infer<typeof BaselineSample>;
+
+/** One health interval, as the probe activity records it and domain/health.ts judges it. */
 export const HealthSample = z
   .object({
     at: Timestamp,
-    total: z.number().int(),
+    total: z.number().int().describe('Targets that could be observed (a health URL, or a reported version).'),
     failed: z.number().int(),
-    unobserved: z.number().int(),
-    pending: z.number().int().optional().describe('Targets that report their version and have not confirmed the new one yet.'),
-    p95LatencyMs: z.number().nullable(),
-    failuresByReason: z.partialRecord(ProbeFailureReasonSchema, z.number().int()),
-    failures: z
-      .array(z.object({ targetId: z.string(), reason: ProbeFailureReasonSchema, status: z.number().int().optional(), message: z.string() }))
-      .describe('The first few failures, as evidence.'),
-    baseline: z
-      .object({ total: z.number().int(), failed: z.number().int(), p95LatencyMs: z.number().nullable() })
+    unobserved: z.number().int().describe('Targets on the new version with no health URL and no reported version.'),
+    pending: z
+      .number()
+      .int()
       .optional()
-      .describe('The same interval on targets still on the previous version (health.compareToBaseline).'),
+      .describe(
+        "Targets that report their version and have not confirmed the new one yet: their health is still the old version's, so they are left out of this interval.",
+      ),
+    p95LatencyMs: z.number().nullable(),
+    failuresByReason: z.partialRecord(ProbeFailureReason, z.number().int()),
+    failures: z.array(ProbeFailure).describe('The first few failures, as evidence; never the whole fleet.'),
+    baseline: BaselineSample.optional().describe('The same interval on targets still on the previous version (health.compareToBaseline).'),
   })
   .meta({ id: 'HealthSample' });
-
-// The stream carries what the probe activity wrote: the schema and the interface must not drift.
-type HealthSampleOut = z.infer<typeof HealthSample>;
-type _SameProbe = [ProbeSummary] extends [HealthSampleOut] ? ([HealthSampleOut] extends [ProbeSummary] ? true : never) : never;
-const _sameProbe: _SameProbe = true;
-void _sameProbe;
+export type HealthSample = z.infer<typeof HealthSample>;
 
 export const StageHealthSample = HealthSample.extend({ stage: z.string() }).meta({ id: 'StageHealthSample' });
 export type StageHealthSample = z.infer<typeof StageHealthSample>;

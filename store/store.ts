@@ -48,9 +48,6 @@ export interface StagedRollout {
   stageTargets?: number[];
 }
 
-/** Per-target view of one rollout (the schema is the API's). */
-export type TargetRolloutRow = TargetRolloutStatus;
-
 export interface RolloutPageQuery {
   configKey?: string | undefined;
   state?: string | undefined;
@@ -479,7 +476,7 @@ export class Store {
   }
 
   /** Per-target view of one rollout: what it assigned, what each had before, has now, and runs. */
-  async rolloutTargets(rolloutId: string, configKey: string): Promise<Record<string, TargetRolloutRow>> {
+  async rolloutTargets(rolloutId: string, configKey: string): Promise<Record<string, TargetRolloutStatus>> {
     const [members, prev, applied, restored] = await Promise.all([
       this.redis.lrange(this.k.rolloutPlan(rolloutId), 0, -1),
       this.redis.hgetall(this.k.rolloutPrevious(rolloutId)),
@@ -490,7 +487,7 @@ export class Store {
       const at = raw?.split('|')[1];
       return at ? new Date(Number(at)).toISOString() : null;
     };
-    const rows: Record<string, TargetRolloutRow> = {};
+    const rows: Record<string, TargetRolloutStatus> = {};
     for (const part of chunks(members)) {
       const pipe = this.redis.pipeline();
       for (const id of part) pipe.hget(this.k.assign(id), configKey).hget(this.k.confirmed(id), configKey);

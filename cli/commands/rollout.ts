@@ -1,5 +1,5 @@
 /** `tollgate rollout ls|get|review|pause|resume|approve|rollback`: reading, reviewing and steering rollouts. */
-import { ROLLOUT_STATES, type RolloutAction } from '../../domain/lifecycle';
+import { ROLLOUT_ACTIONS, ROLLOUT_STATES, type RolloutAction } from '../../domain/lifecycle';
 import { Id } from '../../domain/schemas';
 import { type Command, printJson, printLines, str } from '../command';
 import { UsageError } from '../errors';
@@ -135,11 +135,4 @@ const review: Command = {
   },
 };
 
-export const rolloutCommands = [
-  createCommand,
-  watchCommand,
-  ls,
-  get,
-  review,
-  ...(['pause', 'resume', 'approve', 'rollback'] as const).map(actionCommand),
-];
+export const rolloutCommands = [createCommand, watchCommand, ls, get, review, ...ROLLOUT_ACTIONS.map(actionCommand)];

@@ -6,10 +6,10 @@
  * polled instead. On a terminal it redraws a live display; otherwise it prints one line per event.
  */
 import { isTerminal } from '../../domain/lifecycle';
-import type { RolloutDetail, RolloutEvent, RolloutSummary } from '../../domain/schemas';
+import type { HealthSample, RolloutDetail, RolloutEvent, RolloutSummary } from '../../domain/schemas';
 import { type Command, type Context, type OptionSpec, str, type Values } from '../command';
 import { Exit, exitCodeFor, isAuthError, UsageError } from '../errors';
-import { eventLine, finalLine, type HealthSample, watchFrame, type WatchView } from '../render';
+import { eventLine, finalLine, watchFrame, type WatchView } from '../render';
 import { followSse, sleep, SseUnavailable } from '../sse';
 
 export const WATCH_OPTIONS: Record<string, OptionSpec> = {

@@ -13,8 +13,7 @@ import type { RolloutDetail, RolloutPage, RolloutSummary, StageHealthSample } fr
 import { Reason } from '../../domain/reasons';
 import { end, token } from './session';
 
-export type { ConfigDiff, IncidentReport, RolloutDetail, RolloutSummary };
-export type StageSample = z.infer<typeof StageHealthSample>;
+export type { ConfigDiff, IncidentReport, RolloutDetail, RolloutSummary, StageHealthSample };
 export type AuditEntries = z.infer<typeof AuditPage>;
 
 export class ApiError extends Error {
@@ -73,7 +72,7 @@ export function listRollouts(q: { state?: string; configKey?: string; cursor?: s
 
 export const getRollout = (id: string) => call<RolloutDetail>('GET', `/v1/rollouts/${encodeURIComponent(id)}`);
 
-export const getHealth = (id: string) => call<{ items: StageSample[] }>('GET', `/v1/rollouts/${encodeURIComponent(id)}/health`);
+export const getHealth = (id: string) => call<{ items: StageHealthSample[] }>('GET', `/v1/rollouts/${encodeURIComponent(id)}/health`);
 
 /** The config diff the server computes (domain/diff.ts); `from` 0 stands for no version. */
 export const configDiff = (configKey: string, from: number, to: number) =>

@@ -3,7 +3,7 @@
  * of each interval, each against its threshold (dashed).
  */
 import uPlot from 'uplot';
-import type { StageSample } from './api';
+import type { StageHealthSample } from './api';
 import { h } from './dom';
 
 export interface Thresholds {
@@ -13,7 +13,7 @@ export interface Thresholds {
 
 const COLORS = { ratio: '#dc2626', latency: '#2563eb', ratioLimit: '#f87171', latencyLimit: '#93c5fd' };
 
-function data(samples: readonly StageSample[], t: Thresholds): uPlot.AlignedData {
+function data(samples: readonly StageHealthSample[], t: Thresholds): uPlot.AlignedData {
   const xs = samples.map((s) => Date.parse(s.at) / 1000);
   const ratio = samples.map((s) => (s.total > 0 ? (s.failed / s.total) * 100 : null));
   const p95 = samples.map((s) => (s.p95LatencyMs === null ? null : Math.round(s.p95LatencyMs * 10) / 10));
@@ -27,7 +27,7 @@ export class StageChart {
   private plot: uPlot | null = null;
   private readonly mount: HTMLElement;
   private readonly observer: ResizeObserver;
-  private samples: StageSample[] = [];
+  private samples: StageHealthSample[] = [];
 
   constructor(
     readonly stage: string,
@@ -122,7 +122,7 @@ export class StageChart {
     };
   }
 
-  set(samples: StageSample[]): void {
+  set(samples: StageHealthSample[]): void {
     this.samples = samples;
     if (!this.el.isConnected) return;
     if (!this.plot) {

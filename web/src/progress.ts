@@ -25,8 +25,6 @@ export function stageProgress(s: Pick<RolloutSummary, 'stages' | 'updatedTargets
   });
 }
 
-export const ACTIONS: readonly RolloutAction[] = ['pause', 'resume', 'approve', 'rollback'];
-
 export function actionEnabled(s: Pick<RolloutSummary, 'allowedActions'>, action: RolloutAction): boolean {
   return s.allowedActions.includes(action);
 }

@@ -20,7 +20,7 @@ import {
   review,
   type ConfigDiff,
   type RolloutDetail,
-  type StageSample,
+  type StageHealthSample,
 } from './api';
 import { AnalysisPanel } from './analysis';
 import { StageChart } from './chart';
@@ -28,7 +28,8 @@ import { diffHeader, diffView } from './diffview';
 import { dateTime, duration, h, onFrame, replace, time } from './dom';
 import { connect } from './live';
 import { showKeyPolicy } from './policy';
-import { ACTIONS, actionEnabled, stageProgress } from './progress';
+import { ROLLOUT_ACTIONS } from '../../domain/lifecycle';
+import { actionEnabled, stageProgress } from './progress';
 import { can, cannotTitle, me } from './session';
 import { emergencyFlag, progressBar, stagePill, stateBadge } from './widgets';
 
@@ -84,7 +85,7 @@ function reviewText(d: RolloutSummary): string {
 
 export function rolloutPage(root: HTMLElement, id: string, navigate: (path: string) => void): () => void {
   let detail: RolloutDetail | null = null;
-  let samples: StageSample[] = [];
+  let samples: StageHealthSample[] = [];
   let error = '';
   let busy = false;
   let notice = '';
@@ -203,7 +204,7 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
   }
 
   function renderHeader(d: RolloutDetail): void {
-    const buttons = ACTIONS.map((a) =>
+    const buttons = ROLLOUT_ACTIONS.map((a) =>
       h(
         'button',
         {
@@ -428,7 +429,7 @@ export function rolloutPage(root: HTMLElement, id: string, navigate: (path: stri
   /* ---------- health ---------- */
 
   function renderHealth(d: RolloutDetail): void {
-    const byStage = new Map<string, StageSample[]>();
+    const byStage = new Map<string, StageHealthSample[]>();
     for (const s of samples) byStage.set(s.stage, [...(byStage.get(s.stage) ?? []), s]);
     if (byStage.size === 0) {
       if (!healthGrid.querySelector('.empty'))
