@@ -22,6 +22,7 @@ import type { Store } from '../store/store';
 import type { SubscriptionStore } from '../store/subscriptions';
 import type { TargetHttp } from './http';
 import type { notificationWorkflow, NotificationResult } from '../workflows/notify';
+import * as metrics from '../runtime/metrics';
 
 export interface DeliverInput {
   subscriptionId: string;
@@ -141,6 +142,10 @@ export function createNotifyActivities(deps: NotifyDeps) {
         latencyMs: o.ok ? latencyMs : null,
       };
       await subscriptions.recordDelivery(sub.id, record);
+      // Delivered notifications by their latency; failed ones once, when no retry is left.
+      if (o.ok) metrics.notificationLatency.observe({ event: payload.event, outcome: 'delivered' }, latencyMs / 1000);
+      else if (record.status === 'failed')
+        metrics.notificationLatency.observe({ event: payload.event, outcome: 'failed' }, latencyMs / 1000);
       if (o.ok) return { status: 'delivered', statusCode: o.status ?? 200, attempts: attempt, latencyMs };
       const why = `${sub.id}: ${o.message ?? 'failed'}`;
       if (refused) throw ApplicationFailure.nonRetryable(why, 'NotificationRefused');

@@ -132,7 +132,14 @@ describe('targets', () => {
     expect((await stack.api<Err>('PUT', `/v1/targets/${id}/configs/${k}/status`, { version: -1 })).body.error.field).toBe('version');
     expect((await stack.api('PUT', `/v1/targets/${id}/configs/${k}/status`, { version: 1 })).status).toBe(204);
     const detail = await stack.api<RolloutDetail>('GET', `/v1/rollouts/${r.body.id}`);
-    expect(detail.body.targets[id]).toEqual({ version: 1, previousVersion: 0, assignedVersion: 1, confirmedVersion: 1 });
+    expect(detail.body.targets[id]).toEqual({
+      version: 1,
+      previousVersion: 0,
+      assignedVersion: 1,
+      confirmedVersion: 1,
+      appliedAt: expect.any(String),
+      restoredAt: null,
+    });
     expect((await stack.api('PUT', `/v1/targets/nobody/configs/${k}/status`, { version: 1 })).status).toBe(404);
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { Delivery, NotificationPayload, Subscription } from '../../domain/notifications';
 import { verifySignature } from '../../domain/signature';
+import { notificationLatency } from '../../runtime/metrics';
 import { SubscriptionStore } from '../../store/subscriptions';
 import { waitFor } from '../helpers/env';
 import { makeRolloutRequest } from '../helpers/factories';
@@ -195,5 +196,11 @@ describe('a bad rollout, notified', () => {
     console.log(
       `regression notification: detected → received ${latency} ms (delivery record: ${signedDeliveries.find((d) => d.event === 'regression')?.latencyMs} ms)`,
     );
+
+    // The worker (in this process) counted each delivered notification in its latency histogram.
+    const counts = (await notificationLatency.get()).values.filter(
+      (v) => v.metricName === 'tollgate_notification_latency_seconds_count' && v.labels.outcome === 'delivered',
+    );
+    expect(counts.find((v) => v.labels.event === 'regression')?.value).toBeGreaterThanOrEqual(2);
   }, 120_000);
 });

@@ -85,7 +85,14 @@ describe('happy path', () => {
     await fleetOn(fleet, key, 1);
     const after = await get(r.id);
     for (const id of fleet.ids)
-      expect(after.targets[id]).toEqual({ version: 1, previousVersion: 0, assignedVersion: 1, confirmedVersion: 1 });
+      expect(after.targets[id]).toEqual({
+        version: 1,
+        previousVersion: 0,
+        assignedVersion: 1,
+        confirmedVersion: 1,
+        appliedAt: expect.any(String),
+        restoredAt: null,
+      });
     const config = await stack.api<{ stableVersion: number; latestVersion: number }>('GET', `/v1/configs/${key}`);
     expect(config.body).toMatchObject({ stableVersion: 1, latestVersion: 1 });
   });
