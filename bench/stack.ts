@@ -105,6 +105,8 @@ export class BenchStack {
         TOLLGATE_RATE_READS: '1000000',
         TOLLGATE_RATE_STREAMS: '1000000',
         TOLLGATE_MAX_STREAMS_PER_CLIENT: '1000',
+        // Several workers run on this one host: each /metrics listener takes a free port.
+        TOLLGATE_METRICS_PORT: '0',
         ...extra,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
