@@ -142,6 +142,8 @@ export const Patch = {
   waveGate: 'wave-gate',
   /** Apply batches of APPLY_BATCH_SIZE (2,000) targets instead of 250: fewer activities per stage. */
   largerApplyBatches: 'larger-apply-batches',
+  /** A health sample taken before a human resumed is dropped when it arrives after the resume. */
+  sampleAcrossResume: 'sample-across-resume',
 } as const;
 
 function now(): string {
@@ -180,6 +182,8 @@ class RolloutRun {
   private rollbackRequest: RollbackRequest | null = null;
   private readonly progressScope = new CancellationScope();
   private warnedUnmonitored = false;
+  /** Counts resumes and approvals, so a probe in flight across one can tell (Patch.sampleAcrossResume). */
+  private resumes = 0;
 
   constructor(
     readonly checkpoint: RolloutCheckpoint,
@@ -319,6 +323,7 @@ class RolloutRun {
           this.emit('resumed', `${req.action === 'resume' ? 'resumed' : 'approved'} by ${who.actor}`, who, stage);
         if (req.override) this.overrideFreezes(who.actor, req.override.reason, stage);
         Object.assign(this.judgement, resumed(this.judgement));
+        this.resumes += 1;
         this.setState('running', null);
         break;
       case 'rollback':
@@ -740,6 +745,7 @@ class RolloutRun {
   private async probeOnce(): Promise<void> {
     if (this.analyzed()) return this.analyzeOnce();
     const stage = this.summary.currentStage ?? 'unknown';
+    const resumesBefore = this.resumes;
     const sample: ProbeSummary = await probing.probeTargets({
       rolloutId: this.summary.id,
       configKey: this.summary.configKey,
@@ -750,6 +756,8 @@ class RolloutRun {
       ...(this.summary.health.compareToBaseline ? { baseline: true } : {}),
       confirmWithinMs: CONFIRM_WITHIN_MS,
     });
+    // The sample judges the state a human just resumed from: counting it would undo their resume.
+    if (this.resumes !== resumesBefore && patched(Patch.sampleAcrossResume)) return;
     this.judgement.pending = sample.pending ?? 0;
     const verdict = nextHealth(this.judgement.streak, sample, this.summary.health);
     this.judgement.streak = verdict.streak;
