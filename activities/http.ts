@@ -42,13 +42,6 @@ export interface OutboundOptions {
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 export const DEFAULT_OUTBOUND: OutboundOptions = { policy: OPEN_POLICY, maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES };
 
-/**
- * Connections kept to one host (host:port) at most, across every activity of the worker: many
- * targets behind one load balancer, or many rollouts at once, reuse a bounded pool instead of
- * opening a socket per request in flight. Requests beyond it wait for a free connection.
- */
-export const MAX_SOCKETS_PER_HOST = 128;
-
 /** What of an answer is parsed: a confirmation like `{"version": 3}` needs little. */
 const ANSWER_BOUNDS = { maxDepth: 32, maxItems: 1_000 };
 
@@ -93,7 +86,9 @@ export class TargetHttp {
 
   constructor(private readonly options: OutboundOptions = DEFAULT_OUTBOUND) {
     const lookup = fencedLookup(options.policy);
-    const pool = { keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST, maxFreeSockets: MAX_SOCKETS_PER_HOST, lookup };
+    // No cap on sockets per host: a probe queued behind the pool would time out on the client's own
+    // limit and read as the target's regression. Concurrency is bounded per activity instead.
+    const pool = { keepAlive: true, lookup };
     this.agents = { http: new http.Agent(pool), https: new https.Agent(pool) };
   }
 
