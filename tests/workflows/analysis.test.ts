@@ -173,7 +173,7 @@ describe('a canary that gets no traffic', () => {
       withoutHealthUrl: (id) => canary.has(id),
     });
     // When a change is rolled out under canary analysis
-    const r = await create(analysisRequest(key, { app }, { fine: true }, 3));
+    const r = await create(analysisRequest(key, { app }, { fine: true }, 30));
     // Then every interval is inconclusive for want of canary data, and past the limit it holds
     const held = await untilState(r.id, ['paused', 'completed', 'rolled_back', 'failed']);
     expect(held.state).toBe('paused');
