@@ -371,7 +371,6 @@ export function createActivities(deps: ActivityDeps) {
       await mapLimit(push, concurrency, async (target) => {
         if (signal.aborted) return;
         const outcome = await targets.deliverJson(target.applyUrl, body, delivery);
-        heartbeat();
         if (!outcome.ok) return void failures.push(failureOf(target.id, outcome));
         const reported = (outcome.body as { version?: unknown } | undefined)?.version;
         const running = typeof reported === 'number' ? reported : version;
@@ -506,7 +505,6 @@ export function createActivities(deps: ActivityDeps) {
         const doc = docs[i];
         if (!doc?.applyUrl) return void restored.push([id, prev, reassignedAt]);
         const outcome = await targets.deliverJson(doc.applyUrl, bodies.get(prev)!, delivery);
-        heartbeat();
         if (!outcome.ok) return void failures.push(failureOf(id, outcome));
         const reported = (outcome.body as { version?: unknown } | undefined)?.version;
         const deliveredAt = Date.now();

@@ -1,12 +1,14 @@
 // `npm run bench [-- --quick]`: builds, starts a Temporal dev server (in memory) and uses or starts
 // a Redis, then runs bench/index.ts (every scenario of BENCHMARKS.md, each beside the raw limit
-// measured in the same run) and, in a full run, bench/sse-latency.ts. `--quick` is the CI smoke run:
-// small sizes, no timed assertions.
+// measured in the same run), in a full run bench/sse-latency.ts, and last the fault soak
+// (tests/soak/soak.scenario.ts under Jest: 100 config keys, or 20 with `--quick`). `--quick` is the
+// CI smoke run: small sizes, no timed assertions (the soak's invariants are asserted at any size).
 
 import path from 'node:path';
 
 import {
   DIST_DIR,
+  REPO_ROOT,
   WORKFLOW_BUNDLE,
   ensureBuild,
   ensureDeps,
@@ -43,7 +45,22 @@ async function main() {
       const code = await exitCode(child);
       if (code !== 0) return code;
     }
-    return 0;
+    log('bench', `fault soak (${quick ? 20 : 100} config keys, two rounds): tests/soak/soak.scenario.ts`);
+    const soak = spawnTracked(
+      path.join(REPO_ROOT, 'node_modules', '.bin', 'jest'),
+      ['--testMatch', '**/tests/soak/*.scenario.ts', '--runInBand'],
+      {
+        cwd: REPO_ROOT,
+        stdio: 'inherit',
+        env: {
+          ...env,
+          TOLLGATE_DIST: DIST_DIR,
+          TOLLGATE_METRICS_PORT: '0',
+          TOLLGATE_SOAK_KEYS: process.env.TOLLGATE_SOAK_KEYS ?? (quick ? '20' : '100'),
+        },
+      },
+    );
+    return await exitCode(soak);
   } finally {
     await temporal.stop();
     await redis.stop();

@@ -1,5 +1,5 @@
 /**
- * Soak: 100 rollouts of 100 config keys at once, twice over, against one fleet of push and pull
+ * Soak, run by `npm run bench` (not `npm test`: it takes minutes): 100 rollouts of 100 config keys at once, twice over, against one fleet of push and pull
  * targets where a seeded fault injector fails applies and probes at random, and a TCP fault
  * proxy resets the worker's Redis connections at random. Then the invariants, per rollout and per
  * target, from the API and from the targets' own records:
@@ -7,7 +7,8 @@
  * - every target runs the new version if its rollout completed, its previous version if it rolled back;
  * - each rollout's event log tells the story its final state tells;
  * - each key has one version per round, none skipped or reused, and its stable version is what runs.
- * The seed is printed; TOLLGATE_SOAK_SEED=<seed> runs the same faults again.
+ * The seed is printed; TOLLGATE_SOAK_SEED=<seed> runs the same faults again; TOLLGATE_SOAK_KEYS
+ * sets the number of keys (the bench's `--quick` run uses 20).
  */
 import { FaultInjector } from '../../sim/faults';
 import { FaultProxy } from '../../sim/fault-proxy';
@@ -16,7 +17,7 @@ import { waitFor } from '../helpers/env';
 import { storyProblems } from '../helpers/invariants';
 import { Drill, PrivateRedis, sleep } from '../helpers/processes';
 
-const KEYS = 100;
+const KEYS = Number(process.env.TOLLGATE_SOAK_KEYS ?? 100);
 const SEED = Number(process.env.TOLLGATE_SOAK_SEED ?? Date.now() % 1_000_000);
 /** Share of round-two rollouts whose content the targets refuse to load (push: 500; pull: keep the old version). */
 const BAD_SHARE = 0.25;
@@ -157,7 +158,7 @@ async function round(n: number, previous: Map<string, number>): Promise<Map<stri
 }
 
 describe('soak', () => {
-  it('100 rollouts at once, twice, under random faults: every invariant holds', async () => {
+  it(`${KEYS} rollouts at once, twice, under random faults: every invariant holds`, async () => {
     const afterOne = await round(1, new Map());
     await sleep(500);
     await round(2, afterOne);
