@@ -11,6 +11,7 @@ import {
   CreateRolloutRequest,
   ErrorBody,
   HealthStreamMessage,
+  GetRolloutQuery,
   Id,
   ListRolloutsQuery,
   RolloutDetail,
@@ -287,8 +288,9 @@ export const contract = {
     method: 'get',
     access: VIEWER,
     path: '/v1/rollouts/:rolloutId',
-    summary: 'A rollout with its stages, per-target versions and timeline',
+    summary: 'A rollout with its stages, per-target versions (unless targets=none) and timeline',
     params: RolloutParams,
+    query: GetRolloutQuery,
     responses: { 200: RolloutDetail, 404: ErrorBody },
   },
   pauseRollout: {

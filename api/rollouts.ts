@@ -296,10 +296,11 @@ export class RolloutService {
     return hit >= 0 ? (ids[hit] ?? null) : null;
   }
 
-  async get(rolloutId: string): Promise<RolloutDetail> {
+  /** The rollout with its timeline, and its per-target rows unless `targets` is false (O(targets) to read). */
+  async get(rolloutId: string, include: { targets: boolean } = { targets: true }): Promise<RolloutDetail> {
     const summary = await this.summary(rolloutId);
     const [targets, events] = await Promise.all([
-      this.d.store.rolloutTargets(rolloutId, summary.configKey),
+      include.targets ? this.d.store.rolloutTargets(rolloutId, summary.configKey) : {},
       this.d.store.rolloutEvents(rolloutId),
     ]);
     return { ...summary, targets, events };

@@ -455,6 +455,18 @@ export const RolloutDetail = RolloutSummary.extend({
 }).meta({ id: 'RolloutDetail' });
 export type RolloutDetail = z.infer<typeof RolloutDetail>;
 
+export const GetRolloutQuery = z
+  .object({
+    targets: z
+      .enum(['all', 'none'])
+      .default('all')
+      .describe(
+        '`none` leaves the per-target rows out (`targets` is then empty; the summary still counts them): a status poll of a large rollout then costs the same as a small one.',
+      ),
+  })
+  .strict();
+export type GetRolloutQuery = z.infer<typeof GetRolloutQuery>;
+
 /** Where the next page of `GET /v1/rollouts` starts: the last item's index score and id. */
 export interface RolloutCursor {
   score: number;

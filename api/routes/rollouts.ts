@@ -32,7 +32,10 @@ export function rolloutRoutes(rollouts: RolloutService, store: Store): Router {
 
   bind(r, contract.listRollouts, async ({ query }) => ({ status: 200, body: await rollouts.page(query) }));
 
-  bind(r, contract.getRollout, async ({ params }) => ({ status: 200, body: await rollouts.get(params.rolloutId) }));
+  bind(r, contract.getRollout, async ({ params, query }) => ({
+    status: 200,
+    body: await rollouts.get(params.rolloutId, { targets: query.targets === 'all' }),
+  }));
 
   bind(r, contract.getRolloutReport, async ({ params, query }, _req, res) => {
     const report = await incidentReport(rollouts, store, params.rolloutId);

@@ -282,6 +282,32 @@ describe('steering rollouts', () => {
     expect(bad.body.error.code).toBe('NotFound');
   });
 
+  it('answers a rollout without its per-target rows when asked (targets=none), and names a bad value', async () => {
+    // Given a rollout of two targets that has applied to both
+    await fleetFor('rows');
+    const r = await stack.api<RolloutSummary>(
+      'POST',
+      '/v1/rollouts',
+      makeRolloutRequest({ configKey: key(), targets: { selector: { app: 'rows' } }, stages: fastStages(0.2) }),
+    );
+    const full = await waitFor('completed', async () => {
+      const d = (await stack.api<RolloutDetail>('GET', `/v1/rollouts/${r.body.id}`)).body;
+      return d.state === 'completed' ? d : undefined;
+    });
+    expect(Object.keys(full.targets)).toHaveLength(2);
+    // When it is read with targets=none
+    const lean = await stack.api<RolloutDetail>('GET', `/v1/rollouts/${r.body.id}?targets=none`);
+    // Then the rows are left out, and the summary and timeline are the same
+    expect(lean.status).toBe(200);
+    expect(lean.body.targets).toEqual({});
+    const { targets: _rows, ...rest } = full;
+    expect(lean.body).toEqual({ ...rest, targets: {} });
+    // And a value outside the two is a 400 naming the field
+    const bad = await stack.api<Err>('GET', `/v1/rollouts/${r.body.id}?targets=some`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('targets');
+  });
+
   it('409 when the state does not allow the action', async () => {
     await fleetFor('steer');
     const r = await stack.api<RolloutSummary>(
