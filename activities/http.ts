@@ -81,6 +81,9 @@ function fencedLookup(policy: OutboundPolicy): LookupFunction {
 }
 
 /** The HTTP client of the activities: probes and deliveries through the fence. */
+/** Sockets whose connected address passed the outbound policy: kept-alive, they are not checked per request. */
+const checkedSockets = new WeakSet<Socket>();
+
 export class TargetHttp {
   private readonly agents: { http: http.Agent; https: https.Agent };
 
@@ -182,11 +185,12 @@ export class TargetHttp {
             ? addressVerdict(socket.remoteAddress, this.options.policy, allowedByName(target.hostname, this.options.policy))
             : { ok: true as const };
           if (!v.ok) req.destroy(new RefusedError(`refused: connected to ${v.reason}`));
+          else checkedSockets.add(socket);
         };
-        // A kept-alive socket connected long ago: a listener for a connect that never comes again
-        // would only pile up on it, one per request.
+        // A kept-alive socket connected long ago was checked when it connected (its address does
+        // not change), and a listener for a connect that never comes again would only pile up on it.
         if (socket.connecting) socket.once('connect', check);
-        else check();
+        else if (!checkedSockets.has(socket)) check();
       });
       req.on('error', (err) => finish(failed(err)));
       req.on('response', (res) => {
