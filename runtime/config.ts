@@ -20,6 +20,18 @@ const CommaList = z
       .map((e) => e.trim())
       .filter((e) => e !== ''),
   );
+/** Outbound allow-lists (domain/outbound.ts syntax); a bad entry is named in the error. */
+const AllowList = z
+  .string()
+  .default('')
+  .transform((raw, ctx) => {
+    try {
+      return parseAllowList(raw);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
 const Bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
 const HostPort = z
   .string()
@@ -93,33 +105,13 @@ export const Env = z.object({
     z.array(z.url({ protocol: /^https?$/, error: 'each origin must be an http(s) URL like https://ops.example.com' })),
   ),
   /** Target URLs: CIDRs and host patterns they must match (besides the ranges that are always refused). */
-  TOLLGATE_TARGET_ALLOW: z
-    .string()
-    .default('')
-    .transform((raw, ctx) => {
-      try {
-        return parseAllowList(raw);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
+  TOLLGATE_TARGET_ALLOW: AllowList,
   /** Bytes of a target's health or apply answer read at most. */
   TOLLGATE_MAX_TARGET_RESPONSE: Count(64 * 1024, 64 * 1024 * 1024),
   /** Prebuilt workflow bundle; without it the worker bundles workflows/ at start. */
   TOLLGATE_WORKFLOW_BUNDLE: z.string().optional(),
   /** API and worker: subscription URLs must match these too (same syntax as TOLLGATE_TARGET_ALLOW); empty: any address not always refused. */
-  TOLLGATE_NOTIFY_ALLOW: z
-    .string()
-    .default('')
-    .transform((raw, ctx) => {
-      try {
-        return parseAllowList(raw);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
+  TOLLGATE_NOTIFY_ALLOW: AllowList,
   /** Worker: the dashboard's address as people reach it, for the links in notifications. */
   TOLLGATE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).default('http://localhost:3000'),
   /** Worker: becomes the subscription `alert-webhook` (events: failed) at start; see docs/notifications.md. */

@@ -8,14 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { acquireLock, exitCode, fail, log, prefixLines, since, spawnTracked, which } from './setup.mjs';
+import { findGo, goInstall } from './go.mjs';
+import { exitCode, spawnTracked } from './processes.mjs';
+import { fail, log } from './util.mjs';
 
 // The one place the server version is pinned; the cache directory name carries it.
 export const TEMPORAL_SERVER_VERSION = '1.29.1';
 const SERVER_MODULE = 'go.temporal.io/server';
 const PACKAGES = { 'temporal-server': 'cmd/server', 'temporal-sql-tool': 'cmd/tools/sql' };
-const GO_FALLBACK = '/usr/local/go/bin/go';
-const PROGRESS_INTERVAL_MS = 15_000;
 
 export function temporalServerCacheDir() {
   const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
@@ -75,75 +75,39 @@ export async function ensureTemporalServer() {
     log('temporal-server', `v${TEMPORAL_SERVER_VERSION} ${dir}`);
     return want;
   }
-  const go = which('go') ?? (fs.existsSync(GO_FALLBACK) ? GO_FALLBACK : null);
+  const go = findGo();
   if (!go) {
     log('temporal-server', 'no Temporal server built and no Go to build one: the Temporal-on-PostgreSQL drill will fail');
     return null;
   }
-  fs.mkdirSync(dir, { recursive: true });
-  const release = await acquireLock(path.join(dir, '.build.lock'), `the Temporal server v${TEMPORAL_SERVER_VERSION}`);
-  let removeWork = null;
-  try {
-    if (isComplete(want)) {
-      log('temporal-server', `v${TEMPORAL_SERVER_VERSION} ${dir} (built by another process meanwhile)`);
-      return want;
-    }
-    // We hold the lock, so a work directory left here belongs to an interrupted build.
-    for (const entry of fs.readdirSync(dir)) {
-      if (entry.startsWith('.build-')) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
-    }
-    const work = fs.mkdtempSync(path.join(dir, '.build-'));
-    removeWork = () => fs.rmSync(work, { recursive: true, force: true });
-    process.on('exit', removeWork);
-    const gotmp = path.join(work, 'tmp');
-    fs.mkdirSync(gotmp);
-    log(
-      'temporal-server',
+  await goInstall({
+    go,
+    dir,
+    label: 'temporal-server',
+    what: `the Temporal server v${TEMPORAL_SERVER_VERSION}`,
+    packages: Object.values(PACKAGES).map((pkg) => `${SERVER_MODULE}/${pkg}@v${TEMPORAL_SERVER_VERSION}`),
+    // A vendor directory or a GOFLAGS from the caller must not change what is built.
+    env: { GOFLAGS: '-mod=mod' },
+    announce:
       `building the Temporal server v${TEMPORAL_SERVER_VERSION} and its SQL tool with Go (${go}): a one-time build of ` +
-        `several minutes (about 14 CPU-minutes: 7 or more on 2 idle cores) that leaves ~250 MB in ${dir}.`,
-    );
-    const t0 = Date.now();
-    const targets = Object.values(PACKAGES).map((pkg) => `${SERVER_MODULE}/${pkg}@v${TEMPORAL_SERVER_VERSION}`);
-    // GOFLAGS=-mod=mod: a vendor directory or a GOFLAGS from the caller must not change what is built.
-    const child = spawnTracked(go, ['install', ...targets], {
-      cwd: work,
-      env: { ...process.env, GOBIN: work, GOTMPDIR: gotmp, GOFLAGS: '-mod=mod' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    prefixLines(child, 'go');
-    const progress = setInterval(
-      () => log('temporal-server', `still building… ${Math.round((Date.now() - t0) / 1000)}s`),
-      PROGRESS_INTERVAL_MS,
-    );
-    let code;
-    try {
-      code = await exitCode(child);
-    } catch (err) {
-      fail(`could not run ${go}: ${err.message}`);
-    } finally {
-      clearInterval(progress);
-    }
-    const built = { server: path.join(work, 'server'), sqlTool: path.join(work, 'sql') };
-    if (code !== 0 || !fs.existsSync(built.server) || !fs.existsSync(built.sqlTool)) {
-      fail(`building the Temporal server failed (go install exit code ${code}); see the [go] lines above`);
-    }
-    // The schema files come from the module cache, copied so that a cleaned module cache cannot take them away.
-    const modDir = await goModuleDir(go, work);
-    fs.rmSync(want.schemaDir, { recursive: true, force: true });
-    fs.cpSync(path.join(modDir, 'schema', 'postgresql', 'v12'), want.schemaDir, { recursive: true });
-    makeWritable(want.schemaDir);
-    // Renames within one directory are atomic; the server goes last, since isComplete checks it first.
-    fs.renameSync(built.sqlTool, want.sqlTool);
-    fs.renameSync(built.server, want.server);
-    log('temporal-server', `built in ${since(t0)}: ${dir}`);
-    return want;
-  } finally {
-    if (removeWork) {
-      removeWork();
-      process.off('exit', removeWork);
-    }
-    release();
-  }
+      `several minutes (about 14 CPU-minutes: 7 or more on 2 idle cores) that leaves ~250 MB in ${dir}.`,
+    isDone: () => isComplete(want),
+    install: async (work, code) => {
+      const built = { server: path.join(work, 'server'), sqlTool: path.join(work, 'sql') };
+      if (code !== 0 || !fs.existsSync(built.server) || !fs.existsSync(built.sqlTool)) {
+        fail(`building the Temporal server failed (go install exit code ${code}); see the [go] lines above`);
+      }
+      // The schema files come from the module cache, copied so that a cleaned module cache cannot take them away.
+      const modDir = await goModuleDir(go, work);
+      fs.rmSync(want.schemaDir, { recursive: true, force: true });
+      fs.cpSync(path.join(modDir, 'schema', 'postgresql', 'v12'), want.schemaDir, { recursive: true });
+      makeWritable(want.schemaDir);
+      // Renames within one directory are atomic; the server goes last, since isComplete checks it first.
+      fs.renameSync(built.sqlTool, want.sqlTool);
+      fs.renameSync(built.server, want.server);
+    },
+  });
+  return want;
 }
 
 /** The module cache's files are read-only; the copy must be removable by the next build. */

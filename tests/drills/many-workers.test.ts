@@ -4,10 +4,9 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import type { Fleet } from '../../sim/fleet';
-import { workflowIdFor } from '../../workflows/definitions';
 import { waitFor } from '../helpers/env';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
-import { Drill, checkTargets, report, type Proc } from '../helpers/processes';
+import { Drill, checkTargets, report, workerRunningApply, type Proc } from '../helpers/processes';
 
 const drill = new Drill('drill-workers');
 const keys = [0, 1, 2, 3].map((i) => `${drill.name}-k${i}`);
@@ -43,22 +42,7 @@ describe('drill 5: three workers on one task queue', () => {
     );
 
     // When the worker running one rollout's apply is killed
-    const victim = await waitFor(
-      'a worker running an apply',
-      async () => {
-        for (const k of keys) {
-          const d = await client.workflow.getHandle(workflowIdFor(k)).describe();
-          for (const a of d.raw.pendingActivities ?? []) {
-            const pid = Number((a.lastWorkerIdentity ?? '').split('@')[0]);
-            const w = workers.find((x) => x.pid === pid);
-            if (a.activityType?.name === 'applyBatch' && w) return { w, key: k };
-          }
-        }
-        return undefined;
-      },
-      30_000,
-      50,
-    );
+    const victim = await workerRunningApply(client, keys, workers);
     const rollout = rollouts[keys.indexOf(victim.key)]!;
     const mark = await drill.progress(rollout.id);
     const killedAt = Date.now();

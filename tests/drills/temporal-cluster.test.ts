@@ -8,11 +8,10 @@
 import { Client, Connection } from '@temporalio/client';
 import type { RolloutSummary } from '../../domain/schemas';
 import type { Fleet } from '../../sim/fleet';
-import { workflowIdFor } from '../../workflows/definitions';
 import { waitFor } from '../helpers/env';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
 import { duplicateEvents, storyProblems } from '../helpers/invariants';
-import { Drill, checkTargets, checkVersions, freePort, report, type Proc } from '../helpers/processes';
+import { Drill, checkTargets, checkVersions, freePort, report, workerRunningApply, type Proc } from '../helpers/processes';
 import { TemporalOnPostgres } from '../helpers/temporal-server';
 
 const server = new TemporalOnPostgres();
@@ -74,22 +73,7 @@ describe('drill 10: the full Temporal server on PostgreSQL, two APIs and three w
     );
 
     // When the worker running an apply and the first API are killed
-    const victim = await waitFor(
-      'a worker running an apply',
-      async () => {
-        for (const k of keys) {
-          const d = await client.workflow.getHandle(workflowIdFor(k)).describe();
-          for (const a of d.raw.pendingActivities ?? []) {
-            const pid = Number((a.lastWorkerIdentity ?? '').split('@')[0]);
-            const w = workers.find((x) => x.pid === pid);
-            if (a.activityType?.name === 'applyBatch' && w) return { w, key: k };
-          }
-        }
-        return undefined;
-      },
-      30_000,
-      50,
-    );
+    const victim = await workerRunningApply(client, keys, workers);
     const rollout = rollouts[keys.indexOf(victim.key)]!;
     const mark = await drill.progress(rollout.id);
     const killedAt = Date.now();

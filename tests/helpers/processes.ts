@@ -8,10 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import type { RolloutDetail, RolloutSummary } from '../../domain/schemas';
 import { createRedis } from '../../runtime/redis';
 import { Fleet, type FleetOptions } from '../../sim/fleet';
+import { workflowIdFor } from '../../workflows/definitions';
 import { testEnv, testToken, uniqueName, waitFor } from './env';
 import { deleteKeys } from './stack';
 
@@ -435,4 +437,27 @@ export async function checkVersions(drill: Drill, configKey: string, rolloutIds:
 
 export function report(drill: number | string, message: string): void {
   console.log(`DRILL ${drill}: ${message}`);
+}
+
+/**
+ * The worker (of `workers`) running an apply of one of `keys`' rollouts, found from the pending
+ * activities' worker identity (`<pid>@<host>`), and that key: a drill's victim.
+ */
+export function workerRunningApply(client: Client, keys: string[], workers: Proc[]): Promise<{ w: Proc; key: string }> {
+  return waitFor(
+    'a worker running an apply',
+    async () => {
+      for (const k of keys) {
+        const d = await client.workflow.getHandle(workflowIdFor(k)).describe();
+        for (const a of d.raw.pendingActivities ?? []) {
+          const pid = Number((a.lastWorkerIdentity ?? '').split('@')[0]);
+          const w = workers.find((x) => x.pid === pid);
+          if (a.activityType?.name === 'applyBatch' && w) return { w, key: k };
+        }
+      }
+      return undefined;
+    },
+    30_000,
+    50,
+  );
 }
