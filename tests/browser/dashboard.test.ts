@@ -289,6 +289,7 @@ describe('dashboard', () => {
       }),
     );
     await page.goto(`${base}/rollouts/${r.id}`);
+    await signedInAs(tokens.erin!, 'erin');
     await markNoReload();
     // Then the regression, its evidence and the rollback appear as they happen
     await page.waitForSelector('[data-event-type="regression_detected"]', { timeout: 60_000 });
@@ -304,9 +305,12 @@ describe('dashboard', () => {
     expect(await errorRate.getAttribute('data-verdict')).toBe('over');
     expect(await decision.locator('[data-check="streak"] .check-observed').textContent()).toBe('2 in a row');
     expect(await decision.locator('[data-check="streak"] .check-limit').textContent()).toBe('2 to fail');
-    const failing = await decision.locator('[data-testid="failing-targets"] tr[data-target]').allTextContents();
-    expect(failing.length).toBe(1);
-    expect(failing[0]).toMatch(/^checkout-\d+.*HTTP 500/);
+    expect(await decision.locator('[data-testid="failing-targets"] tr[data-target]').count()).toBe(1);
+    expect(await decision.locator('[data-testid="failing-targets"] tr[data-target] td').allTextContents()).toEqual([
+      expect.stringMatching(/^checkout-push-\d+$/),
+      'HTTP 500',
+      '',
+    ]);
     expect(await decision.locator('details.raw').getAttribute('open')).toBeNull();
     expect(await decision.locator('details.raw pre').textContent()).toContain('"status": 500');
     // And the diff shows what changed against version 1

@@ -1,7 +1,7 @@
 /** What the rollout page reads out of a rollout's record: a decision's evidence, and when each stage ran. */
 import type { HealthPolicy, StageStatus } from '../../domain/schemas';
-import { readEvidence } from '../../web/src/rollout/evidence';
-import { stageTime } from '../../web/src/rollout/stages';
+import { readEvidence } from '../../web/src/rollout/evidence-reading';
+import { stageTime } from '../../web/src/rollout/stage-time';
 
 const health: HealthPolicy = { intervalSeconds: 1, timeoutMs: 1000, maxErrorRate: 0.1, maxLatencyMs: 250, failureThreshold: 2 };
 
@@ -23,6 +23,7 @@ describe('readEvidence', () => {
           failures: [
             { targetId: 'web-1', reason: 'http_status', status: 500, message: 'HTTP 500 from /healthz' },
             { targetId: 'web-2', reason: 'timeout', message: 'no answer within 1000 ms' },
+            { targetId: 'web-3', reason: 'http_status', status: 503, message: 'HTTP 503' },
           ],
         },
       },
@@ -37,6 +38,7 @@ describe('readEvidence', () => {
     expect(reading.failures).toEqual([
       { targetId: 'web-1', why: 'HTTP 500', message: 'HTTP 500 from /healthz' },
       { targetId: 'web-2', why: 'timeout', message: 'no answer within 1000 ms' },
+      { targetId: 'web-3', why: 'HTTP 503', message: '' },
     ]);
     expect(reading.facts).toEqual([
       ['source', 'health'],

@@ -4,28 +4,11 @@
  * a completed stage and one a rollback cut short both carry.
  */
 import { isTerminal } from '../../../domain/lifecycle';
-import type { RolloutState } from '../../../domain/lifecycle';
-import type { StageStatus } from '../../../domain/schemas';
 import type { RolloutDetail } from '../api';
 import { duration, h, replace, time } from '../dom';
 import { stageProgress } from '../progress';
 import { progressBar, stagePill } from '../widgets';
-
-/**
- * When a stage ran. `to` null: it is still running (its clock ticks). `to` undefined: it no longer
- * runs but no end was recorded (rollbacks from before the end was kept): no clock then.
- */
-export interface StageTime {
-  from: string;
-  to: string | null | undefined;
-}
-
-export function stageTime(stage: Pick<StageStatus, 'state' | 'startedAt' | 'finishedAt'>, rolloutState: RolloutState): StageTime | null {
-  if (!stage.startedAt) return null;
-  if (stage.finishedAt) return { from: stage.startedAt, to: stage.finishedAt };
-  const running = (stage.state === 'applying' || stage.state === 'baking') && !isTerminal(rolloutState);
-  return { from: stage.startedAt, to: running ? null : undefined };
-}
+import { stageTime, type StageTime } from './stage-time';
 
 /** `10:00:01 → 10:03:05 · 3m 4s`, `10:00:01 · 12s` (running), or `started 10:00:01 · end not recorded`. */
 export function stageTimeText(t: StageTime, now = Date.now()): string {
