@@ -4,9 +4,18 @@
  */
 import type { AuditEntry, Principal, TargetScope, TokenInfo } from '../domain/access';
 import type { ConfigDiff } from '../domain/diff';
-import { isTerminal } from '../domain/lifecycle';
+import { isTerminal, type RolloutState } from '../domain/lifecycle';
 import { type Delivery, NOTIFICATION_EVENTS, type Subscription } from '../domain/notifications';
-import type { HealthSample, RolloutDetail, RolloutEvent, RolloutSummary, StageStatus, Target, TargetFailure } from '../domain/schemas';
+import type {
+  HealthSample,
+  RolloutDetail,
+  RolloutEvent,
+  RolloutSummary,
+  StageStatus,
+  Target,
+  TargetFailure,
+  TargetRolloutStatus,
+} from '../domain/schemas';
 
 /* ---------- colour ---------- */
 
@@ -274,16 +283,14 @@ export function rolloutDetail(r: RolloutDetail, st: Style = PLAIN, maxEvents = 1
   const targets = Object.entries(r.targets).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   out.push('', st.bold('targets'));
   if (targets.length === 0) out.push('  none yet');
-  else {
-    const v = (n: number | null) => (n === null ? '-' : String(n));
+  else
     out.push(
       ...table(
-        ['ID', 'VERSION', 'ASSIGNED', 'CONFIRMED', 'PREVIOUS'],
-        targets.map(([id, t]) => [id, v(t.version), v(t.assignedVersion), v(t.confirmedVersion), v(t.previousVersion)]),
+        [...TARGET_COLUMNS],
+        targets.map(([id, t]) => [id, ...targetCells(t, r.state)]),
         st,
       ).map((l) => `  ${l}`),
     );
-  }
   const shown = r.events.slice(-maxEvents);
   out.push('', st.bold(`events${r.events.length > shown.length ? ` (last ${shown.length} of ${r.events.length}; --json for all)` : ''}`));
   for (const e of shown) {
@@ -292,6 +299,33 @@ export function rolloutDetail(r: RolloutDetail, st: Style = PLAIN, maxEvents = 1
       out.push(`    ${st.red(line)}`);
   }
   return out;
+}
+
+/**
+ * A rollout's targets, one row each: what the target runs (as it last reported, with what it is
+ * assigned when that differs), what this rollout gave it and when, what it had before, and what a
+ * rollback restored it to and when.
+ */
+export const TARGET_COLUMNS = ['ID', 'RUNNING', 'THIS ROLLOUT', 'BEFORE', 'RESTORED'] as const;
+
+/** Version 0 (or null) means the target had or has nothing. */
+const versionText = (n: number | null | undefined) => (n === null || n === undefined ? '-' : n === 0 ? 'none' : String(n));
+const at = (iso: string | null | undefined) => (iso ? ` at ${clockTime(iso)}` : '');
+
+export function targetCells(t: TargetRolloutStatus, state: RolloutState): [string, string, string, string] {
+  const assigned = t.assignedVersion === 0 ? null : t.assignedVersion;
+  const running =
+    assigned !== null && assigned !== t.confirmedVersion
+      ? `${versionText(t.confirmedVersion)} (assigned ${assigned})`
+      : versionText(t.confirmedVersion);
+  const given = t.version === null ? '-' : `${t.version}${at(t.appliedAt)}`;
+  // Rollbacks from before `restoredAt` was recorded restored the target all the same: say to what.
+  const restored = t.restoredAt
+    ? `${versionText(t.previousVersion)}${at(t.restoredAt)}`
+    : t.version !== null && state === 'rolled_back'
+      ? versionText(t.previousVersion)
+      : '-';
+  return [running, given, versionText(t.previousVersion), restored];
 }
 
 /** `1 of 2 approvals (waiting for 1 more)`, `none required`, or `rejected by …`. */

@@ -4,7 +4,7 @@
  * imports (the workflow bundle runs it), tested by table.
  */
 import type { StageState } from './lifecycle';
-import type { RollbackPolicy } from './schemas';
+import type { RollbackPolicy, StageStatus } from './schemas';
 
 /**
  * Rollback passes over unrestored targets before the rollout is reported failed, when the rollout
@@ -34,6 +34,19 @@ export function rollbackStep(attempt: number, remaining: number, policy: Rollbac
 /** Stages whose targets a rollback takes back: those applied, applying or baking. Skipped and pending stages keep their state. */
 export function rolledBackStageState(state: StageState): StageState {
   return state === 'applying' || state === 'baking' || state === 'completed' ? 'rolled_back' : state;
+}
+
+/**
+ * A stage as a rollback started at `at` leaves it. A stage cut short (applying or baking) ends
+ * then: without an end its time would read as still running on every page that shows it. A stage
+ * that had completed keeps its own end; one never started has none.
+ */
+export function rolledBackStage(
+  stage: Pick<StageStatus, 'state' | 'startedAt' | 'finishedAt'>,
+  at: string,
+): Pick<StageStatus, 'state' | 'finishedAt'> {
+  const cutShort = stage.startedAt !== null && stage.finishedAt === null && (stage.state === 'applying' || stage.state === 'baking');
+  return { state: rolledBackStageState(stage.state), finishedAt: cutShort ? at : stage.finishedAt };
 }
 
 /**

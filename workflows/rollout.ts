@@ -42,14 +42,7 @@ import { actionsFor, FROZEN_REASON_PREFIX, isFrozenHold, isTerminal, type Rollou
 import { describeHolds, freezeRecheckMs, sameHolds, uncoveredHolds } from '../domain/freeze-holds';
 import { initialSummary, pluralApprovals } from '../domain/summary';
 import { addsNoTarget, batches, stageSpan, waveOpenedBy } from '../domain/planning';
-import {
-  DEFAULT_ROLLBACK,
-  namedTargets,
-  onRunError,
-  regressionResponse,
-  rolledBackStageState,
-  rollbackStep,
-} from '../domain/rollback-plan';
+import { DEFAULT_ROLLBACK, namedTargets, onRunError, regressionResponse, rolledBackStage, rollbackStep } from '../domain/rollback-plan';
 import { Reason } from '../domain/reasons';
 import type { RolloutEvent, RolloutEventType, RolloutSummary } from '../domain/schemas';
 import {
@@ -907,7 +900,9 @@ class RolloutRun {
     const started = Date.now();
     const policy = this.summary.rollback ?? DEFAULT_ROLLBACK;
     this.setState('rolling_back', req.reason);
-    for (const stageStatus of this.summary.stages) stageStatus.state = rolledBackStageState(stageStatus.state);
+    // Summary fields only: the commands the workflow sends are the same, so no patch is needed.
+    const at = now();
+    for (const stageStatus of this.summary.stages) Object.assign(stageStatus, rolledBackStage(stageStatus, at));
     this.emit('rollback_started', `rolling back: ${req.reason}`, req.detail, this.summary.currentStage ?? undefined);
     await this.commit();
 

@@ -22,6 +22,7 @@ import { startStack, type Stack } from '../helpers/stack';
 const REPO = path.resolve(__dirname, '..', '..');
 const SCREENSHOTS = path.join(REPO, 'test-artifacts', 'screenshots');
 const DOCS_IMAGES = path.join(REPO, 'docs', 'images');
+const DOCS_SCREENSHOTS = path.join(REPO, 'docs', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const WEB_DIR = path.join(testEnv().dist, 'web');
 
@@ -107,6 +108,20 @@ async function screenshot(name: string): Promise<void> {
   }
 }
 
+/**
+ * One part of a page (a card, a row), small enough to read in a review: with
+ * TOLLGATE_UPDATE_SCREENSHOTS=1 also copied to docs/screenshots.
+ */
+async function viewShot(selectorOf: string, name: string): Promise<void> {
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  await page.locator(selectorOf).screenshot({ path: file });
+  console.log(`screenshot: ${file}`);
+  if (process.env.TOLLGATE_UPDATE_SCREENSHOTS === '1') {
+    mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
+    copyFileSync(file, path.join(DOCS_SCREENSHOTS, `${name}.png`));
+  }
+}
+
 async function create(body: Record<string, unknown>): Promise<RolloutSummary> {
   const res = await stack.api<RolloutSummary>('POST', '/v1/rollouts', body);
   expect(res.status).toBe(201);
@@ -125,6 +140,15 @@ const stageText = (stage: string) => page.locator(`[data-testid="stage-${stage}"
 const markNoReload = () => page.evaluate(() => ((globalThis as { sameDocument?: boolean }).sameDocument = true));
 const stillSameDocument = () => page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument === true);
 const live = () => page.locator('[data-testid="live"]');
+
+/** Makes sure `name` is the one signed in, signing out whoever else is (tests can run alone with -t). */
+async function signedInAs(secret: string, name: string): Promise<void> {
+  await page.locator('[data-testid="signin"], [data-testid="who-name"]:visible').first().waitFor();
+  if (await page.locator('[data-testid="signin"]').isVisible()) return signIn(secret, name);
+  if ((await page.locator('[data-testid="who-name"]').textContent()) === name) return;
+  await page.click('[data-testid="sign-out"]');
+  await signIn(secret, name);
+}
 
 /** Signs in through the form, as a person would, and waits for their name in the top bar. */
 async function signIn(secret: string, name: string): Promise<void> {
@@ -265,13 +289,30 @@ describe('dashboard', () => {
       }),
     );
     await page.goto(`${base}/rollouts/${r.id}`);
+    await signedInAs(tokens.erin!, 'erin');
     await markNoReload();
     // Then the regression, its evidence and the rollback appear as they happen
     await page.waitForSelector('[data-event-type="regression_detected"]', { timeout: 60_000 });
     await page.waitForSelector('[data-event-type="rolled_back"]', { timeout: 60_000 });
     await page.waitForSelector('.rollout-head [data-testid="state"][data-state="rolled_back"]');
     expect(await stillSameDocument()).toBe(true);
-    expect(await page.locator('[data-event-type="regression_detected"] .evidence pre').textContent()).toContain('"status": 500');
+    // And the decision's evidence reads as what was measured against what was allowed, with the
+    // failing targets named; the raw record stays one click away, closed
+    const decision = page.locator('[data-event-type="regression_detected"]').first();
+    const errorRate = decision.locator('[data-check="error-rate"]');
+    expect(await errorRate.locator('.check-observed').textContent()).toBe('100% (1 of 1 failed)');
+    expect(await errorRate.locator('.check-limit').textContent()).toBe('at most 10%');
+    expect(await errorRate.getAttribute('data-verdict')).toBe('over');
+    expect(await decision.locator('[data-check="streak"] .check-observed').textContent()).toBe('2 in a row');
+    expect(await decision.locator('[data-check="streak"] .check-limit').textContent()).toBe('2 to fail');
+    expect(await decision.locator('[data-testid="failing-targets"] tr[data-target]').count()).toBe(1);
+    expect(await decision.locator('[data-testid="failing-targets"] tr[data-target] td').allTextContents()).toEqual([
+      expect.stringMatching(/^checkout-push-\d+$/),
+      'HTTP 500',
+      '',
+    ]);
+    expect(await decision.locator('details.raw').getAttribute('open')).toBeNull();
+    expect(await decision.locator('details.raw pre').textContent()).toContain('"status": 500');
     // And the diff shows what changed against version 1
     expect(await page.locator('[data-testid="diff"] .diff-add').allTextContents()).toEqual(
       expect.arrayContaining([expect.stringContaining('"healthy": false')]),
@@ -287,6 +328,64 @@ describe('dashboard', () => {
       { timeout: 15_000 },
     );
     await screenshot('dashboard-regression');
+    await viewShot('[data-event-type="regression_detected"]', 'evidence-regression');
+  });
+
+  it('rolls a rollout back from its page: one health sample on a sane axis, stage times that stop, the requester named in the list', async () => {
+    // Given a rollout whose canary bakes for minutes and is probed every two: one health sample so far
+    const heldKey = `orders-db-${stack.taskQueue.slice(-6)}`;
+    const r = await create(
+      makeRolloutRequest({
+        configKey: heldKey,
+        targets: { selector },
+        content: { pool: 24, healthy: true },
+        stages: [
+          { name: 'canary', percent: 10, bakeSeconds: 600 },
+          { name: 'full', percent: 100, bakeSeconds: 1 },
+        ],
+        health: { intervalSeconds: 120, timeoutMs: 1000, maxErrorRate: 0.1, failureThreshold: 2 },
+        description: 'orders pool, rolled back by hand',
+      }),
+    );
+    await page.goto(`${base}/rollouts/${r.id}`);
+    await signedInAs(tokens.erin!, 'erin');
+    await markNoReload();
+    // Then its chart spans minutes around the sample, not years
+    const chart = page.locator('[data-testid="health-chart-canary"][data-x-from]');
+    await chart.waitFor({ timeout: 30_000 });
+    const { body: health } = await stack.api<{ items: { at: string }[] }>('GET', `/v1/rollouts/${r.id}/health`);
+    expect(health.items).toHaveLength(1);
+    const sampleAt = Date.parse(health.items[0]!.at) / 1000;
+    const from = Number(await chart.getAttribute('data-x-from'));
+    const to = Number(await chart.getAttribute('data-x-to'));
+    expect(from).toBeLessThan(sampleAt);
+    expect(to).toBeGreaterThan(sampleAt);
+    expect(to - from).toBeLessThanOrEqual(15 * 60);
+    await viewShot('[data-testid="health-chart-canary"]', 'health-one-sample');
+
+    // When erin rolls it back from the page (and confirms)
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.locator('button[data-action="rollback"]:not([disabled])').click();
+    await page.waitForSelector('.rollout-head [data-testid="state"][data-state="rolled_back"]', { timeout: 60_000 });
+    expect(await stillSameDocument()).toBe(true);
+    // Then the canary's time stops where the rollback cut it: the page, re-drawn every 5 s, shows the same span
+    const canary = page.locator('[data-testid="stage-canary"]');
+    await page.waitForSelector('[data-testid="stage-canary"][data-finished]');
+    const span = await canary.locator('[data-testid="stage-span"]').textContent();
+    expect(span).toMatch(/ → /);
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    expect(await canary.locator('[data-testid="stage-span"]').textContent()).toBe(span);
+    await viewShot('[data-testid="stages"]', 'stages-rolled-back');
+    // And who asked for it is named, in the people panel and the decision's evidence
+    expect(await page.locator('[data-testid="people"] [data-kind="rollback_requested"]').getAttribute('data-person')).toBe('erin');
+    expect(await page.locator('[data-event-type="rollback_requested"] [data-testid="event-actor"]').textContent()).toBe('by erin');
+
+    // And the list says who asked for the rollback
+    await page.goto(`${base}/`);
+    const row = page.locator(`tr[data-rollout="${r.id}"]`);
+    await row.locator('[data-state="rolled_back"]').waitFor();
+    expect(await row.locator('.reason').textContent()).toBe('rollback requested by erin');
+    await viewShot(`tr[data-rollout="${r.id}"]`, 'list-rolled-back');
   });
 
   it('shows canary analysis: the evidence of each metric as a table and canary against baseline as a chart', async () => {

@@ -183,8 +183,8 @@ describe('a rollout from a YAML file', () => {
     expect(get.stdout).toMatch(/^state\s+completed$/m);
     expect(get.stdout).toMatch(/^description pool to 20$/m);
     expect(get.stdout).toMatch(/^\s+canary\s+25%\s+0s\s+no\s+\[##########\] 1\/1\s+completed$/m);
-    expect(get.stdout).toMatch(/^\s+ID\s+VERSION\s+ASSIGNED\s+CONFIRMED\s+PREVIOUS$/m);
-    expect(get.stdout).toMatch(new RegExp(`^\\s+${stack.taskQueue}-push-0\\s+1\\s+1\\s+1\\s+0$`, 'm'));
+    expect(get.stdout).toMatch(/^\s+ID\s+RUNNING\s+THIS ROLLOUT\s+BEFORE\s+RESTORED$/m);
+    expect(get.stdout).toMatch(new RegExp(`^\\s+${stack.taskQueue}-push-0\\s+1\\s+1 at \\d\\d:\\d\\d:\\d\\d\\s+none\\s+-$`, 'm'));
 
     // An ended rollout: watch prints its history and exits at once.
     const again = await tollgate(['rollout', 'watch', id!, '--json']);
@@ -215,6 +215,10 @@ describe('a rollout from a YAML file', () => {
     expect(plain.stdout).toMatch(
       / canary regression_detected error rate 100% exceeds 0% \(1\/1 failed\) \[failing: \S+-push-\d: HTTP 500\]\n/,
     );
+
+    // The canary target's row says what this rollout gave it and what the rollback restored (nothing: the key was new)
+    const get = await tollgate(['rollout', 'get', objects.at(-1)!.summary!.id]);
+    expect(get.stdout).toMatch(/^\s+\S+-push-\d+\s+.+\s+1 at \d\d:\d\d:\d\d\s+none\s+none at \d\d:\d\d:\d\d$/m);
   });
 });
 

@@ -1,11 +1,12 @@
 /** The CLI's formatting, by value: bars, tables, event lines and the live watch frame. */
-import type { RolloutEvent, RolloutSummary } from '../../domain/schemas';
+import type { RolloutEvent, RolloutSummary, TargetRolloutStatus } from '../../domain/schemas';
 import {
   auditTable,
   bakeRemaining,
   nextSteps,
   reviewStatus,
   rolloutDetail,
+  targetCells,
   tokensTable,
   tokenStatus,
   shownStageState,
@@ -379,5 +380,65 @@ describe('governance tables', () => {
       '2026-11-25T08:00:01Z  alice  deployer  pauseRollout   202     portal-db  r1',
     ]);
     expect(auditTable([])).toEqual(['no audit entries']);
+  });
+});
+
+describe('targets of a rollout', () => {
+  const target = (over: Partial<TargetRolloutStatus>): TargetRolloutStatus => ({
+    version: 3,
+    previousVersion: 2,
+    assignedVersion: 3,
+    confirmedVersion: 3,
+    appliedAt: at(5),
+    restoredAt: null,
+    ...over,
+  });
+  const cases: [string, TargetRolloutStatus, RolloutSummary['state'], [string, string, string, string]][] = [
+    ['on the new version, confirmed', target({}), 'running', ['3', '3 at 08:00:05', '2', '-']],
+    ['assigned, not yet reporting it', target({ confirmedVersion: 2 }), 'running', ['2 (assigned 3)', '3 at 08:00:05', '2', '-']],
+    [
+      'not reached yet',
+      target({ version: null, assignedVersion: 2, confirmedVersion: 2, appliedAt: null }),
+      'running',
+      ['2', '-', '2', '-'],
+    ],
+    [
+      'given the new version, then restored by the rollback',
+      target({ assignedVersion: 2, confirmedVersion: 2, restoredAt: at(70) }),
+      'rolled_back',
+      ['2', '3 at 08:00:05', '2', '2 at 08:01:10'],
+    ],
+    [
+      'restored to nothing (it had no version before)',
+      target({ previousVersion: 0, assignedVersion: 0, confirmedVersion: null, restoredAt: at(70) }),
+      'rolled_back',
+      ['-', '3 at 08:00:05', 'none', 'none at 08:01:10'],
+    ],
+    [
+      'restored by a rollback from before restoredAt was recorded',
+      target({ assignedVersion: 2, confirmedVersion: 2, appliedAt: undefined, restoredAt: undefined }),
+      'rolled_back',
+      ['2', '3', '2', '2'],
+    ],
+    ['a rollback that could not restore it', target({ restoredAt: null }), 'failed', ['3', '3 at 08:00:05', '2', '-']],
+  ];
+  it.each(cases)('%s', (_name, t, state, expected) => expect(targetCells(t, state)).toEqual(expected));
+
+  it('tells, for a rolled-back rollout, what each target runs, what it was given and what it was restored to', () => {
+    const d = {
+      ...summary({ state: 'rolled_back', reason: 'rollback requested by erin', updatedTargets: 0 }),
+      targets: {
+        'web-0': target({ assignedVersion: 2, confirmedVersion: 2, restoredAt: at(70) }),
+        'web-1': target({ version: null, assignedVersion: 2, confirmedVersion: 2, appliedAt: null }),
+      },
+      events: [],
+    };
+    const lines = rolloutDetail(d);
+    const from = lines.indexOf('targets');
+    expect(lines.slice(from + 1, from + 4)).toEqual([
+      '  ID     RUNNING  THIS ROLLOUT   BEFORE  RESTORED',
+      '  web-0  2        3 at 08:00:05  2       2 at 08:01:10',
+      '  web-1  2        -              2       -',
+    ]);
   });
 });

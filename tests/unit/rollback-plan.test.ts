@@ -5,6 +5,7 @@ import {
   rollbackBackoffMs,
   rollbackStep,
   regressionResponse,
+  rolledBackStage,
   rolledBackStageState,
   type RollbackStep,
 } from '../../domain/rollback-plan';
@@ -50,6 +51,42 @@ describe('rolledBackStageState', () => {
     ['rolled_back', 'rolled_back'],
   ];
   it.each(cases)('%s → %s', (state, expected) => expect(rolledBackStageState(state)).toBe(expected));
+});
+
+describe('rolledBackStage', () => {
+  const AT = '2026-12-01T10:05:00.000Z';
+  const STARTED = '2026-12-01T10:00:00.000Z';
+  const DONE = '2026-12-01T10:02:00.000Z';
+  type Stage = Parameters<typeof rolledBackStage>[0];
+  const cases: [string, Stage, ReturnType<typeof rolledBackStage>][] = [
+    [
+      'a baking stage ends when the rollback starts',
+      { state: 'baking', startedAt: STARTED, finishedAt: null },
+      { state: 'rolled_back', finishedAt: AT },
+    ],
+    [
+      'an applying stage ends then too',
+      { state: 'applying', startedAt: STARTED, finishedAt: null },
+      { state: 'rolled_back', finishedAt: AT },
+    ],
+    [
+      'a completed stage keeps its own end',
+      { state: 'completed', startedAt: STARTED, finishedAt: DONE },
+      { state: 'rolled_back', finishedAt: DONE },
+    ],
+    [
+      'a pending stage never started: no end',
+      { state: 'pending', startedAt: null, finishedAt: null },
+      { state: 'pending', finishedAt: null },
+    ],
+    ['a skipped stage keeps its record', { state: 'skipped', startedAt: null, finishedAt: null }, { state: 'skipped', finishedAt: null }],
+    [
+      'a stage already rolled back keeps its end',
+      { state: 'rolled_back', startedAt: STARTED, finishedAt: DONE },
+      { state: 'rolled_back', finishedAt: DONE },
+    ],
+  ];
+  it.each(cases)('%s', (_name, stage, expected) => expect(rolledBackStage(stage, AT)).toEqual(expected));
 });
 
 describe('onRunError', () => {

@@ -5,8 +5,10 @@
 import uPlot from 'uplot';
 import type { StageHealthSample } from './api';
 import { h } from './dom';
+import { timeWindow } from './time-window';
 
 export interface Thresholds {
+  intervalSeconds: number;
   maxErrorRate: number;
   maxLatencyMs?: number | undefined;
 }
@@ -92,8 +94,8 @@ export class StageChart {
       height: 180,
       series,
       scales: {
-        // One sample would otherwise stretch the axis over years.
-        x: { time: true, range: (_u, min, max) => (max - min < 1 ? [min - 5, max + 5] : [min, max]) },
+        // From the samples, not uPlot's min and max: it has already widened a lone point by 1000 days.
+        x: { time: true, range: (u) => timeWindow(u.data[0], this.t.intervalSeconds) },
         '%': { range: (_u, _min, max) => [0, Math.max(10, Math.ceil((max ?? 0) / 10) * 10, this.t.maxErrorRate * 100 * 1.2)] },
         ms: { range: (_u, _min, max) => [0, Math.max(10, (max ?? 0) * 1.2)] },
       },
@@ -118,6 +120,16 @@ export class StageChart {
         },
       ],
       legend: { live: true },
+      // The window drawn, on the element: what a test (or a person in devtools) can check.
+      hooks: {
+        setScale: [
+          (u, key) => {
+            if (key !== 'x') return;
+            this.el.dataset.xFrom = String(u.scales.x?.min ?? '');
+            this.el.dataset.xTo = String(u.scales.x?.max ?? '');
+          },
+        ],
+      },
       cursor: { drag: { x: false, y: false } },
     };
   }
