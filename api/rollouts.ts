@@ -23,11 +23,11 @@ import { planRollout, type RolloutPlan, type WaveTarget } from '../domain/waves'
 import type { FreezeStore } from '../store/freeze';
 import type { Store } from '../store/store';
 import type { PolicyStore } from '../store/policies';
+import { failureMessage, failureType, workflowCallRefusal } from '../runtime/temporal-errors';
 import { controlUpdate, preparedUpdate, reviewUpdate, workflowIdFor, type RolloutInput } from '../workflows/definitions';
 import type { ConfigSchemas } from './config-schemas';
 import type { ReviewBody } from './contract';
 import { HttpError } from './http';
-import { failureMessage, failureType, workflowCallRefusal } from '../runtime/temporal-errors';
 
 /** How long staged input waits for its workflow before it expires (the workflow reads it at once). */
 export const STAGED_TTL_SECONDS = 24 * 3600;
@@ -220,20 +220,16 @@ export class RolloutService {
    * free worker, unlike a query. A start still refused is a 409 naming the active rollout.
    */
   private async startExclusive<T>(configKey: string, start: () => Promise<T>): Promise<T> {
-    try {
-      return await start();
-    } catch (err) {
-      if (workflowCallRefusal(err) !== 'id_taken') throw err;
-      const active = await this.activeRolloutOf(configKey);
-      if (active !== null) throw rolloutActive(configKey, active);
-    }
-    const holder = this.d.client.workflow.getHandle(workflowIdFor(configKey));
-    await this.d.client.connection.withDeadline(Date.now() + CLOSING_WAIT_MS, () => holder.result()).catch(() => undefined);
-    try {
-      return await start();
-    } catch (err) {
-      if (workflowCallRefusal(err) !== 'id_taken') throw err;
-      throw rolloutActive(configKey, await this.activeRolloutOf(configKey));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await start();
+      } catch (err) {
+        if (workflowCallRefusal(err) !== 'id_taken') throw err;
+        const active = await this.activeRolloutOf(configKey);
+        if (active !== null || attempt > 1) throw rolloutActive(configKey, active);
+      }
+      const holder = this.d.client.workflow.getHandle(workflowIdFor(configKey));
+      await this.d.client.connection.withDeadline(Date.now() + CLOSING_WAIT_MS, () => holder.result()).catch(() => undefined);
     }
   }
 
