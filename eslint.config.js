@@ -42,6 +42,23 @@ module.exports = tseslint.config(
     },
   },
   {
+    // Redis belongs to store/: everything else asks the Store (and the stores it builds) by name, so
+    // key shapes, hash tags and Lua scripts are decided in one place. Entry points hand the store a
+    // connection from runtime/redis.ts; tests and the bench may reach under it on their own.
+    files: ['api/**/*.ts', 'activities/**/*.ts', 'worker/**/*.ts', 'cli/**/*.ts', 'sim/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['ioredis', 'ioredis/*'], message: 'Redis is reached through store/ (the Store and its sibling stores).' },
+            { group: ['**/store/keys', '**/store/scripts'], message: 'Redis keys and scripts belong to store/: ask the Store.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['tests/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -16,12 +16,10 @@ import type { BaselineSample, ProbeFailure, RolloutEvent, RolloutSummary, Target
 import type { Store } from '../store/store';
 import { OPEN_POLICY, type OutboundPolicy } from '../domain/outbound';
 import { DEFAULT_OUTBOUND, mapLimit, TargetHttp, type DeliveryPolicy, type HttpOutcome, type OutboundOptions } from './http';
-import { FreezeStore } from '../store/freeze';
 import { freezeHolds, type FreezeCheck } from '../domain/freeze-holds';
 import type { FreezeWindow } from '../domain/policy';
 import { createAnalysisActivities, type AnalyzeInput } from './analysis';
 import { createNotifyActivities, type DeliverInput } from './notify';
-import { SubscriptionStore } from '../store/subscriptions';
 import { needsHistory, observeRollout } from '../domain/rollout-metrics';
 import { errorFields, silentLogger, type Logger } from '../runtime/log';
 import * as metrics from '../runtime/metrics';
@@ -241,10 +239,10 @@ export function createActivities(deps: ActivityDeps) {
   const delivery: DeliveryPolicy = { ...DEFAULT_DELIVERY, ...deps.delivery };
   const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
   const targets = new TargetHttp({ ...DEFAULT_OUTBOUND, ...deps.outbound });
-  const freezes = new FreezeStore(store.redis, store.prefix);
+  const { freezes } = store;
   const notify = createNotifyActivities({
     store,
-    subscriptions: new SubscriptionStore(store.redis, store.prefix),
+    subscriptions: store.subscriptions,
     http: new TargetHttp({ ...DEFAULT_OUTBOUND, ...deps.outbound, policy: deps.notifyPolicy ?? OPEN_POLICY }),
     publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
   });
@@ -297,12 +295,12 @@ export function createActivities(deps: ActivityDeps) {
     /** Allocates the version, stores the content, and fixes the order targets will be updated in. */
     async prepareRollout(input: PrepareInput): Promise<PrepareResult> {
       const { rolloutId, configKey } = input;
-      const existing = await store.redis.get(store.k.rolloutVersion(rolloutId));
-      let total = await store.redis.llen(store.k.rolloutPlan(rolloutId));
+      const existing = await store.rolloutVersion(rolloutId);
+      let total = await store.planLength(rolloutId);
       let version: number;
       let planned: number[] | null;
       if (existing !== null && total > 0) {
-        version = Number(existing);
+        version = existing;
         planned = await store.stageTargets(rolloutId);
       } else {
         const staged = await store.readStaged(rolloutId);

@@ -23,6 +23,7 @@ import type { SubscriptionStore } from '../store/subscriptions';
 import type { TargetHttp } from './http';
 import type { notificationWorkflow, NotificationResult } from '../workflows/notify';
 import * as metrics from '../runtime/metrics';
+import { workflowCallRefusal } from '../runtime/temporal-errors';
 
 export interface DeliverInput {
   subscriptionId: string;
@@ -96,7 +97,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
               requestEagerStart: true,
             });
           } catch (err) {
-            if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
+            if (workflowCallRefusal(err) !== 'id_taken') throw err;
           }
         }),
       );
@@ -167,7 +168,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
         const result = await withTimeout(ALERT_WAIT_MS, handle.result());
         return result === 'timeout' ? 'pending' : result;
       } catch (err) {
-        if ((err as Error).name === 'WorkflowNotFoundError') return 'none';
+        if (workflowCallRefusal(err) === 'not_found') return 'none';
         throw err;
       }
     },

@@ -5,12 +5,9 @@ import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { OPEN_POLICY, type OutboundPolicy } from '../domain/outbound';
+import { statusOf } from '../domain/api-errors';
 import { Reason } from '../domain/reasons';
-import { AuditLog } from '../store/audit';
-import { PolicyStore } from '../store/policies';
-import { FreezeStore } from '../store/freeze';
 import type { Store } from '../store/store';
-import { TokenStore } from '../store/tokens';
 import { auditTrail } from './audit';
 import { identify, requireIdentity, type AuthDeps } from './auth';
 import { createOidcVerifier, type OidcOptions } from './oidc';
@@ -27,7 +24,6 @@ import { governanceRoutes } from './routes/governance';
 import { rolloutRoutes } from './routes/rollouts';
 import { targetRoutes } from './routes/targets';
 import { subscriptionRoutes } from './routes/subscriptions';
-import { SubscriptionStore } from '../store/subscriptions';
 import { requestId, requestIdOf } from './request-id';
 import { EventHub, type SseOptions } from './sse';
 import { webRoutes } from './web';
@@ -85,18 +81,15 @@ export function createApp(deps: AppDeps): Express {
   const log = deps.log ?? ((msg, err) => logger.error({ err }, msg));
   const json = { ...JSON_LIMIT_DEFAULTS, ...deps.json, maxBody: deps.maxBody ?? JSON_LIMIT_DEFAULTS.maxBody };
   const schemas = new ConfigSchemas(json.maxSchemaItems);
-  const { redis, prefix } = deps.store;
-  const tokens = new TokenStore(redis, prefix);
-  const policies = new PolicyStore(redis, prefix);
-  const freezes = new FreezeStore(redis, prefix);
-  const audit = new AuditLog(redis, prefix, deps.auditMaxEntries);
+  const { tokens, policies, freezes, subscriptions } = deps.store;
+  const audit = deps.store.auditLog(deps.auditMaxEntries);
   const auth: AuthDeps = {
     tokens,
     oidc: deps.oidc ? createOidcVerifier(deps.oidc) : undefined,
     targetLabels: async (id) => (await deps.store.getTarget(id))?.labels ?? null,
   };
   const rollouts = new RolloutService({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue, schemas, policies, freezes });
-  const hub = new EventHub(deps.store.redis, deps.sse);
+  const hub = new EventHub(deps.sse);
   const app = express();
   // server.ts ends the live streams on shutdown, so they do not hold the server open.
   app.locals.eventHub = hub;
@@ -133,7 +126,7 @@ export function createApp(deps: AppDeps): Express {
   const healthCache = new HealthCache(async () => {
     const checks: Record<string, string> = {};
     await Promise.all([
-      within(HEALTH_CHECK_TIMEOUT_MS, deps.store.redis.ping()).then(
+      within(HEALTH_CHECK_TIMEOUT_MS, deps.store.ping()).then(
         () => (checks.redis = 'ok'),
         (e: Error) => (checks.redis = e.message),
       ),
@@ -163,12 +156,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(eventRoutes({ store: deps.store, hub, client: deps.client, taskQueue: deps.taskQueue, auth }));
   app.use(rolloutRoutes(rollouts, deps.store));
   app.use(governanceRoutes({ tokens, policies, audit, freezes }));
-  app.use(subscriptionRoutes({ subscriptions: new SubscriptionStore(redis, prefix), policy: deps.notifyPolicy ?? OPEN_POLICY }));
+  app.use(subscriptionRoutes({ subscriptions, policy: deps.notifyPolicy ?? OPEN_POLICY }));
   app.use(webRoutes(deps.webDir ?? defaultWebDir()));
 
   app.use((req, res) => {
     res
-      .status(404)
+      .status(statusOf(Reason.NotFound))
       .json(errorBody(Reason.NotFound, `no route ${req.method} ${req.path.slice(0, 200)}`, undefined, undefined, requestIdOf(res)));
   });
   app.use(errorHandler(log));

@@ -27,7 +27,7 @@ export function principalOf(res: Response): Principal | undefined {
 }
 
 function unauthenticated(message: string): HttpError {
-  return new HttpError(401, Reason.Unauthenticated, message, 'authorization');
+  return new HttpError(Reason.Unauthenticated, message, 'authorization');
 }
 
 async function callerOf(deps: AuthDeps, header: string | undefined): Promise<Principal> {
@@ -90,16 +90,10 @@ export function authorizeRole(route: Route, res: Response): void {
   if (!principal) throw unauthenticated('authorization: send Authorization: Bearer <token>');
   if (!roleAllows(principal.role, route.access)) {
     const needed = principal.role === 'agent' ? 'a human role' : `role ${route.access.role} or higher`;
-    throw new HttpError(
-      403,
-      Reason.Forbidden,
-      `${principal.name} (${principal.role}) may not do this: it needs ${needed}`,
-      'authorization',
-      {
-        role: principal.role,
-        required: route.access.role,
-      },
-    );
+    throw new HttpError(Reason.Forbidden, `${principal.name} (${principal.role}) may not do this: it needs ${needed}`, 'authorization', {
+      role: principal.role,
+      required: route.access.role,
+    });
   }
 }
 
@@ -110,16 +104,10 @@ export function authorizeFields(route: Route, res: Response, body: unknown): voi
   const field = elevatedFieldsDenied(principal.role, route.access, body)[0];
   if (field === undefined) return;
   const needed = route.access.elevated?.[field];
-  throw new HttpError(
-    403,
-    Reason.Forbidden,
-    `${field}: ${principal.name} (${principal.role}) may not set it: it needs role ${needed}`,
-    field,
-    {
-      role: principal.role,
-      required: needed,
-    },
-  );
+  throw new HttpError(Reason.Forbidden, `${field}: ${principal.name} (${principal.role}) may not set it: it needs role ${needed}`, field, {
+    role: principal.role,
+    required: needed,
+  });
 }
 
 /** An agent reaches only the targets in its token's scope; the target id comes from the validated path. */
@@ -130,6 +118,6 @@ export async function authorizeTarget(deps: AuthDeps, route: Route, res: Respons
   const scope = principal.targets;
   const labels = scope && 'selector' in scope ? await deps.targetLabels(targetId) : null;
   if (!scope || !scopeIncludes(scope, targetId, labels)) {
-    throw new HttpError(403, Reason.Forbidden, `targetId: ${targetId} is outside this agent token's scope`, 'targetId');
+    throw new HttpError(Reason.Forbidden, `targetId: ${targetId} is outside this agent token's scope`, 'targetId');
   }
 }

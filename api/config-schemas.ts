@@ -93,7 +93,6 @@ export class ConfigSchemas {
     const shape = measureJsonValue(schema, { maxDepth: Number.MAX_SAFE_INTEGER, maxItems: this.maxSchemaItems });
     if (!shape.ok) {
       throw new HttpError(
-        413,
         Reason.SchemaTooLarge,
         `body: a schema may have at most ${this.maxSchemaItems} keys and elements (TOLLGATE_MAX_SCHEMA_ITEMS)`,
         'body',
@@ -128,7 +127,6 @@ export class ConfigSchemas {
     if (v.length === 0) return;
     const first = v[0]!;
     throw new HttpError(
-      422,
       Reason.SchemaViolation,
       `content${first.pointer === '/' ? '' : first.pointer}: ${first.message} (schema of ${configKey})`,
       `content${first.pointer === '/' ? '' : first.pointer}`,
@@ -141,7 +139,6 @@ function schemaError(schema: object, err: unknown): HttpError {
   if (err instanceof UnsupportedPatternError) {
     const at = findPattern(schema, err.pattern);
     return new HttpError(
-      422,
       Reason.UnsupportedPattern,
       `${at ? `body${at}` : 'body'}: pattern ${JSON.stringify(err.pattern.slice(0, 200))} cannot run in linear time (RE2: ${err.why}); backreferences and lookaround are not supported`,
       at ? `body${at}` : 'body',
@@ -151,12 +148,11 @@ function schemaError(schema: object, err: unknown): HttpError {
   const missing = (err as { missingRef?: unknown }).missingRef;
   if (typeof missing === 'string') {
     return new HttpError(
-      422,
       Reason.RemoteRefRefused,
       `body: $ref ${JSON.stringify(missing.slice(0, 200))} is not in this schema; schemas are never fetched, so every $ref must point inside the document`,
       'body',
       { ref: missing.slice(0, 1000) },
     );
   }
-  return new HttpError(400, Reason.InvalidRequest, `body: not a valid JSON Schema: ${(err as Error).message}`, 'body');
+  return new HttpError(Reason.InvalidRequest, `body: not a valid JSON Schema: ${(err as Error).message}`, 'body');
 }

@@ -4,8 +4,10 @@
  */
 import type { NextFunction, Request, Response, Router } from 'express';
 import type { z } from 'zod';
+import { statusOf, type ApiErrorCode } from '../domain/api-errors';
 import { Reason } from '../domain/reasons';
 import type { ErrorBody } from '../domain/schemas';
+import { isRedisRetriesExhausted } from '../runtime/redis';
 import { authorizeFields, authorizeRole, authorizeTarget, type AuthDeps } from './auth';
 import { routeName, type Route } from './contract';
 import { HttpError } from './errors';
@@ -35,7 +37,7 @@ function parse(schema: z.ZodType, value: unknown, where: 'path' | 'query' | 'bod
   if (r.success) return r.data;
   const issues = r.error.issues.map((i) => ({ field: fieldName(i.path) || where, message: i.message }));
   const first = issues[0]!;
-  throw new HttpError(400, Reason.InvalidRequest, `${first.field}: ${first.message}`, first.field, { in: where, issues });
+  throw new HttpError(Reason.InvalidRequest, `${first.field}: ${first.message}`, first.field, { in: where, issues });
 }
 
 /** A request body is coming: a length above zero or a chunked body. */
@@ -52,12 +54,12 @@ function checkEnvelope(route: Route, req: Request): void {
   if (hasBody(req)) {
     if (!req.is('application/json')) {
       const type = req.headers['content-type'] ?? 'none';
-      throw new HttpError(415, Reason.UnsupportedMediaType, `body: must be application/json, not ${type.slice(0, 100)}`, 'content-type');
+      throw new HttpError(Reason.UnsupportedMediaType, `body: must be application/json, not ${type.slice(0, 100)}`, 'content-type');
     }
-    if (!route.body) throw new HttpError(400, Reason.InvalidRequest, 'body: this route takes no body', 'body');
+    if (!route.body) throw new HttpError(Reason.InvalidRequest, 'body: this route takes no body', 'body');
   }
   if (!route.query && req.query && Object.keys(req.query).length > 0) {
-    throw new HttpError(400, Reason.InvalidRequest, 'query: this route takes no query parameters', 'query');
+    throw new HttpError(Reason.InvalidRequest, 'query: this route takes no query parameters', 'query');
   }
 }
 
@@ -95,7 +97,7 @@ export function bind<R extends Route>(
   });
 }
 
-export function errorBody(code: string, message: string, field?: string, details?: unknown, requestId?: string): ErrorBody {
+export function errorBody(code: ApiErrorCode, message: string, field?: string, details?: unknown, requestId?: string): ErrorBody {
   return {
     error: {
       code,
@@ -127,7 +129,7 @@ export function isUnavailable(err: unknown): boolean {
     e && depth < 5;
     depth++
   ) {
-    if (e.name === 'MaxRetriesPerRequestError') return true;
+    if (isRedisRetriesExhausted(e)) return true;
     if (/Connection is closed|ECONNREFUSED|ETIMEDOUT|Stream isn't writeable|enableOfflineQueue/.test(e.message ?? '')) return true;
     if (e.code === GRPC_UNAVAILABLE || e.code === GRPC_DEADLINE_EXCEEDED) return true;
     e = e.cause as typeof e;
@@ -139,24 +141,27 @@ export function errorHandler(log: (msg: string, err: unknown) => void) {
   return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(err);
     const requestId = requestIdOf(res);
-    const send = (status: number, code: string, message: string, field?: string, details?: unknown) =>
+    const reply = (status: number, code: ApiErrorCode, message: string, field?: string, details?: unknown) =>
       void res.status(status).json(errorBody(code, message, field, details, requestId));
-    if (err instanceof HttpError) return send(err.status, err.code, err.message, err.field, err.details);
+    const send = (code: ApiErrorCode, message: string, field?: string, details?: unknown) =>
+      reply(statusOf(code), code, message, field, details);
+    if (err instanceof HttpError) return reply(err.status, err.code, err.message, err.field, err.details);
     const e = err as { type?: string; status?: number; limit?: number; message?: string };
     if (e?.type === 'entity.too.large') {
-      return send(413, Reason.PayloadTooLarge, `body: larger than the limit of ${e.limit} bytes (TOLLGATE_MAX_BODY)`, 'body', {
+      return send(Reason.PayloadTooLarge, `body: larger than the limit of ${e.limit} bytes (TOLLGATE_MAX_BODY)`, 'body', {
         limit: e.limit,
       });
     }
-    if (e?.type === 'entity.parse.failed') return send(400, Reason.InvalidRequest, `body: not valid JSON (${e.message})`, 'body');
+    if (e?.type === 'entity.parse.failed') return send(Reason.InvalidRequest, `body: not valid JSON (${e.message})`, 'body');
     if (e?.type === 'charset.unsupported' || e?.type === 'encoding.unsupported') {
-      return send(415, Reason.UnsupportedMediaType, `body: ${e.message ?? 'unsupported encoding'}`, 'content-type');
+      return send(Reason.UnsupportedMediaType, `body: ${e.message ?? 'unsupported encoding'}`, 'content-type');
     }
+    // A client error that express or a body parser raised keeps the status they chose for it.
     if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-      return send(e.status, Reason.InvalidRequest, e.message ?? 'bad request');
+      return reply(e.status, Reason.InvalidRequest, e.message ?? 'bad request');
     }
-    if (isUnavailable(err)) return send(503, Reason.Unavailable, `a dependency is unavailable: ${e?.message ?? 'unknown'}`);
+    if (isUnavailable(err)) return send(Reason.Unavailable, `a dependency is unavailable: ${e?.message ?? 'unknown'}`);
     log(`request ${requestId} ${req.method} ${req.path.slice(0, 200)}: unhandled error`, loggableError(err));
-    send(500, 'Internal', 'internal error');
+    send(Reason.Internal, 'internal error');
   };
 }

@@ -11,6 +11,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { measureJsonText, type JsonBounds } from '../domain/json-shape';
+import { statusOf } from '../domain/api-errors';
 import { Reason } from '../domain/reasons';
 import { contract, type Route } from './contract';
 import { errorBody, HttpError } from './http';
@@ -127,7 +128,7 @@ export function rateLimits(options: Partial<RateLimitOptions> = {}): RequestHand
       handler: (_req, res) => {
         const retry = res.getHeader('retry-after');
         res
-          .status(429)
+          .status(statusOf(Reason.RateLimited))
           .json(
             errorBody(
               Reason.RateLimited,
@@ -161,7 +162,7 @@ export function streamConcurrency(options: Partial<RateLimitOptions> = {}): Requ
     if (count >= o.concurrentStreams) {
       res.setHeader('Retry-After', String(o.streamRetryAfterSeconds));
       res
-        .status(429)
+        .status(statusOf(Reason.TooManyStreams))
         .json(
           errorBody(
             Reason.TooManyStreams,
@@ -206,22 +207,19 @@ export const JSON_LIMIT_DEFAULTS: JsonLimits = {
 export function verifyJsonShape(bounds: JsonBounds) {
   return (_req: Request, _res: Response, body: Buffer, encoding: string): void => {
     if (encoding.toLowerCase() !== 'utf-8' && encoding.toLowerCase() !== 'utf8') {
-      throw new HttpError(415, Reason.UnsupportedMediaType, `body: JSON must be UTF-8, not ${encoding}`, 'body');
+      throw new HttpError(Reason.UnsupportedMediaType, `body: JSON must be UTF-8, not ${encoding}`, 'body');
     }
     const shape = measureJsonText(body, bounds);
     if (shape.ok) return;
     if (shape.limit === 'depth') {
-      throw new HttpError(413, Reason.JsonTooDeep, `body: nested deeper than ${bounds.maxDepth} levels (TOLLGATE_MAX_JSON_DEPTH)`, 'body', {
+      throw new HttpError(Reason.JsonTooDeep, `body: nested deeper than ${bounds.maxDepth} levels (TOLLGATE_MAX_JSON_DEPTH)`, 'body', {
         limit: bounds.maxDepth,
         offset: shape.at,
       });
     }
-    throw new HttpError(
-      413,
-      Reason.JsonTooManyItems,
-      `body: more than ${bounds.maxItems} keys and elements (TOLLGATE_MAX_JSON_ITEMS)`,
-      'body',
-      { limit: bounds.maxItems, offset: shape.at },
-    );
+    throw new HttpError(Reason.JsonTooManyItems, `body: more than ${bounds.maxItems} keys and elements (TOLLGATE_MAX_JSON_ITEMS)`, 'body', {
+      limit: bounds.maxItems,
+      offset: shape.at,
+    });
   };
 }

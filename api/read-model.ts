@@ -5,8 +5,6 @@
  * active set are what a lost or stale read model needs to serve status and lists again.
  */
 import type { Client } from '@temporalio/client';
-import { isTerminal } from '../domain/lifecycle';
-import { restoreSummary } from '../store/events';
 import type { Store } from '../store/store';
 import { statusQuery, workflowIdFor } from '../workflows/definitions';
 import type { RebuildReport } from './contract';
@@ -30,12 +28,7 @@ export async function rebuildReadModel(client: Client, store: Store, taskQueue: 
           const s = await client.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
             client.workflow.getHandle(workflowId).query(statusQuery),
           );
-          const written = await restoreSummary(
-            store.redis,
-            { summary: store.k.rollout(s.id), index: store.k.rolloutIndex, active: store.k.activeRollouts },
-            s,
-            isTerminal(s.state),
-          );
+          const written = await store.restoreSummary(s);
           if (written) report.restored += 1;
           else report.skipped += 1;
         } catch (err) {

@@ -22,7 +22,7 @@ export async function versionsDiff(store: Store, configKey: string, from: number
     ['from', from, a],
     ['to', to, b],
   ] as const) {
-    if (!side.found) throw new HttpError(404, Reason.NotFound, `${field}: ${configKey} has no version ${version}`, field, { version });
+    if (!side.found) throw new HttpError(Reason.NotFound, `${field}: ${configKey} has no version ${version}`, field, { version });
   }
   return configDiff(configKey, { version: from, content: a.content }, { version: to, content: b.content });
 }
@@ -42,7 +42,6 @@ export async function incidentReport(rollouts: RolloutService, store: Store, rol
   const report = buildIncidentReport({ rollout, samples, diff, now: now.toISOString() });
   if (!report) {
     throw new HttpError(
-      409,
       Reason.NoIncident,
       `rolloutId: rollout ${rolloutId} is ${rollout.state} and recorded no regression, rollback or failure: it has no incident report`,
       'rolloutId',

@@ -23,6 +23,7 @@ import { planRollout, type RolloutPlan, type WaveTarget } from '../domain/waves'
 import type { FreezeStore } from '../store/freeze';
 import type { Store } from '../store/store';
 import type { PolicyStore } from '../store/policies';
+import { failureMessage, failureType, workflowCallRefusal } from '../runtime/temporal-errors';
 import { controlUpdate, preparedUpdate, reviewUpdate, workflowIdFor, type RolloutInput } from '../workflows/definitions';
 import type { ConfigSchemas } from './config-schemas';
 import type { ReviewBody } from './contract';
@@ -68,27 +69,22 @@ export interface Actor {
 }
 
 function fourEyes(message: string): HttpError {
-  return new HttpError(403, Reason.FourEyes, message, 'rolloutId');
+  return new HttpError(Reason.FourEyes, message, 'rolloutId');
 }
 
-/** The innermost message of a Temporal failure chain: the workflow's own words. */
-function failureMessage(err: unknown): string {
-  let e = err as { cause?: unknown; message?: string } | undefined;
-  let message = e?.message ?? 'refused';
-  for (let depth = 0; e && depth < 5; depth++) {
-    if (e.message) message = e.message;
-    e = e.cause as typeof e;
-  }
-  return message;
-}
-
-function failureType(err: unknown): string | undefined {
-  let e = err as { cause?: unknown; type?: string; name?: string } | undefined;
-  for (let depth = 0; e && depth < 5; depth++) {
-    if (e.type) return e.type;
-    e = e.cause as typeof e;
-  }
-  return undefined;
+/**
+ * A start refused because the key's workflow id is taken: by the active rollout named, or (null)
+ * by one that is starting or closing.
+ */
+function rolloutActive(configKey: string, activeRolloutId: string | null): HttpError {
+  return new HttpError(
+    Reason.RolloutActive,
+    activeRolloutId
+      ? `configKey: rollout ${activeRolloutId} of ${configKey} is still active`
+      : `configKey: a rollout or rollback of ${configKey} is starting or finishing; try again in a few seconds`,
+    'configKey',
+    { activeRolloutId },
+  );
 }
 
 export class RolloutService {
@@ -116,7 +112,6 @@ export class RolloutService {
     if (!planned?.ok) {
       const all = planned && !planned.ok ? planned.violations : violations;
       throw new HttpError(
-        422,
         Reason.PolicyViolation,
         `the rollout breaks ${all.length === 1 ? 'a rule' : `${all.length} rules`} of the policy of ${req.configKey}: ${all.map((v) => v.message).join('; ')}`,
         undefined,
@@ -158,7 +153,6 @@ export class RolloutService {
             .sort()
             .at(-1)}`;
       throw new HttpError(
-        409,
         Reason.Frozen,
         `configKey: ${req.configKey} is frozen ${ends}: ${describeHolds(holds)}; an admin may start through it with an override`,
         'configKey',
@@ -206,20 +200,6 @@ export class RolloutService {
       );
     } catch (err) {
       await store.dropStaged(rolloutId).catch(() => undefined);
-      if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') {
-        const active = await this.activeRolloutOf(req.configKey);
-        throw new HttpError(
-          409,
-          Reason.RolloutActive,
-          active
-            ? `configKey: rollout ${active} of ${req.configKey} is still active`
-            : `configKey: a rollout of ${req.configKey} is starting or finishing; try again in a few seconds`,
-          'configKey',
-          {
-            activeRolloutId: active,
-          },
-        );
-      }
       throw err;
     }
     const initial = initialSummary(input, workflowId);
@@ -234,19 +214,22 @@ export class RolloutService {
   }
 
   /**
-   * Starts a workflow under a config's id. When the id is taken but the read model shows no active
-   * rollout of the key, the workflow holding it has recorded its end and is closing: wait for it
-   * (bounded) and try once more. Deciding from the read model needs no free worker, unlike a query.
+   * Starts a workflow under a config's id: a rollout, or a fast rollback. When the id is taken but
+   * the read model shows no active rollout of the key, the workflow holding it has recorded its end
+   * and is closing: wait for it (bounded) and try once more. Deciding from the read model needs no
+   * free worker, unlike a query. A start still refused is a 409 naming the active rollout.
    */
   private async startExclusive<T>(configKey: string, start: () => Promise<T>): Promise<T> {
-    try {
-      return await start();
-    } catch (err) {
-      if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
-      if ((await this.activeRolloutOf(configKey)) !== null) throw err;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await start();
+      } catch (err) {
+        if (workflowCallRefusal(err) !== 'id_taken') throw err;
+        const active = await this.activeRolloutOf(configKey);
+        if (active !== null || attempt > 1) throw rolloutActive(configKey, active);
+      }
       const holder = this.d.client.workflow.getHandle(workflowIdFor(configKey));
       await this.d.client.connection.withDeadline(Date.now() + CLOSING_WAIT_MS, () => holder.result()).catch(() => undefined);
-      return start();
     }
   }
 
@@ -258,7 +241,6 @@ export class RolloutService {
       const unknown = ids.filter((_, i) => docs[i] === null);
       if (unknown.length > 0) {
         throw new HttpError(
-          422,
           Reason.UnknownTargets,
           `targets.ids: unknown target ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', …' : ''}`,
           'targets.ids',
@@ -273,12 +255,12 @@ export class RolloutService {
     const found = await store.listTargets(req.targets.selector);
     const ids = found.map((t) => t.id);
     if (ids.length === 0) {
-      throw new HttpError(422, Reason.NoTargets, 'targets.selector: no registered target matches', 'targets.selector');
+      throw new HttpError(Reason.NoTargets, 'targets.selector: no registered target matches', 'targets.selector');
     }
     if (ids.length > MAX_TARGETS_PER_ROLLOUT) {
-      throw new HttpError(
-        422,
+      throw HttpError.withStatus(
         Reason.InvalidRequest,
+        422,
         `targets.selector: matches ${ids.length} targets, more than ${MAX_TARGETS_PER_ROLLOUT}`,
         'targets.selector',
       );
@@ -288,12 +270,8 @@ export class RolloutService {
 
   /** The key's active rollout, from the (small) set of active rollouts. */
   private async activeRolloutOf(configKey: string): Promise<string | null> {
-    const { store } = this.d;
-    const ids = await store.redis.smembers(store.k.activeRollouts);
-    if (ids.length === 0) return null;
-    const summaries = await store.redis.mget(...ids.map((id) => store.k.rollout(id)));
-    const hit = summaries.findIndex((raw) => raw !== null && (JSON.parse(raw) as RolloutSummary).configKey === configKey);
-    return hit >= 0 ? (ids[hit] ?? null) : null;
+    const active = await this.d.store.activeRolloutSummaries();
+    return active.find((s) => s.configKey === configKey)?.id ?? null;
   }
 
   /** The rollout with its timeline, and its per-target rows unless `targets` is false (O(targets) to read). */
@@ -309,7 +287,7 @@ export class RolloutService {
   /** The stored summary, with the fast-track rollback offered while its version is the newest. */
   async summary(rolloutId: string): Promise<RolloutSummary> {
     const s = await this.d.store.rolloutSummary(rolloutId);
-    if (!s) throw new HttpError(404, Reason.NotFound, `rolloutId: no rollout ${rolloutId}`, 'rolloutId');
+    if (!s) throw new HttpError(Reason.NotFound, `rolloutId: no rollout ${rolloutId}`, 'rolloutId');
     return this.withActions(s);
   }
 
@@ -328,7 +306,7 @@ export class RolloutService {
     const s = await this.summary(rolloutId);
     if (s.state === 'completed' && action === 'rollback') return this.fastRollback(s, who);
     if (isTerminal(s.state)) {
-      throw new HttpError(409, Reason.InvalidState, `cannot ${action} a rollout that is ${s.state}`, 'action', { state: s.state });
+      throw new HttpError(Reason.InvalidState, `cannot ${action} a rollout that is ${s.state}`, 'action', { state: s.state });
     }
     try {
       return await this.update(s, () =>
@@ -348,7 +326,7 @@ export class RolloutService {
   async review(rolloutId: string, by: string, body: ReviewBody): Promise<RolloutSummary> {
     const s = await this.summary(rolloutId);
     if (s.state !== 'pending_review') {
-      throw new HttpError(409, Reason.InvalidState, `rollout ${rolloutId} is ${s.state}, not pending review`, 'rolloutId', {
+      throw new HttpError(Reason.InvalidState, `rollout ${rolloutId} is ${s.state}, not pending review`, 'rolloutId', {
         state: s.state,
       });
     }
@@ -372,11 +350,11 @@ export class RolloutService {
       if (type === Reason.FourEyes) throw fourEyes(failureMessage(err));
       if (type === Reason.Frozen) {
         const now = await this.summary(s.id);
-        throw new HttpError(409, Reason.Frozen, failureMessage(err), 'override', { state: now.state });
+        throw new HttpError(Reason.Frozen, failureMessage(err), 'override', { state: now.state });
       }
-      if (type === Reason.InvalidState || type === Reason.NotFound || (err as Error).name === 'WorkflowNotFoundError') {
+      if (type === Reason.InvalidState || type === Reason.NotFound || workflowCallRefusal(err) === 'not_found') {
         const now = await this.summary(s.id);
-        throw new HttpError(409, Reason.InvalidState, failureMessage(err), 'action', { state: now.state });
+        throw new HttpError(Reason.InvalidState, failureMessage(err), 'action', { state: now.state });
       }
       throw err;
     }
@@ -387,7 +365,6 @@ export class RolloutService {
     const latest = await this.d.store.latestVersion(s.configKey);
     if (!canFastRollback(s.state, s.version, latest)) {
       throw new HttpError(
-        409,
         Reason.NotNewest,
         `rollout ${s.id} (version ${s.version}) is not the newest of ${s.configKey} (version ${latest})`,
         'rolloutId',
@@ -397,22 +374,15 @@ export class RolloutService {
         },
       );
     }
-    try {
-      await this.startExclusive(s.configKey, () =>
-        this.d.client.workflow.start('fastRollbackWorkflow', {
-          taskQueue: this.d.taskQueue,
-          workflowId: s.workflowId,
-          args: [{ rolloutId: s.id, ...who }],
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        }),
-      );
-    } catch (err) {
-      if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') {
-        throw new HttpError(409, Reason.RolloutActive, `configKey: another rollout or rollback of ${s.configKey} is active`, 'configKey');
-      }
-      throw err;
-    }
+    await this.startExclusive(s.configKey, () =>
+      this.d.client.workflow.start('fastRollbackWorkflow', {
+        taskQueue: this.d.taskQueue,
+        workflowId: s.workflowId,
+        args: [{ rolloutId: s.id, ...who }],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      }),
+    );
     return { ...s, state: 'rolling_back', reason: 'fast-track rollback requested', allowedActions: [] };
   }
 }

@@ -10,7 +10,6 @@ import { createLogger, errorFields, type Logger } from '../runtime/log';
 import { apiRegistry } from '../runtime/metrics';
 import { connectRedis } from '../runtime/redis';
 import { Store } from '../store/store';
-import { TokenStore } from '../store/tokens';
 import { createApp } from './app';
 import { createListener } from './listener';
 import type { EventHub } from './sse';
@@ -29,7 +28,8 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ ...temporalConnectionOptions(env), connectTimeout: 10_000 });
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
   const oidc = oidcOptions(env);
-  const bootstrap = await new TokenStore(redis, prefix).ensureAdmin(env.TOLLGATE_ADMIN_TOKEN);
+  const store = new Store(redis, prefix);
+  const bootstrap = await store.tokens.ensureAdmin(env.TOLLGATE_ADMIN_TOKEN);
   if (bootstrap.generated) {
     // Printed this once only, for the person starting it, as plain lines and not a log record: a
     // secret has no place in a log pipeline, and `npm start` reads the first line as it is.
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     );
   }
   const app = createApp({
-    store: new Store(redis, prefix),
+    store,
     client,
     taskQueue: env.TOLLGATE_TASK_QUEUE,
     maxBody: env.TOLLGATE_MAX_BODY,

@@ -1,7 +1,7 @@
 /**
  * Server-Sent Events over the Redis event streams.
  *
- * One blocking reader per stream key, shared by every client watching that stream, rather than a
+ * One blocking reader per stream, shared by every client watching that stream, rather than a
  * blocking connection per client: a hundred dashboards on the global stream cost one Redis
  * connection and one XREAD, not a hundred. Each reader has its own connection (a blocking XREAD
  * holds it) and stops, closing that connection, when its last client leaves.
@@ -11,9 +11,8 @@
  * already sent, so no entry falls between the two and none is sent twice.
  */
 import type { Request, Response } from 'express';
-import { duplicateForBlocking, type RedisClient as Redis } from '../runtime/redis';
 import { Reason } from '../domain/reasons';
-import { compareStreamIds, readAfter, readBlocking, streamTail, toStreamMessage, type StreamMessage } from '../store/events';
+import { compareStreamIds, toStreamMessage, type BlockingStreamReader, type EventStream, type StreamMessage } from '../store/events';
 import { HttpError } from './http';
 
 export interface SseOptions {
@@ -57,15 +56,14 @@ class StreamReader {
   readonly ready: Promise<void>;
   private stopped = false;
   private lastId = '0-0';
-  private readonly conn: Redis;
+  private readonly blocking: BlockingStreamReader;
 
   constructor(
-    private readonly key: string,
-    shared: Redis,
+    stream: EventStream,
     private readonly blockMs: number,
   ) {
-    this.conn = duplicateForBlocking(shared);
-    this.ready = streamTail(shared, key).then((tail) => {
+    this.blocking = stream.blockingReader();
+    this.ready = stream.tail().then((tail) => {
       this.lastId = tail;
       void this.loop();
     });
@@ -80,13 +78,13 @@ class StreamReader {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.conn.disconnect();
+    this.blocking.close();
   }
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
       try {
-        const entries = await readBlocking(this.conn, this.key, this.lastId, READ_COUNT, this.blockMs);
+        const entries = await this.blocking.read(this.lastId, READ_COUNT, this.blockMs);
         for (const entry of entries) {
           this.lastId = entry[0];
           const m = toStreamMessage(entry);
@@ -113,10 +111,7 @@ export class EventHub {
   private clients = 0;
   readonly options: SseOptions;
 
-  constructor(
-    private readonly redis: Redis,
-    options: Partial<SseOptions> = {},
-  ) {
+  constructor(options: Partial<SseOptions> = {}) {
     this.options = { ...SSE_DEFAULTS, ...options };
   }
 
@@ -132,37 +127,37 @@ export class EventHub {
     this.readers.clear();
   }
 
-  private reader(key: string): StreamReader {
-    const existing = this.readers.get(key);
+  private reader(stream: EventStream): StreamReader {
+    const existing = this.readers.get(stream.name);
     if (existing && !existing.isStopped) return existing;
-    const r = new StreamReader(key, this.redis, this.options.blockMs);
-    this.readers.set(key, r);
+    const r = new StreamReader(stream, this.options.blockMs);
+    this.readers.set(stream.name, r);
     return r;
   }
 
-  private leave(key: string, reader: StreamReader, sub: Subscriber): void {
+  private leave(name: string, reader: StreamReader, sub: Subscriber): void {
     reader.subscribers.delete(sub);
     if (reader.subscribers.size === 0) {
       reader.stop();
-      if (this.readers.get(key) === reader) this.readers.delete(key);
+      if (this.readers.get(name) === reader) this.readers.delete(name);
     }
   }
 
   /**
-   * Streams `key` to the response until the client goes away, or until `admitted` (asked at each
+   * Streams `stream` to the response until the client goes away, or until `admitted` (asked at each
    * heartbeat) says the caller no longer is. Resolves once the stream is set up (headers sent,
    * backlog written); errors before that reach the caller as HTTP errors.
    */
-  async serve(req: Request, res: Response, key: string, start: StreamStart, admitted?: () => Promise<boolean>): Promise<void> {
+  async serve(req: Request, res: Response, stream: EventStream, start: StreamStart, admitted?: () => Promise<boolean>): Promise<void> {
     const o = this.options;
     // Gone while its token was checked: its 'close' has fired already and would never clean up.
     if (res.closed) return;
     if (this.clients >= o.maxClients) {
       res.setHeader('Retry-After', String(Math.ceil(o.retryMs / 1000)));
-      throw new HttpError(503, Reason.Unavailable, `too many live event clients (limit ${o.maxClients}); retry shortly`);
+      throw new HttpError(Reason.Unavailable, `too many live event clients (limit ${o.maxClients}); retry shortly`);
     }
     this.clients += 1;
-    const reader = this.reader(key);
+    const reader = this.reader(stream);
     let heartbeat: NodeJS.Timeout | undefined;
     let closed = false;
     const sub: Subscriber = {
@@ -181,14 +176,14 @@ export class EventHub {
       clearInterval(heartbeat);
       this.open.delete(res);
       this.clients -= 1;
-      this.leave(key, reader, sub);
+      this.leave(stream.name, reader, sub);
     };
     res.on('close', cleanup);
     this.open.add(res);
     try {
       reader.subscribers.add(sub);
       await reader.ready;
-      sub.cursor = start === 'now' ? await streamTail(this.redis, key) : start.after;
+      sub.cursor = start === 'now' ? await stream.tail() : start.after;
       // The client may have gone while Redis answered.
       if (closed) return;
 
@@ -201,7 +196,7 @@ export class EventHub {
       res.write(`retry: ${o.retryMs}\n: connected\n\n`);
 
       for (;;) {
-        const entries = await readAfter(this.redis, key, sub.cursor, READ_COUNT);
+        const entries = await stream.readAfter(sub.cursor, READ_COUNT);
         for (const entry of entries) {
           const m = toStreamMessage(entry);
           if (m) sub.send(m);

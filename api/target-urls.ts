@@ -15,10 +15,13 @@ export const RESOLVE_TIMEOUT_MS = 2_000;
 
 export type Resolve = (host: string) => Promise<string[]>;
 
+/** The codes a refused URL is answered with: one for targets, one for subscriptions. */
+type UrlRefusal = typeof Reason.TargetUrlRefused | typeof Reason.SubscriptionUrlRefused;
+
 export const systemResolve: Resolve = async (host) => (await dns.lookup(host, { all: true })).map((a) => a.address);
 
-function refuse(code: Reason, field: string, url: string, reason: string): HttpError {
-  return new HttpError(422, code, `${field}: ${url.slice(0, 200)} is refused: ${reason}`, field, { reason });
+function refuse(code: UrlRefusal, field: string, url: string, reason: string): HttpError {
+  return new HttpError(code, `${field}: ${url.slice(0, 200)} is refused: ${reason}`, field, { reason });
 }
 
 async function resolveWithin(resolve: Resolve, host: string): Promise<string[]> {
@@ -40,7 +43,7 @@ export async function checkOutboundUrl(
   field: string,
   url: string,
   policy: OutboundPolicy,
-  code: Reason,
+  code: UrlRefusal,
   resolve: Resolve = systemResolve,
 ): Promise<void> {
   const verdict = urlVerdict(url, policy);

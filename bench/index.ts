@@ -23,6 +23,7 @@ import autocannon from 'autocannon';
 import { Client, Connection } from '@temporalio/client';
 import type { RolloutDetail, RolloutSummary } from '../domain/schemas';
 import { createRedis } from '../runtime/redis';
+import { keys } from '../store/keys';
 import { Store } from '../store/store';
 import { openSse } from '../tests/helpers/sse';
 import { workflowIdFor } from '../workflows/definitions';
@@ -88,6 +89,8 @@ async function main(): Promise<void> {
   const prefix = `${run}:`;
   const redis = createRedis(redisUrl);
   const store = new Store(redis, prefix);
+  // The bench seeds fleets and measures raw Redis on its own connection, under the store's key layout.
+  const redisKeys = keys(prefix);
   const adminToken = `tg_bench_${randomBytes(24).toString('base64url')}`;
   const stack = new BenchStack({
     temporalAddress,
@@ -170,7 +173,7 @@ async function main(): Promise<void> {
             createdAt: now,
             updatedAt: now,
           };
-          pipe.set(store.k.target(id), JSON.stringify(doc)).sadd(store.k.targetIds, id);
+          pipe.set(redisKeys.target(id), JSON.stringify(doc)).sadd(redisKeys.targetIds, id);
         }
         await pipe.exec();
       }
@@ -301,7 +304,7 @@ async function main(): Promise<void> {
 
     /* ---------- 4. pull assignment visible to all ---------- */
     const pullIds = await group('pull', SIZES.pull, 'pull');
-    const assignKeys = pullIds.map((id) => store.k.assign(id));
+    const assignKeys = pullIds.map((id) => redisKeys.assign(id));
     const rawRedis = await raw.call<{ ms: number }>('redis', { redisUrl, keys: assignKeys, field: 'raw-pull', value: '1' });
     const allVisible = async (): Promise<true | undefined> => {
       for (let i = 0; i < assignKeys.length; i += 2_000) {

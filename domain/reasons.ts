@@ -52,5 +52,7 @@ export const Reason = {
   PolicyViolation: 'policy_violation',
   /** A freeze window or stop-the-line holds the key: 409 for a new rollout or a resume without override. */
   Frozen: 'frozen',
+  /** 500: a failure nothing above explains (domain/api-errors.ts holds every API code's status). */
+  Internal: 'Internal',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

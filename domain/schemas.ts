@@ -4,6 +4,7 @@
  * Workflow code imports these modules with `import type` only, so zod stays out of the bundle.
  */
 import { z } from 'zod';
+import { API_ERROR_CODES, API_ERRORS, type ApiErrorSpec } from './api-errors';
 import { ROLLOUT_ACTIONS, ROLLOUT_STATES, STAGE_STATES } from './lifecycle';
 import { AnalysisStageStatus, RolloutAnalysis } from './analysis-schemas';
 
@@ -571,10 +572,21 @@ export const HealthStreamMessage = z
   .meta({ id: 'HealthStreamMessage' });
 export type HealthStreamMessage = z.infer<typeof HealthStreamMessage>;
 
+/** The API's error codes, each with its status and meaning in the OpenAPI description. */
+export const ErrorCode = z
+  .enum(API_ERROR_CODES)
+  .describe(
+    Object.entries(API_ERRORS)
+      .map(([code, spec]: [string, ApiErrorSpec]) => `${code} (${[spec.status, ...(spec.also ?? [])].join(', ')}): ${spec.means}`)
+      .join('\n'),
+  )
+  .meta({ id: 'ErrorCode' });
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
 export const ErrorBody = z
   .object({
     error: z.object({
-      code: z.string(),
+      code: ErrorCode,
       message: z.string(),
       field: z.string().optional(),
       details: z.unknown().optional(),

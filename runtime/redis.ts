@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+// ioredis's index does not re-export its error classes; this is the module that defines them.
+import { MaxRetriesPerRequestError } from 'ioredis/built/errors';
 import type { RedisConnection } from './config';
 
 /** What the stores take: a single server's client or a cluster's (their commands are the same). */
@@ -41,6 +43,14 @@ export function duplicateForBlocking(client: RedisClient): RedisClient {
     return client.duplicate(undefined, { redisOptions: { ...client.options.redisOptions, maxRetriesPerRequest: null } });
   }
   return client.duplicate({ maxRetriesPerRequest: null });
+}
+
+/**
+ * A command that failed because ioredis gave up reconnecting for it (`maxRetriesPerRequest`):
+ * Redis is away, not the command wrong.
+ */
+export function isRedisRetriesExhausted(err: unknown): boolean {
+  return err instanceof MaxRetriesPerRequestError;
 }
 
 /** TLS options for ioredis: the CA file's certificates when one is named (beside the system's). */

@@ -4,8 +4,9 @@
  * read-model repair write used by the rebuild. Stream ids are Redis's own: `<ms>-<seq>`, monotonic.
  */
 import { createHash } from 'node:crypto';
-import type { RedisClient as Redis } from '../runtime/redis';
+import { duplicateForBlocking, type RedisClient as Redis } from '../runtime/redis';
 import type { RolloutSummary } from '../domain/schemas';
+import type { Keys } from './keys';
 import { runScript, type LuaScript } from './scripts';
 
 export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
@@ -20,7 +21,8 @@ export interface StreamMessage {
   data: string;
 }
 
-type RawEntry = [id: string, fields: string[]];
+/** One stream entry as Redis returns it. */
+export type StreamEntry = [id: string, fields: string[]];
 
 /** Orders two stream ids; they compare as (ms, seq) pairs, not as text. */
 export function compareStreamIds(a: string, b: string): number {
@@ -42,7 +44,7 @@ function fieldMap(fields: readonly string[]): Map<string, string> {
  * The stored fields are already JSON, so the message is spliced together rather than parsed and
  * serialised again: a busy stream costs string concatenation per client, not JSON work.
  */
-export function toStreamMessage([id, fields]: RawEntry): StreamMessage | null {
+export function toStreamMessage([id, fields]: StreamEntry): StreamMessage | null {
   const f = fieldMap(fields);
   const rolloutId = JSON.stringify(f.get('rolloutId') ?? '');
   switch (f.get('kind')) {
@@ -58,20 +60,70 @@ export function toStreamMessage([id, fields]: RawEntry): StreamMessage | null {
 }
 
 /** The id of the newest entry, or STREAM_START for an empty or missing stream. */
-export async function streamTail(redis: Redis, key: string): Promise<string> {
-  const last = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as RawEntry[];
+async function streamTail(redis: Redis, key: string): Promise<string> {
+  const last = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as StreamEntry[];
   return last[0]?.[0] ?? STREAM_START;
 }
 
 /** Entries strictly after `afterId`, oldest first, at most `count`. */
-export async function readAfter(redis: Redis, key: string, afterId: string, count: number): Promise<RawEntry[]> {
+async function readAfter(redis: Redis, key: string, afterId: string, count: number): Promise<StreamEntry[]> {
   return await redis.xrange(key, `(${afterId}`, '+', 'COUNT', count);
 }
 
 /** Blocks up to `blockMs` for entries after `afterId`; [] on timeout. */
-export async function readBlocking(redis: Redis, key: string, afterId: string, count: number, blockMs: number): Promise<RawEntry[]> {
+async function readBlocking(redis: Redis, key: string, afterId: string, count: number, blockMs: number): Promise<StreamEntry[]> {
   const res = await redis.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, afterId);
   return res?.[0]?.[1] ?? [];
+}
+
+/** A reader that blocks on its own connection, so its XREAD BLOCK holds up nobody else's commands. */
+export interface BlockingStreamReader {
+  /** Blocks up to `blockMs` for entries after `afterId`; [] on timeout. */
+  read(afterId: string, count: number, blockMs: number): Promise<StreamEntry[]>;
+  /** Closes the reader's connection. */
+  close(): void;
+}
+
+/** One live stream: reads on the shared connection, and blocking readers on their own. */
+export interface EventStream {
+  /** Tells streams apart: readers of one stream can be shared by its name. */
+  readonly name: string;
+  /** The id of the newest entry, or STREAM_START for an empty or missing stream. */
+  tail(): Promise<string>;
+  /** Entries strictly after `afterId`, oldest first, at most `count`. */
+  readAfter(afterId: string, count: number): Promise<StreamEntry[]>;
+  blockingReader(): BlockingStreamReader;
+}
+
+/** The event streams `recordProgress` and `appendHealthSample` write: every rollout's, and each one's own. */
+export class EventStreams {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  /** Every rollout's events and health samples. */
+  all(): EventStream {
+    return this.stream(this.keys.events);
+  }
+
+  /** One rollout's events and health samples. */
+  rollout(rolloutId: string): EventStream {
+    return this.stream(this.keys.rolloutStream(rolloutId));
+  }
+
+  private stream(key: string): EventStream {
+    const redis = this.redis;
+    return {
+      name: key,
+      tail: () => streamTail(redis, key),
+      readAfter: (afterId, count) => readAfter(redis, key, afterId, count),
+      blockingReader: () => {
+        const conn = duplicateForBlocking(redis);
+        return { read: (afterId, count, blockMs) => readBlocking(conn, key, afterId, count, blockMs), close: () => conn.disconnect() };
+      },
+    };
+  }
 }
 
 function script(lua: string): LuaScript {

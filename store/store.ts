@@ -19,7 +19,11 @@ import type {
 } from '../domain/schemas';
 import { isTerminal } from '../domain/lifecycle';
 import type { ProbeSummary } from '../domain/health';
+import { AuditLog } from './audit';
+import { EventStreams, restoreSummary } from './events';
+import { FreezeStore } from './freeze';
 import { keys, type Keys } from './keys';
+import { PolicyStore } from './policies';
 import {
   allocateVersion,
   appendHealthSample as appendHealthSampleLua,
@@ -28,6 +32,8 @@ import {
   restoreBatch,
   runScript,
 } from './scripts';
+import { SubscriptionStore } from './subscriptions';
+import { TokenStore } from './tokens';
 
 /** Redis calls are chunked so one command never carries an unbounded argument list. */
 export const REDIS_CHUNK = 500;
@@ -85,14 +91,44 @@ export function matchesSelector(labels: Labels, selector: Labels): boolean {
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
+/**
+ * The one way into Tollgate's Redis. The connection and the key layout stay inside store/: callers
+ * ask for what they need by name, so a key's shape (and its Redis Cluster hash tag) and the Lua
+ * scripts that must see keys of one slot are decided here alone.
+ */
 export class Store {
-  readonly k: Keys;
+  private readonly keys: Keys;
+  /** API tokens (store/tokens.ts). */
+  readonly tokens: TokenStore;
+  /** Rollout policies (store/policies.ts). */
+  readonly policies: PolicyStore;
+  /** Stop-the-line (store/freeze.ts). */
+  readonly freezes: FreezeStore;
+  /** Notification subscriptions and their deliveries (store/subscriptions.ts). */
+  readonly subscriptions: SubscriptionStore;
+  /** The live event streams, for Server-Sent Events (store/events.ts). */
+  readonly streams: EventStreams;
 
   constructor(
-    readonly redis: Redis,
-    readonly prefix: string,
+    private readonly redis: Redis,
+    private readonly prefix: string,
   ) {
-    this.k = keys(prefix);
+    this.keys = keys(prefix);
+    this.tokens = new TokenStore(redis, prefix);
+    this.policies = new PolicyStore(redis, prefix);
+    this.freezes = new FreezeStore(redis, prefix);
+    this.subscriptions = new SubscriptionStore(redis, prefix);
+    this.streams = new EventStreams(redis, this.keys);
+  }
+
+  /** The audit log, keeping at most `maxEntries` (store/audit.ts for the default). */
+  auditLog(maxEntries?: number): AuditLog {
+    return new AuditLog(this.redis, this.prefix, maxEntries);
+  }
+
+  /** Resolves once Redis answers; rejects with why it did not. */
+  async ping(): Promise<void> {
+    await this.redis.ping();
   }
 
   /* ---------- targets ---------- */
@@ -107,12 +143,12 @@ export class Store {
       createdAt: existing?.createdAt ?? now.toISOString(),
       updatedAt: now.toISOString(),
     };
-    await this.redis.multi().set(this.k.target(id), JSON.stringify(target)).sadd(this.k.targetIds, id).exec();
+    await this.redis.multi().set(this.keys.target(id), JSON.stringify(target)).sadd(this.keys.targetIds, id).exec();
     return target;
   }
 
   async getTarget(id: string): Promise<Target | null> {
-    return parseJson<Target>(await this.redis.get(this.k.target(id)));
+    return parseJson<Target>(await this.redis.get(this.keys.target(id)));
   }
 
   /** In the order asked; null where a target does not exist. */
@@ -120,31 +156,31 @@ export class Store {
     const out: (Target | null)[] = [];
     for (const part of chunks(ids)) {
       if (part.length === 0) continue;
-      const raws = await this.redis.mget(...part.map((id) => this.k.target(id)));
+      const raws = await this.redis.mget(...part.map((id) => this.keys.target(id)));
       for (const raw of raws) out.push(parseJson<Target>(raw));
     }
     return out;
   }
 
   async listTargets(selector?: Labels): Promise<Target[]> {
-    const ids = (await this.redis.smembers(this.k.targetIds)).sort();
+    const ids = (await this.redis.smembers(this.keys.targetIds)).sort();
     const all = (await this.getTargets(ids)).filter((t): t is Target => t !== null);
     return selector ? all.filter((t) => matchesSelector(t.labels, selector)) : all;
   }
 
   /** The id of an active rollout that includes the target, if any. */
   async activeRolloutWithTarget(targetId: string): Promise<string | null> {
-    const active = await this.redis.smembers(this.k.activeRollouts);
+    const active = await this.redis.smembers(this.keys.activeRollouts);
     if (active.length === 0) return null;
     const pipe = this.redis.pipeline();
-    for (const id of active) pipe.sismember(this.k.rolloutMembers(id), targetId);
+    for (const id of active) pipe.sismember(this.keys.rolloutMembers(id), targetId);
     const res = (await pipe.exec()) ?? [];
     const hit = res.findIndex(([, v]) => v === 1);
     return hit >= 0 ? (active[hit] ?? null) : null;
   }
 
   async deleteTarget(id: string): Promise<boolean> {
-    const [[, removed] = []] = (await this.redis.multi().del(this.k.target(id)).srem(this.k.targetIds, id).exec()) ?? [];
+    const [[, removed] = []] = (await this.redis.multi().del(this.keys.target(id)).srem(this.keys.targetIds, id).exec()) ?? [];
     return removed === 1;
   }
 
@@ -152,9 +188,9 @@ export class Store {
 
   async configSummary(configKey: string): Promise<ConfigSummary | null> {
     const [m, v, hasSchema] = await Promise.all([
-      this.redis.hgetall(this.k.config(configKey)),
-      this.redis.hgetall(this.k.configVersions(configKey)),
-      this.redis.exists(this.k.configSchema(configKey)),
+      this.redis.hgetall(this.keys.config(configKey)),
+      this.redis.hgetall(this.keys.configVersions(configKey)),
+      this.redis.exists(this.keys.configSchema(configKey)),
     ]);
     if (!m.latest && hasSchema !== 1) return null;
     return {
@@ -168,36 +204,41 @@ export class Store {
     };
   }
 
+  /** Every config key with a version or a schema, sorted. */
+  async configKeys(): Promise<string[]> {
+    return (await this.redis.smembers(this.keys.configKeys)).sort();
+  }
+
   async latestVersion(configKey: string): Promise<number | null> {
-    const v = await this.redis.hget(this.k.config(configKey), 'latest');
+    const v = await this.redis.hget(this.keys.config(configKey), 'latest');
     return v ? Number(v) : null;
   }
 
   async stableVersion(configKey: string): Promise<number | null> {
-    const v = await this.redis.hget(this.k.config(configKey), 'stable');
+    const v = await this.redis.hget(this.keys.config(configKey), 'stable');
     return v && v !== '0' ? Number(v) : null;
   }
 
   async setStableVersion(configKey: string, version: number | null): Promise<void> {
-    await this.redis.hset(this.k.config(configKey), 'stable', String(version ?? 0));
+    await this.redis.hset(this.keys.config(configKey), 'stable', String(version ?? 0));
   }
 
   /** `found: false` when the version does not exist; content may legitimately be null. */
   async configContent(configKey: string, version: number): Promise<{ found: boolean; content: unknown }> {
-    const raw = await this.redis.get(this.k.configContent(configKey, version));
+    const raw = await this.redis.get(this.keys.configContent(configKey, version));
     return raw === null ? { found: false, content: undefined } : { found: true, content: JSON.parse(raw) };
   }
 
   async putConfigSchema(configKey: string, schema: object): Promise<void> {
-    await this.redis.multi().set(this.k.configSchema(configKey), JSON.stringify(schema)).sadd(this.k.configKeys, configKey).exec();
+    await this.redis.multi().set(this.keys.configSchema(configKey), JSON.stringify(schema)).sadd(this.keys.configKeys, configKey).exec();
   }
 
   async getConfigSchema(configKey: string): Promise<object | null> {
-    return parseJson<object>(await this.redis.get(this.k.configSchema(configKey)));
+    return parseJson<object>(await this.redis.get(this.keys.configSchema(configKey)));
   }
 
   async assignedVersion(targetId: string, configKey: string): Promise<number | null> {
-    const v = await this.redis.hget(this.k.assign(targetId), configKey);
+    const v = await this.redis.hget(this.keys.assign(targetId), configKey);
     return v ? Number(v) : null;
   }
 
@@ -209,7 +250,7 @@ export class Store {
   }
 
   async confirm(targetId: string, configKey: string, version: number, at = Date.now()): Promise<void> {
-    await this.redis.hset(this.k.confirmed(targetId), configKey, JSON.stringify({ version, at } satisfies Confirmation));
+    await this.redis.hset(this.keys.confirmed(targetId), configKey, JSON.stringify({ version, at } satisfies Confirmation));
   }
 
   /** Many confirmations in one pipeline per REDIS_CHUNK: [targetId, version, at]. */
@@ -218,7 +259,7 @@ export class Store {
       if (part.length === 0) continue;
       const pipe = this.redis.pipeline();
       for (const [id, version, at] of part)
-        pipe.hset(this.k.confirmed(id), configKey, JSON.stringify({ version, at } satisfies Confirmation));
+        pipe.hset(this.keys.confirmed(id), configKey, JSON.stringify({ version, at } satisfies Confirmation));
       for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
     }
   }
@@ -227,7 +268,7 @@ export class Store {
     const out: (Confirmation | null)[] = [];
     for (const part of chunks(targetIds)) {
       const pipe = this.redis.pipeline();
-      for (const id of part) pipe.hget(this.k.confirmed(id), configKey);
+      for (const id of part) pipe.hget(this.keys.confirmed(id), configKey);
       for (const [, raw] of (await pipe.exec()) ?? []) out.push(parseJson<Confirmation>(raw as string | null));
     }
     return out;
@@ -237,15 +278,15 @@ export class Store {
 
   /** Holds a rollout's input until its workflow has read it; expires if the workflow never starts. */
   async stageRollout(rolloutId: string, staged: StagedRollout, ttlSeconds: number): Promise<void> {
-    await this.redis.set(this.k.rolloutStaged(rolloutId), JSON.stringify(staged), 'EX', ttlSeconds);
+    await this.redis.set(this.keys.rolloutStaged(rolloutId), JSON.stringify(staged), 'EX', ttlSeconds);
   }
 
   async dropStaged(rolloutId: string): Promise<void> {
-    await this.redis.del(this.k.rolloutStaged(rolloutId));
+    await this.redis.del(this.keys.rolloutStaged(rolloutId));
   }
 
   async readStaged(rolloutId: string): Promise<StagedRollout | null> {
-    return parseJson<StagedRollout>(await this.redis.get(this.k.rolloutStaged(rolloutId)));
+    return parseJson<StagedRollout>(await this.redis.get(this.keys.rolloutStaged(rolloutId)));
   }
 
   /* ---------- rollouts: the workflow's writes (activities) ---------- */
@@ -256,35 +297,46 @@ export class Store {
     const v = await runScript(
       this.redis,
       allocateVersion,
-      [this.k.rolloutVersion(rolloutId), this.k.config(configKey), this.k.configVersions(configKey), this.k.configKeys],
-      [this.k.configContent(configKey, 0).slice(0, -1), json, meta, configKey],
+      [this.keys.rolloutVersion(rolloutId), this.keys.config(configKey), this.keys.configVersions(configKey), this.keys.configKeys],
+      [this.keys.configContent(configKey, 0).slice(0, -1), json, meta, configKey],
     );
     return Number(v);
   }
 
+  /** The version allocated to the rollout, once `allocateVersion` has run. */
+  async rolloutVersion(rolloutId: string): Promise<number | null> {
+    const v = await this.redis.get(this.keys.rolloutVersion(rolloutId));
+    return v === null ? null : Number(v);
+  }
+
+  /** How many targets the stored plan holds (0 before `storePlan`). */
+  async planLength(rolloutId: string): Promise<number> {
+    return this.redis.llen(this.keys.rolloutPlan(rolloutId));
+  }
+
   /** Stores the ordered plan once; a retry finds it and changes nothing. */
   async storePlan(rolloutId: string, orderedIds: readonly string[]): Promise<number> {
-    const planKey = this.k.rolloutPlan(rolloutId);
+    const planKey = this.keys.rolloutPlan(rolloutId);
     const existing = await this.redis.llen(planKey);
     if (existing > 0) return existing;
-    const tx = this.redis.multi().del(planKey, this.k.rolloutMembers(rolloutId));
-    for (const part of chunks(orderedIds)) tx.rpush(planKey, ...part).sadd(this.k.rolloutMembers(rolloutId), ...part);
+    const tx = this.redis.multi().del(planKey, this.keys.rolloutMembers(rolloutId));
+    for (const part of chunks(orderedIds)) tx.rpush(planKey, ...part).sadd(this.keys.rolloutMembers(rolloutId), ...part);
     await tx.exec();
     return orderedIds.length;
   }
 
   /** The stage counts of a plan made under waves; written once, before the staged input is dropped. */
   async storeStageTargets(rolloutId: string, stageTargets: readonly number[]): Promise<void> {
-    await this.redis.set(this.k.rolloutStageTargets(rolloutId), JSON.stringify(stageTargets));
+    await this.redis.set(this.keys.rolloutStageTargets(rolloutId), JSON.stringify(stageTargets));
   }
 
   async stageTargets(rolloutId: string): Promise<number[] | null> {
-    return parseJson<number[]>(await this.redis.get(this.k.rolloutStageTargets(rolloutId)));
+    return parseJson<number[]>(await this.redis.get(this.keys.rolloutStageTargets(rolloutId)));
   }
 
   async planSlice(rolloutId: string, from: number, to: number): Promise<string[]> {
     if (to <= from) return [];
-    return this.redis.lrange(this.k.rolloutPlan(rolloutId), from, to - 1);
+    return this.redis.lrange(this.keys.rolloutPlan(rolloutId), from, to - 1);
   }
 
   async assignBatch(rolloutId: string, configKey: string, version: number, targetIds: readonly string[], nowMs: number): Promise<void> {
@@ -292,8 +344,8 @@ export class Store {
       await runScript(
         this.redis,
         assignBatch,
-        [this.k.rolloutPrevious(rolloutId), this.k.rolloutApplied(rolloutId)],
-        [configKey, version, nowMs, this.k.assign(''), ...part],
+        [this.keys.rolloutPrevious(rolloutId), this.keys.rolloutApplied(rolloutId)],
+        [configKey, version, nowMs, this.keys.assign(''), ...part],
       );
     }
   }
@@ -305,8 +357,8 @@ export class Store {
       const res = (await runScript(
         this.redis,
         restoreBatch,
-        [this.k.rolloutPrevious(rolloutId)],
-        [configKey, this.k.assign(''), ...part],
+        [this.keys.rolloutPrevious(rolloutId)],
+        [configKey, this.keys.assign(''), ...part],
       )) as (string | null)[];
       for (const p of res) out.push(p === null || p === undefined ? null : Number(p));
     }
@@ -314,18 +366,18 @@ export class Store {
   }
 
   async touchedTargets(rolloutId: string): Promise<string[]> {
-    return this.redis.hkeys(this.k.rolloutPrevious(rolloutId));
+    return this.redis.hkeys(this.keys.rolloutPrevious(rolloutId));
   }
 
   async restoredTargets(rolloutId: string): Promise<Set<string>> {
-    return new Set(await this.redis.hkeys(this.k.rolloutRestored(rolloutId)));
+    return new Set(await this.redis.hkeys(this.keys.rolloutRestored(rolloutId)));
   }
 
   /** Records restored targets as `version|ms` (older entries hold the version alone). */
   async markRestored(rolloutId: string, entries: readonly [string, number, number][]): Promise<void> {
     for (const part of chunks(entries)) {
       if (part.length === 0) continue;
-      await this.redis.hset(this.k.rolloutRestored(rolloutId), Object.fromEntries(part.map(([id, v, at]) => [id, `${v}|${at}`])));
+      await this.redis.hset(this.keys.rolloutRestored(rolloutId), Object.fromEntries(part.map(([id, v, at]) => [id, `${v}|${at}`])));
     }
   }
 
@@ -333,7 +385,7 @@ export class Store {
   async appliedAt(rolloutId: string, targetIds: readonly string[]): Promise<(number | null)[]> {
     const out: (number | null)[] = [];
     for (const part of chunks(targetIds)) {
-      const raws = await this.redis.hmget(this.k.rolloutApplied(rolloutId), ...part);
+      const raws = await this.redis.hmget(this.keys.rolloutApplied(rolloutId), ...part);
       for (const raw of raws) out.push(raw ? Number(raw.split('|')[1]) : null);
     }
     return out;
@@ -356,14 +408,14 @@ export class Store {
       this.redis,
       recordProgress,
       [
-        this.k.rollout(id),
-        `${this.k.rollout(id)}:rev`,
-        this.k.rolloutEventSeq(id),
-        this.k.rolloutEvents(id),
-        this.k.events,
-        this.k.rolloutIndex,
-        this.k.activeRollouts,
-        this.k.rolloutStream(id),
+        this.keys.rollout(id),
+        `${this.keys.rollout(id)}:rev`,
+        this.keys.rolloutEventSeq(id),
+        this.keys.rolloutEvents(id),
+        this.keys.events,
+        this.keys.rolloutIndex,
+        this.keys.activeRollouts,
+        this.keys.rolloutStream(id),
       ],
       args,
     );
@@ -374,13 +426,13 @@ export class Store {
 
   /** Keeps a health sample for charts and publishes it to live clients. */
   async appendHealthSample(rolloutId: string, stage: string, sample: ProbeSummary): Promise<void> {
-    const key = this.k.rolloutHealth(rolloutId);
+    const key = this.keys.rolloutHealth(rolloutId);
     const json = JSON.stringify({ stage, ...sample, failures: sample.failures.slice(0, 5) });
     const fields = ['kind', 'health', 'rolloutId', rolloutId, 'stage', stage, 'sample', json];
     await runScript(
       this.redis,
       appendHealthSampleLua,
-      [key, this.k.events, this.k.rolloutStream(rolloutId)],
+      [key, this.keys.events, this.keys.rolloutStream(rolloutId)],
       [json, HEALTH_HISTORY_MAX, EVENT_STREAM_MAX, ROLLOUT_STREAM_MAX, ...fields],
     );
   }
@@ -390,50 +442,70 @@ export class Store {
    * so an activity that runs the interval again replaces its samples instead of adding a second copy.
    */
   async putAnalysisInterval(rolloutId: string, upto: number, interval: number, samples: unknown): Promise<void> {
-    await this.redis.hset(this.k.rolloutAnalysis(rolloutId, upto), String(interval), JSON.stringify(samples));
+    await this.redis.hset(this.keys.rolloutAnalysis(rolloutId, upto), String(interval), JSON.stringify(samples));
   }
 
   /** The latest `max` intervals up to and including `last`, oldest first. */
   async analysisIntervals(rolloutId: string, upto: number, last: number, max: number): Promise<unknown[]> {
     const indexes = Array.from({ length: Math.min(max, last + 1) }, (_, i) => String(last - Math.min(max, last + 1) + 1 + i));
     if (indexes.length === 0) return [];
-    const raw = await this.redis.hmget(this.k.rolloutAnalysis(rolloutId, upto), ...indexes);
+    const raw = await this.redis.hmget(this.keys.rolloutAnalysis(rolloutId, upto), ...indexes);
     return raw.flatMap((json) => (json === null ? [] : [JSON.parse(json) as unknown]));
   }
 
   /* ---------- rollouts: reads (API) ---------- */
 
   async rolloutSummary(rolloutId: string): Promise<RolloutSummary | null> {
-    return parseJson<RolloutSummary>(await this.redis.get(this.k.rollout(rolloutId)));
+    return parseJson<RolloutSummary>(await this.redis.get(this.keys.rollout(rolloutId)));
   }
 
   async lastEventSeq(rolloutId: string): Promise<number> {
-    return Number((await this.redis.get(this.k.rolloutEventSeq(rolloutId))) ?? 0);
+    return Number((await this.redis.get(this.keys.rolloutEventSeq(rolloutId))) ?? 0);
   }
 
   async lastRev(rolloutId: string): Promise<number> {
-    return Number((await this.redis.get(`${this.k.rollout(rolloutId)}:rev`)) ?? -1);
+    return Number((await this.redis.get(`${this.keys.rollout(rolloutId)}:rev`)) ?? -1);
   }
 
-  /** Rollouts in flight (the active set, small by nature) by state: what /metrics reports. */
-  async activeRolloutStates(): Promise<Partial<Record<RolloutSummary['state'], number>>> {
-    const counts: Partial<Record<RolloutSummary['state'], number>> = {};
-    const ids = await this.redis.smembers(this.k.activeRollouts);
+  async hasRollout(rolloutId: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.rollout(rolloutId))) === 1;
+  }
+
+  /** The summaries of the rollouts in flight (the active set, small by nature). */
+  async activeRolloutSummaries(): Promise<RolloutSummary[]> {
+    const out: RolloutSummary[] = [];
+    const ids = await this.redis.smembers(this.keys.activeRollouts);
     for (const part of chunks(ids)) {
-      for (const raw of await this.redis.mget(...part.map((id) => this.k.rollout(id)))) {
+      for (const raw of await this.redis.mget(...part.map((id) => this.keys.rollout(id)))) {
         const summary = parseJson<RolloutSummary>(raw);
-        if (summary) counts[summary.state] = (counts[summary.state] ?? 0) + 1;
+        if (summary) out.push(summary);
       }
     }
+    return out;
+  }
+
+  /** Rollouts in flight by state: what /metrics reports. */
+  async activeRolloutStates(): Promise<Partial<Record<RolloutSummary['state'], number>>> {
+    const counts: Partial<Record<RolloutSummary['state'], number>> = {};
+    for (const summary of await this.activeRolloutSummaries()) counts[summary.state] = (counts[summary.state] ?? 0) + 1;
     return counts;
   }
 
+  /**
+   * Puts a summary queried from its workflow back into the read model (the rebuild), unless the
+   * stored one is newer. True when it was written.
+   */
+  async restoreSummary(summary: RolloutSummary): Promise<boolean> {
+    const keys = { summary: this.keys.rollout(summary.id), index: this.keys.rolloutIndex, active: this.keys.activeRollouts };
+    return restoreSummary(this.redis, keys, summary, isTerminal(summary.state));
+  }
+
   async rolloutEvents(rolloutId: string): Promise<RolloutEvent[]> {
-    return (await this.redis.lrange(this.k.rolloutEvents(rolloutId), 0, -1)).map((raw) => JSON.parse(raw) as RolloutEvent);
+    return (await this.redis.lrange(this.keys.rolloutEvents(rolloutId), 0, -1)).map((raw) => JSON.parse(raw) as RolloutEvent);
   }
 
   async healthSamples(rolloutId: string): Promise<unknown[]> {
-    return (await this.redis.lrange(this.k.rolloutHealth(rolloutId), 0, -1)).map((raw) => JSON.parse(raw) as unknown);
+    return (await this.redis.lrange(this.keys.rolloutHealth(rolloutId), 0, -1)).map((raw) => JSON.parse(raw) as unknown);
   }
 
   /**
@@ -447,7 +519,7 @@ export class Store {
     const min = q.since ? String(q.since.getTime()) : '-inf';
     const out: { summary: RolloutSummary; score: number }[] = [];
     for (let offset = 0; out.length <= q.limit; offset += batch) {
-      const flat = await this.redis.zrevrangebyscore(this.k.rolloutIndex, max, min, 'WITHSCORES', 'LIMIT', offset, batch);
+      const flat = await this.redis.zrevrangebyscore(this.keys.rolloutIndex, max, min, 'WITHSCORES', 'LIMIT', offset, batch);
       if (flat.length === 0) break;
       const entries: { id: string; score: number }[] = [];
       for (let i = 0; i < flat.length; i += 2) {
@@ -458,7 +530,7 @@ export class Store {
         entries.push({ id, score });
       }
       if (entries.length > 0) {
-        const raws = await this.redis.mget(...entries.map((e) => this.k.rollout(e.id)));
+        const raws = await this.redis.mget(...entries.map((e) => this.keys.rollout(e.id)));
         raws.forEach((raw, i) => {
           const s = parseJson<RolloutSummary>(raw);
           if (!s || out.length > q.limit) return;
@@ -478,10 +550,10 @@ export class Store {
   /** Per-target view of one rollout: what it assigned, what each had before, has now, and runs. */
   async rolloutTargets(rolloutId: string, configKey: string): Promise<Record<string, TargetRolloutStatus>> {
     const [members, prev, applied, restored] = await Promise.all([
-      this.redis.lrange(this.k.rolloutPlan(rolloutId), 0, -1),
-      this.redis.hgetall(this.k.rolloutPrevious(rolloutId)),
-      this.redis.hgetall(this.k.rolloutApplied(rolloutId)),
-      this.redis.hgetall(this.k.rolloutRestored(rolloutId)),
+      this.redis.lrange(this.keys.rolloutPlan(rolloutId), 0, -1),
+      this.redis.hgetall(this.keys.rolloutPrevious(rolloutId)),
+      this.redis.hgetall(this.keys.rolloutApplied(rolloutId)),
+      this.redis.hgetall(this.keys.rolloutRestored(rolloutId)),
     ]);
     const timeOf = (raw: string | undefined): string | null => {
       const at = raw?.split('|')[1];
@@ -490,7 +562,7 @@ export class Store {
     const rows: Record<string, TargetRolloutStatus> = {};
     for (const part of chunks(members)) {
       const pipe = this.redis.pipeline();
-      for (const id of part) pipe.hget(this.k.assign(id), configKey).hget(this.k.confirmed(id), configKey);
+      for (const id of part) pipe.hget(this.keys.assign(id), configKey).hget(this.keys.confirmed(id), configKey);
       const res = (await pipe.exec()) ?? [];
       part.forEach((id, i) => {
         const assigned = res[2 * i]?.[1] as string | null;

@@ -12,7 +12,6 @@ import { createLogger, errorFields, type Logger } from '../runtime/log';
 import { workerRegistry } from '../runtime/metrics';
 import { connectRedis } from '../runtime/redis';
 import { Store } from '../store/store';
-import { SubscriptionStore } from '../store/subscriptions';
 import { createWorker } from './create-worker';
 import { startMetricsServer } from './metrics-server';
 import { installTemporalRuntime } from './telemetry';
@@ -41,8 +40,9 @@ async function main(): Promise<void> {
   log.info({ url: metrics.url }, `worker metrics on ${metrics.url}`);
   const prefix = redisKeyPrefix(env);
   const redis = connectRedis(redisConnection(env));
+  const store = new Store(redis, prefix);
   if (env.TOLLGATE_ALERT_WEBHOOK) {
-    await new SubscriptionStore(redis, prefix).ensureAlertSubscription(env.TOLLGATE_ALERT_WEBHOOK);
+    await store.subscriptions.ensureAlertSubscription(env.TOLLGATE_ALERT_WEBHOOK);
   }
   const connection = await NativeConnection.connect(temporalConnectionOptions(env));
   const worker = await createWorker({
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TOLLGATE_TASK_QUEUE,
     activityDeps: {
-      store: new Store(redis, prefix),
+      store,
       notifyPolicy: env.TOLLGATE_NOTIFY_ALLOW,
       publicUrl: env.TOLLGATE_PUBLIC_URL,
       prometheusUrl: env.PROMETHEUS_URL,

@@ -12,14 +12,16 @@ export function configRoutes(store: Store, schemas: ConfigSchemas): Router {
   const r = Router();
 
   bind(r, contract.listConfigs, async () => {
-    const keys = (await store.redis.smembers(store.k.configKeys)).sort();
-    const items = (await Promise.all(keys.map((k) => store.configSummary(k)))).filter((c): c is ConfigSummary => c !== null);
+    const keys = await store.configKeys();
+    const items = (await Promise.all(keys.map((configKey) => store.configSummary(configKey)))).filter(
+      (c): c is ConfigSummary => c !== null,
+    );
     return { status: 200, body: { items } };
   });
 
   bind(r, contract.getConfig, async ({ params }) => {
     const c = await store.configSummary(params.configKey);
-    if (!c) throw new HttpError(404, Reason.NotFound, `configKey: no config ${params.configKey}`, 'configKey');
+    if (!c) throw new HttpError(Reason.NotFound, `configKey: no config ${params.configKey}`, 'configKey');
     return { status: 200, body: c };
   });
 
@@ -27,7 +29,7 @@ export function configRoutes(store: Store, schemas: ConfigSchemas): Router {
     const { configKey, version } = params;
     const [c, content] = await Promise.all([store.configSummary(configKey), store.configContent(configKey, version)]);
     const meta = c?.versions.find((v) => v.version === version);
-    if (!meta || !content.found) throw new HttpError(404, Reason.NotFound, `version: ${configKey} has no version ${version}`, 'version');
+    if (!meta || !content.found) throw new HttpError(Reason.NotFound, `version: ${configKey} has no version ${version}`, 'version');
     return { status: 200, body: { configKey, ...meta, content: content.content } };
   });
 
@@ -44,7 +46,7 @@ export function configRoutes(store: Store, schemas: ConfigSchemas): Router {
 
   bind(r, contract.getConfigSchema, async ({ params }) => {
     const s = await store.getConfigSchema(params.configKey);
-    if (!s) throw new HttpError(404, Reason.NotFound, `configKey: ${params.configKey} has no schema`, 'configKey');
+    if (!s) throw new HttpError(Reason.NotFound, `configKey: ${params.configKey} has no schema`, 'configKey');
     return { status: 200, body: s };
   });
 

@@ -22,8 +22,8 @@ export function eventRoutes(deps: { store: Store; hub: EventHub; client: Client;
   const r = Router();
 
   async function mustExist(rolloutId: string): Promise<void> {
-    if ((await store.redis.exists(store.k.rollout(rolloutId))) === 0) {
-      throw new HttpError(404, Reason.NotFound, `rolloutId: no rollout ${rolloutId}`, 'rolloutId');
+    if (!(await store.hasRollout(rolloutId))) {
+      throw new HttpError(Reason.NotFound, `rolloutId: no rollout ${rolloutId}`, 'rolloutId');
     }
   }
 
@@ -34,13 +34,13 @@ export function eventRoutes(deps: { store: Store; hub: EventHub; client: Client;
   };
 
   bind(r, contract.streamEvents, async ({ headers, query }, req, res) => {
-    await hub.serve(req, res, store.k.events, startOf(headers['last-event-id'], query.lastEventId), admission(res));
+    await hub.serve(req, res, store.streams.all(), startOf(headers['last-event-id'], query.lastEventId), admission(res));
   });
 
   bind(r, contract.streamRolloutEvents, async ({ params, headers, query }, req, res) => {
     await mustExist(params.rolloutId);
     const start = startOf(headers['last-event-id'], query.lastEventId, query.replay);
-    await hub.serve(req, res, store.k.rolloutStream(params.rolloutId), start, admission(res));
+    await hub.serve(req, res, store.streams.rollout(params.rolloutId), start, admission(res));
   });
 
   bind(r, contract.rolloutHealth, async ({ params }) => {

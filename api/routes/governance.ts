@@ -31,7 +31,7 @@ export function governanceRoutes({ tokens, policies, audit, freezes }: Governanc
 
   bind(r, contract.createToken, async ({ body }, _req, res) => {
     const result = await tokens.create(body, actor(res));
-    if (!result.ok) throw new HttpError(409, Reason.Conflict, `name: a token named ${body.name} exists (names are never reused)`, 'name');
+    if (!result.ok) throw new HttpError(Reason.Conflict, `name: a token named ${body.name} exists (names are never reused)`, 'name');
     return { status: 201, body: result.created };
   });
 
@@ -39,7 +39,7 @@ export function governanceRoutes({ tokens, policies, audit, freezes }: Governanc
 
   bind(r, contract.revokeToken, async ({ params }, _req, res) => {
     const revoked = await tokens.revoke(params.tokenId, actor(res));
-    if (!revoked) throw new HttpError(404, Reason.NotFound, `tokenId: no token ${params.tokenId}`, 'tokenId');
+    if (!revoked) throw new HttpError(Reason.NotFound, `tokenId: no token ${params.tokenId}`, 'tokenId');
     return { status: 200, body: revoked };
   });
 
@@ -53,12 +53,7 @@ export function governanceRoutes({ tokens, policies, audit, freezes }: Governanc
   bind(r, contract.getConfigPolicy, async ({ params }) => {
     const own = await policies.get(params.configKey);
     if (!own)
-      throw new HttpError(
-        404,
-        Reason.NotFound,
-        `configKey: ${params.configKey} has no policy of its own (the default applies)`,
-        'configKey',
-      );
+      throw new HttpError(Reason.NotFound, `configKey: ${params.configKey} has no policy of its own (the default applies)`, 'configKey');
     return { status: 200, body: own };
   });
 

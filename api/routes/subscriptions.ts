@@ -23,15 +23,9 @@ export function subscriptionRoutes({ subscriptions, policy, resolve = systemReso
     await checkOutboundUrl('url', body.url, policy, Reason.SubscriptionUrlRefused, resolve);
     const sub = newSubscription(SubscriptionStore.newId(), body, principalOf(res)?.name ?? 'unknown', new Date());
     if (!(await subscriptions.put(sub))) {
-      throw new HttpError(
-        409,
-        Reason.TooManySubscriptions,
-        `url: ${MAX_SUBSCRIPTIONS} subscriptions exist already; delete one first`,
-        'url',
-        {
-          max: MAX_SUBSCRIPTIONS,
-        },
-      );
+      throw new HttpError(Reason.TooManySubscriptions, `url: ${MAX_SUBSCRIPTIONS} subscriptions exist already; delete one first`, 'url', {
+        max: MAX_SUBSCRIPTIONS,
+      });
     }
     return { status: 201, body: publicView(sub) };
   });
@@ -40,13 +34,13 @@ export function subscriptionRoutes({ subscriptions, policy, resolve = systemReso
 
   bind(r, contract.deleteSubscription, async ({ params }) => {
     if (!(await subscriptions.delete(params.subscriptionId)))
-      throw new HttpError(404, Reason.NotFound, `subscriptionId: no subscription ${params.subscriptionId}`, 'subscriptionId');
+      throw new HttpError(Reason.NotFound, `subscriptionId: no subscription ${params.subscriptionId}`, 'subscriptionId');
     return { status: 204 };
   });
 
   bind(r, contract.listDeliveries, async ({ params, query }) => {
     if (!(await subscriptions.get(params.subscriptionId)))
-      throw new HttpError(404, Reason.NotFound, `subscriptionId: no subscription ${params.subscriptionId}`, 'subscriptionId');
+      throw new HttpError(Reason.NotFound, `subscriptionId: no subscription ${params.subscriptionId}`, 'subscriptionId');
     return { status: 200, body: { items: await subscriptions.deliveries(params.subscriptionId, query.limit) } };
   });
 

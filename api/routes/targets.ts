@@ -19,33 +19,33 @@ export function targetRoutes(store: Store, policy: OutboundPolicy): Router {
 
   bind(r, contract.getTarget, async ({ params }) => {
     const t = await store.getTarget(params.targetId);
-    if (!t) throw new HttpError(404, Reason.NotFound, `targetId: no target ${params.targetId}`, 'targetId');
+    if (!t) throw new HttpError(Reason.NotFound, `targetId: no target ${params.targetId}`, 'targetId');
     return { status: 200, body: t };
   });
 
   bind(r, contract.deleteTarget, async ({ params }) => {
     const active = await store.activeRolloutWithTarget(params.targetId);
     if (active) {
-      throw new HttpError(409, Reason.TargetInUse, `targetId: ${params.targetId} is part of active rollout ${active}`, 'targetId', {
+      throw new HttpError(Reason.TargetInUse, `targetId: ${params.targetId} is part of active rollout ${active}`, 'targetId', {
         rolloutId: active,
       });
     }
     if (!(await store.deleteTarget(params.targetId)))
-      throw new HttpError(404, Reason.NotFound, `targetId: no target ${params.targetId}`, 'targetId');
+      throw new HttpError(Reason.NotFound, `targetId: no target ${params.targetId}`, 'targetId');
     return { status: 204 };
   });
 
   bind(r, contract.getAssignment, async ({ params }) => {
     if (!(await store.getTarget(params.targetId)))
-      throw new HttpError(404, Reason.NotFound, `targetId: no target ${params.targetId}`, 'targetId');
+      throw new HttpError(Reason.NotFound, `targetId: no target ${params.targetId}`, 'targetId');
     const a = await store.assignment(params.targetId, params.configKey);
-    if (!a) throw new HttpError(404, Reason.NotFound, `configKey: ${params.targetId} has no version of ${params.configKey}`, 'configKey');
+    if (!a) throw new HttpError(Reason.NotFound, `configKey: ${params.targetId} has no version of ${params.configKey}`, 'configKey');
     return { status: 200, body: a };
   });
 
   bind(r, contract.reportStatus, async ({ params, body }) => {
     if (!(await store.getTarget(params.targetId)))
-      throw new HttpError(404, Reason.NotFound, `targetId: no target ${params.targetId}`, 'targetId');
+      throw new HttpError(Reason.NotFound, `targetId: no target ${params.targetId}`, 'targetId');
     await store.confirm(params.targetId, params.configKey, body.version);
     return { status: 204 };
   });

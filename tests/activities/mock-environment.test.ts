@@ -15,6 +15,7 @@ import { testEnv, uniqueName } from '../helpers/env';
 const SLOW_MS = 2_500;
 
 let redis: Redis;
+let prefix: string;
 let store: Store;
 let server: Server;
 let base: string;
@@ -23,7 +24,8 @@ const configKey = 'svc';
 
 beforeAll(async () => {
   redis = new Redis(testEnv().redisUrl, { lazyConnect: false });
-  store = new Store(redis, `${uniqueName('mockact')}:`);
+  prefix = `${uniqueName('mockact')}:`;
+  store = new Store(redis, prefix);
   server = createServer((req, res) => {
     requests += 1;
     req.resume();
@@ -40,7 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   server?.closeAllConnections();
   server?.close();
-  const keys = await redis.keys(`${store.prefix}*`);
+  const keys = await redis.keys(`${prefix}*`);
   if (keys.length > 0) await redis.del(...keys);
   redis?.disconnect();
 });

@@ -299,7 +299,7 @@ describe('POST /v1/admin/read-model/rebuild', () => {
     const { key, selector } = await given();
     const r = await create(makeRolloutRequest({ configKey: key, targets: { selector }, stages: fastStages(3, { canary: true }) }));
     await waitFor('the approval gate', async () => (await stack.store.rolloutSummary(r.id))?.state === 'awaiting_approval');
-    await stack.redis.del(stack.store.k.rollout(r.id));
+    await stack.redis.del(stack.redisKeys.rollout(r.id));
     expect((await stack.api('GET', `/v1/rollouts/${r.id}`)).status).toBe(404);
     // When the read model is rebuilt
     const res = await stack.api<{ scanned: number; restored: number; skipped: number; failed: unknown[] }>(

@@ -45,7 +45,7 @@ async function snapshot(): Promise<Map<string, string>> {
     cursor = next;
     // The audit log records every refused mutation by design: it is the one key meant to change.
     for (const k of keys)
-      if (k !== stack.store.k.audit) out.set(k, ((await stack.redis.dumpBuffer(k)) ?? Buffer.alloc(0)).toString('base64'));
+      if (k !== stack.redisKeys.audit) out.set(k, ((await stack.redis.dumpBuffer(k)) ?? Buffer.alloc(0)).toString('base64'));
   } while (cursor !== '0');
   return out;
 }

@@ -10,7 +10,7 @@ import { createApp } from '../../api/app';
 import { contract, type Route } from '../../api/contract';
 import type { AuditEntry, Role } from '../../domain/access';
 import type { RolloutDetail, RolloutSummary } from '../../domain/schemas';
-import { TokenStore } from '../../store/tokens';
+import { Store } from '../../store/store';
 import { testToken, waitFor } from '../helpers/env';
 import { openSse } from '../helpers/sse';
 import { fastStages, makeRolloutRequest } from '../helpers/factories';
@@ -170,7 +170,7 @@ describe('tokens', () => {
     expect(raw).not.toContain(created.body.token);
     expect(listed.body.items.find((t) => t.name === 'once')).not.toHaveProperty('token');
     expect(listed.body.items.find((t) => t.name === 'once')).not.toHaveProperty('hash');
-    const stored = JSON.stringify(await stack.redis.hgetall(`${stack.store.prefix}tokens`));
+    const stored = JSON.stringify(await stack.redis.hgetall(stack.redisKeys.tokens));
     expect(stored).not.toContain(created.body.token);
     const again = await stack.api<Err>('POST', '/v1/tokens', { name: 'once', role: 'admin' });
     expect(again).toMatchObject({ status: 409, body: { error: { field: 'name' } } });
@@ -232,7 +232,7 @@ describe('tokens', () => {
   });
 
   it('bootstraps one admin token: generated once, or rotated from the environment', async () => {
-    const store = new TokenStore(stack.redis, `${stack.store.prefix}boot:`);
+    const store = new Store(stack.redis, `${stack.redisPrefix}boot:`).tokens;
     const first = await store.ensureAdmin(undefined);
     expect(first.generated).toMatch(/^tg_/);
     expect((await store.ensureAdmin(undefined)).generated).toBeNull();
@@ -446,7 +446,7 @@ describe('audit log', () => {
     // Reads that succeed are not audited.
     expect(find({ actor: 'ann', action: 'listAudit' })).toBeUndefined();
 
-    const everything = JSON.stringify(await stack.redis.xrange(`${stack.store.prefix}audit`, '-', '+'));
+    const everything = JSON.stringify(await stack.redis.xrange(stack.redisKeys.audit, '-', '+'));
     for (const secret of [...Object.values(tokens), stack.adminToken, secretContent.password]) expect(everything).not.toContain(secret);
   });
 

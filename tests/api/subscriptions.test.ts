@@ -6,7 +6,6 @@
 import type { Delivery, NotificationPayload, Subscription } from '../../domain/notifications';
 import { verifySignature } from '../../domain/signature';
 import { notificationLatency } from '../../runtime/metrics';
-import { SubscriptionStore } from '../../store/subscriptions';
 import { waitFor } from '../helpers/env';
 import { makeRolloutRequest } from '../helpers/factories';
 import { startReceiver, type Receiver } from '../helpers/receiver';
@@ -97,7 +96,7 @@ describe('subscriptions', () => {
   });
 
   it('TOLLGATE_ALERT_WEBHOOK becomes the subscription alert-webhook, written once however often workers start', async () => {
-    const store = new SubscriptionStore(stack.redis, stack.store.prefix);
+    const store = stack.store.subscriptions;
     await store.ensureAlertSubscription(receiver.url('/alerts'));
     await store.ensureAlertSubscription(receiver.url('/alerts'));
     const listed = await stack.api<{ items: Subscription[] }>('GET', '/v1/subscriptions');

@@ -16,14 +16,21 @@ import { createWorker } from '../../worker/create-worker';
 import { testEnv, testToken, uniqueName, waitFor } from './env';
 import type { RolloutDetail, RolloutSummary } from '../../domain/schemas';
 import type { Role, TargetScope } from '../../domain/access';
-import { TokenStore } from '../../store/tokens';
+import { keys, type Keys } from '../../store/keys';
 
 export interface Stack {
   client: Client;
   /** The stack's bootstrap admin token; `api` sends it unless told otherwise. */
   adminToken: string;
   store: Store;
+  /**
+   * For tests that reach under the store (deleting a key to break the read model, snapshotting
+   * every key): the stack's own Redis connection, its key prefix and key builder. The app and the
+   * worker never see these; they go through `store`.
+   */
   redis: Redis;
+  redisPrefix: string;
+  redisKeys: Keys;
   taskQueue: string;
   apiUrl: string;
   worker: Worker;
@@ -100,9 +107,10 @@ export async function startStack(name = 'stack', options: StackOptions = {}): Pr
   }
   const taskQueue = uniqueName(name);
   const redis = createRedis(env.redisUrl);
-  const store = new Store(redis, `${taskQueue}:`);
+  const redisPrefix = `${taskQueue}:`;
+  const store = new Store(redis, redisPrefix);
   const adminToken = testToken();
-  await new TokenStore(redis, store.prefix).ensureAdmin(adminToken);
+  await store.tokens.ensureAdmin(adminToken);
   const connection = await Connection.connect({ address: env.temporalAddress });
   const client = new Client({ connection });
   const native = await NativeConnection.connect({ address: env.temporalAddress });
@@ -126,6 +134,8 @@ export async function startStack(name = 'stack', options: StackOptions = {}): Pr
     adminToken,
     store,
     redis,
+    redisPrefix,
+    redisKeys: keys(redisPrefix),
     taskQueue,
     apiUrl,
     worker,

@@ -1,12 +1,9 @@
+import { MaxRetriesPerRequestError } from 'ioredis/built/errors';
 import { fieldName, isUnavailable } from '../../api/http';
 
 describe('isUnavailable', () => {
   const cases: [string, unknown, boolean][] = [
-    [
-      'ioredis gave up retrying',
-      Object.assign(new Error('Reached the max retries per request limit'), { name: 'MaxRetriesPerRequestError' }),
-      true,
-    ],
+    ['ioredis gave up retrying', new MaxRetriesPerRequestError(3), true],
     ['Redis connection closed', new Error('Connection is closed.'), true],
     ['refused connection', new Error('connect ECONNREFUSED 127.0.0.1:6379'), true],
     [

@@ -5,14 +5,10 @@
  * to one slot, and that every script is covered here: a new script with a stray key fails.
  */
 import { createHash } from 'node:crypto';
-import { restoreSummary } from '../../store/events';
-import { FreezeStore } from '../../store/freeze';
 import { keys } from '../../store/keys';
-import { PolicyStore } from '../../store/policies';
 import * as scripts from '../../store/scripts';
 import { keySlot, hashTag, prefixHasHashTag } from '../../store/slots';
 import { Store } from '../../store/store';
-import { TokenStore } from '../../store/tokens';
 import type { RedisClient } from '../../runtime/redis';
 import type { RolloutEvent, RolloutSummary } from '../../domain/schemas';
 
@@ -142,13 +138,12 @@ async function exercise(redis: RedisClient, prefix: string): Promise<void> {
   await store.recordProgress(summary, 1, [event]);
   await store.appendHealthSample('r1', 'canary', { failures: [] } as unknown as Parameters<Store['appendHealthSample']>[2]);
   await store.rolloutTargets('r1', 'ck');
-  const k = keys(prefix);
-  await restoreSummary(redis, { summary: k.rollout('r1'), index: k.rolloutIndex, active: k.activeRollouts }, summary, false);
-  await new PolicyStore(redis, prefix).put('*', {}, 'admin');
-  const tokens = new TokenStore(redis, prefix);
-  await tokens.ensureAdmin('tg_test_0123456789abcdefghijklmnopqrstuvwxyz');
-  await tokens.create({ name: 'alice', role: 'deployer' } as never, 'admin');
-  await new FreezeStore(redis, prefix).lift();
+  await store.restoreSummary(summary);
+  await store.activeRolloutSummaries();
+  await store.policies.put('*', {}, 'admin');
+  await store.tokens.ensureAdmin('tg_test_0123456789abcdefghijklmnopqrstuvwxyz');
+  await store.tokens.create({ name: 'alice', role: 'deployer' } as never, 'admin');
+  await store.freezes.lift();
 }
 
 function crossSlot(groups: Group[]): string[] {
