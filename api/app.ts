@@ -140,7 +140,9 @@ export function createApp(deps: AppDeps): Express {
   const health = express.Router();
   bind(health, contract.health, async () => {
     const { ok, checks } = await healthCache.get();
-    return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'unavailable', checks } };
+    return ok
+      ? { status: 200, body: { status: 'ok' as const, checks } }
+      : { status: 503, body: { status: 'unavailable' as const, checks } };
   });
   app.use(health);
 

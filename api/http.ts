@@ -11,6 +11,7 @@ import { isRedisRetriesExhausted } from '../runtime/redis';
 import { authorizeFields, authorizeRole, authorizeTarget, type AuthDeps } from './auth';
 import { routeName, type Route } from './contract';
 import { HttpError } from './errors';
+import type { ReplyOf } from './replies';
 import { requestIdOf } from './request-id';
 
 export { HttpError } from './errors';
@@ -22,10 +23,12 @@ export interface RouteInput<R extends Route> {
   body: Out<R['body']>;
   headers: Out<R['headers']>;
 }
-export interface Reply {
-  status: number;
-  body?: unknown;
-}
+/**
+ * What a handler answers: a status its route declares, with that status's body (api/replies.ts).
+ * A handler that answers another shape does not compile. Handlers that write the response
+ * themselves (Markdown, event streams) answer nothing.
+ */
+export type Reply<R extends Route> = ReplyOf<R>;
 
 /** `stages[0].percent` for a zod path. */
 export function fieldName(path: readonly PropertyKey[]): string {
@@ -66,7 +69,8 @@ function checkEnvelope(route: Route, req: Request): void {
 export function bind<R extends Route>(
   router: Router,
   route: R,
-  handler: (input: RouteInput<R>, req: Request, res: Response) => Promise<Reply | void>,
+  // NoInfer: R comes from the route alone, so the handler's answer is checked against it, not widened.
+  handler: (input: RouteInput<NoInfer<R>>, req: Request, res: Response) => Promise<Reply<NoInfer<R>> | void>,
 ): void {
   router[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {
     try {
@@ -87,7 +91,7 @@ export function bind<R extends Route>(
       input.headers = (route.headers ? parse(route.headers, req.headers, 'header') : undefined) as RouteInput<R>['headers'];
       res.locals.input = input;
       authorizeFields(route, res, input.body);
-      const reply = await handler(input, req, res);
+      const reply = (await handler(input, req, res)) as { status: number; body?: unknown } | void;
       if (!reply || res.headersSent) return;
       if (reply.body === undefined) res.status(reply.status).end();
       else res.status(reply.status).json(reply.body);

@@ -7,7 +7,6 @@ import { configDiff, type ConfigDiff } from '../domain/diff';
 import { Reason } from '../domain/reasons';
 import { buildIncidentReport } from '../domain/report';
 import type { IncidentReport } from '../domain/report-schemas';
-import type { StageHealthSample } from '../domain/schemas';
 import type { Store } from '../store/store';
 import { HttpError } from './errors';
 import type { RolloutService } from './rollouts';
@@ -30,7 +29,7 @@ export async function versionsDiff(store: Store, configKey: string, from: number
 export async function incidentReport(rollouts: RolloutService, store: Store, rolloutId: string, now = new Date()): Promise<IncidentReport> {
   const rollout = await rollouts.get(rolloutId);
   const [samples, diff] = await Promise.all([
-    store.healthSamples(rolloutId) as Promise<StageHealthSample[]>,
+    store.healthSamples(rolloutId),
     rollout.version === null
       ? Promise.resolve(null)
       : versionsDiff(store, rollout.configKey, rollout.previousStableVersion ?? 0, rollout.version).catch((err: unknown) => {

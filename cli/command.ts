@@ -3,7 +3,8 @@
  * generated `--help`), the global options and environment, and how output reaches the terminal.
  */
 import { parseArgs } from 'node:util';
-import { TollgateClient } from './client';
+import type { ApiClient } from '../api/client';
+import { cliClient } from './client';
 import { UsageError } from './errors';
 import { makeStyle, type Style } from './render';
 
@@ -50,7 +51,8 @@ export interface Output {
 }
 
 export interface Context {
-  client: TollgateClient;
+  /** The typed client of the contract, with the CLI's deadline and errors (cli/client.ts). */
+  client: ApiClient;
   json: boolean;
   out: Output;
   err: Output;
@@ -88,7 +90,7 @@ export function makeContext(values: Values, io: Io): Context {
   if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url / TOLLGATE_URL: "${url}" is not an http(s) URL`);
   return {
     // Who acts is the token's name on the server: there is no other identity to send.
-    client: new TollgateClient({ baseUrl: url, token: env.TOLLGATE_TOKEN?.trim() || undefined }),
+    client: cliClient({ baseUrl: url, token: env.TOLLGATE_TOKEN?.trim() || undefined }),
     json: values.json === true,
     out: output(io.stdout, env, noColor),
     err: output(io.stderr, env, noColor),

@@ -105,6 +105,7 @@ export const StatusReport = z
 export const ConfigSchemaDocument = z
   .record(z.string(), z.unknown())
   .meta({ id: 'ConfigSchemaDocument', description: 'A JSON Schema (draft 2020-12) object.' });
+export type ConfigSchemaDocument = z.infer<typeof ConfigSchemaDocument>;
 
 /* ---------- rollouts: the request ---------- */
 

@@ -7,12 +7,14 @@ import { createHash } from 'node:crypto';
 import type { RedisClient as Redis } from '../runtime/redis';
 import type {
   Assignment,
+  ConfigSchemaDocument,
   ConfigSummary,
   ConfigVersion,
   Labels,
   RolloutCursor,
   RolloutEvent,
   RolloutSummary,
+  StageHealthSample,
   Target,
   TargetInput,
   TargetRolloutStatus,
@@ -233,8 +235,8 @@ export class Store {
     await this.redis.multi().set(this.keys.configSchema(configKey), JSON.stringify(schema)).sadd(this.keys.configKeys, configKey).exec();
   }
 
-  async getConfigSchema(configKey: string): Promise<object | null> {
-    return parseJson<object>(await this.redis.get(this.keys.configSchema(configKey)));
+  async getConfigSchema(configKey: string): Promise<ConfigSchemaDocument | null> {
+    return parseJson<ConfigSchemaDocument>(await this.redis.get(this.keys.configSchema(configKey)));
   }
 
   async assignedVersion(targetId: string, configKey: string): Promise<number | null> {
@@ -504,8 +506,8 @@ export class Store {
     return (await this.redis.lrange(this.keys.rolloutEvents(rolloutId), 0, -1)).map((raw) => JSON.parse(raw) as RolloutEvent);
   }
 
-  async healthSamples(rolloutId: string): Promise<unknown[]> {
-    return (await this.redis.lrange(this.keys.rolloutHealth(rolloutId), 0, -1)).map((raw) => JSON.parse(raw) as unknown);
+  async healthSamples(rolloutId: string): Promise<StageHealthSample[]> {
+    return (await this.redis.lrange(this.keys.rolloutHealth(rolloutId), 0, -1)).map((raw) => JSON.parse(raw) as StageHealthSample);
   }
 
   /**

@@ -4,6 +4,7 @@
 //   node web/build.mjs            build
 //   node web/build.mjs --watch    rebuild on change (development)
 
+import { Buffer } from 'node:buffer';
 import console from 'node:console';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,8 +16,40 @@ const WEB = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.join(WEB, '..', 'dist', 'web');
 const ASSETS = path.join(OUT, 'assets');
 
+/**
+ * The API client (api/client.ts) needs each route's method and path, which api/route-table.ts
+ * derives from the contract. Bundling it as it is would bring zod and every schema into the
+ * dashboard; instead it is evaluated here, at build time, and the bundle gets its value.
+ * @type {import('esbuild').Plugin}
+ */
+const inlineRouteTable = {
+  name: 'route-table',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]api[\\/]route-table\.ts$/ }, async (args) => {
+      const compiled = await esbuild.build({
+        entryPoints: [args.path],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        write: false,
+        metafile: true,
+      });
+      const code = compiled.outputFiles[0]?.text ?? '';
+      const loaded = /** @type {unknown} */ (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`));
+      const { routeTable } = /** @type {{ routeTable: unknown }} */ (loaded);
+      return {
+        contents: `export const routeTable = ${JSON.stringify(routeTable)};`,
+        loader: 'js',
+        // Rebuilt in --watch when the contract or a schema it imports changes.
+        watchFiles: Object.keys(compiled.metafile.inputs).map((p) => path.resolve(p)),
+      };
+    });
+  },
+};
+
 /** @type {import('esbuild').BuildOptions & { metafile: true }} */
 const options = {
+  plugins: [inlineRouteTable],
   entryPoints: { app: path.join(WEB, 'src', 'main.ts') },
   bundle: true,
   minify: true,
@@ -49,7 +82,10 @@ fs.mkdirSync(ASSETS, { recursive: true });
 if (process.argv.includes('--watch')) {
   const ctx = await esbuild.context({
     ...options,
-    plugins: [{ name: 'index', setup: (b) => b.onEnd((r) => r.metafile && (writeIndex(r.metafile), console.log('web: rebuilt'))) }],
+    plugins: [
+      inlineRouteTable,
+      { name: 'index', setup: (b) => b.onEnd((r) => r.metafile && (writeIndex(r.metafile), console.log('web: rebuilt'))) },
+    ],
   });
   await ctx.watch();
   console.log(`web: watching ${path.relative(process.cwd(), WEB)}`);

@@ -27,7 +27,12 @@ export function governanceRoutes({ tokens, policies, audit, freezes }: Governanc
   const r = Router();
   const actor = (res: Parameters<typeof principalOf>[0]) => principalOf(res)?.name ?? 'unknown';
 
-  bind(r, contract.whoami, async (_input, _req, res) => ({ status: 200, body: principalOf(res) }));
+  bind(r, contract.whoami, async (_input, _req, res) => {
+    const principal = principalOf(res);
+    // `bind` refuses a caller without a token before this runs; the contract's answer is a principal.
+    if (!principal) throw new HttpError(Reason.Unauthenticated, 'authorization: no token', 'authorization');
+    return { status: 200, body: principal };
+  });
 
   bind(r, contract.createToken, async ({ body }, _req, res) => {
     const result = await tokens.create(body, actor(res));

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import YAML from 'yaml';
+import { startedRollout } from '../../api/client';
 import { fieldName } from '../../api/http';
 import { CreateRolloutRequest, SelectorQuery } from '../../domain/schemas';
 import { type Command, printJson, printLines, str, type Values } from '../command';
@@ -232,7 +233,7 @@ export const createCommand: Command = {
       printJson(ctx, built.request);
       return 0;
     }
-    const summary = await ctx.client.createRollout(built.request as CreateRolloutRequest);
+    const summary = startedRollout(await ctx.client.createRollout({ body: built.request as CreateRolloutRequest }));
     if (values.watch === true) {
       if (!ctx.json) ctx.err.write(`rollout ${summary.id} created\n`);
       return watchRollout(ctx, summary.id, watchSettings(values));

@@ -42,14 +42,14 @@ const freeze: Command = {
     'tollgate freeze --status',
   ],
   async run(ctx, values) {
-    if (values.status === true) return show(ctx, await ctx.client.request<FreezeState>('GET', '/v1/freeze'));
+    if (values.status === true) return show(ctx, await ctx.client.getFreeze());
     const reason = str(values.reason);
     if (!reason) throw new UsageError('--reason: say why the line stops (or --status to see what holds)', 'freeze');
     const keys = str(values.keys)
       ?.split(',')
       .map((k) => k.trim())
       .filter((k) => k !== '');
-    const state = await ctx.client.request<FreezeState>('POST', '/v1/freeze', { reason, ...(keys?.length ? { configKeys: keys } : {}) });
+    const state = await ctx.client.stopTheLine({ body: { reason, ...(keys?.length ? { configKeys: keys } : {}) } });
     return show(ctx, state);
   },
 };
@@ -62,7 +62,7 @@ const unfreeze: Command = {
   positionals: [],
   examples: ['tollgate unfreeze'],
   async run(ctx) {
-    return show(ctx, await ctx.client.request<FreezeState>('DELETE', '/v1/freeze'));
+    return show(ctx, await ctx.client.liftFreeze());
   },
 };
 

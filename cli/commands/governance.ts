@@ -105,7 +105,7 @@ const create: Command = {
     'export TOLLGATE_TOKEN=$(tollgate token create --name ci --role deployer)',
   ],
   async run(ctx, values) {
-    const created = await ctx.client.createToken(buildTokenRequest(values, Date.now()));
+    const created = await ctx.client.createToken({ body: buildTokenRequest(values, Date.now()) });
     if (ctx.json) {
       printJson(ctx, created);
       return 0;
@@ -152,7 +152,7 @@ const revoke: Command = {
     const r = TokenId.safeParse(id);
     if (!r.success)
       throw new UsageError(`ID: "${id}" ${r.error.issues[0]?.message ?? 'is not a token id'} (see tollgate token ls)`, 'token revoke');
-    const t = await ctx.client.revokeToken(r.data);
+    const t = await ctx.client.revokeToken({ params: { tokenId: r.data } });
     if (ctx.json) printJson(ctx, t);
     else printLines(ctx, [`token ${t.id} (${t.name}, ${t.role}) revoked${t.revokedBy ? ` by ${t.revokedBy}` : ''}`]);
     return 0;
@@ -230,7 +230,7 @@ export const auditCommand: Command = {
   ],
   async run(ctx, values) {
     const filter = buildAuditFilter(values, Date.now());
-    const page = await ctx.client.listAudit(filter);
+    const page = await ctx.client.listAudit({ query: filter });
     if (ctx.json) {
       printJson(ctx, page);
       return 0;

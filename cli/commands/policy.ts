@@ -1,17 +1,13 @@
 /** `tollgate policy get|set`: a config key's rollout policy, or the default (`*`). */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { RolloutPolicyDocument, type EffectivePolicy, type StoredPolicy } from '../../domain/policy';
+import { RolloutPolicyDocument } from '../../domain/policy';
 import { fieldName } from '../../api/http';
 import { type Command, printJson, printLines, str } from '../command';
 import { UsageError } from '../errors';
 
 /** The default policy's scope, as the API names it. */
 const DEFAULT = '*';
-
-function pathOf(key: string): string {
-  return key === DEFAULT ? '/v1/policy' : `/v1/configs/${encodeURIComponent(key)}/policy`;
-}
 
 const get: Command = {
   name: 'policy get',
@@ -23,7 +19,7 @@ const get: Command = {
   async run(ctx, values, [key]) {
     if (values.effective === true) {
       if (key === DEFAULT) throw new UsageError("--effective: name a config key; the default is what '*' shows", 'policy get');
-      const effective = await ctx.client.request<EffectivePolicy>('GET', `${pathOf(key!)}/effective`);
+      const effective = await ctx.client.getEffectivePolicy({ params: { configKey: key! } });
       if (ctx.json) printJson(ctx, effective);
       else
         printLines(ctx, [
@@ -35,7 +31,8 @@ const get: Command = {
         ]);
       return 0;
     }
-    const stored = await ctx.client.request<StoredPolicy>('GET', pathOf(key!));
+    const stored =
+      key === DEFAULT ? await ctx.client.getDefaultPolicy() : await ctx.client.getConfigPolicy({ params: { configKey: key! } });
     if (ctx.json) printJson(ctx, stored);
     else
       printLines(ctx, [
@@ -75,7 +72,10 @@ const set: Command = {
       const issue = checked.error.issues[0]!;
       throw new UsageError(`-f: ${fieldName(issue.path) || 'policy'}: ${issue.message}`, 'policy set');
     }
-    const stored = await ctx.client.request<StoredPolicy>('PUT', pathOf(key!), checked.data);
+    const stored =
+      key === DEFAULT
+        ? await ctx.client.putDefaultPolicy({ body: checked.data })
+        : await ctx.client.putConfigPolicy({ params: { configKey: key! }, body: checked.data });
     if (ctx.json) printJson(ctx, stored);
     else printLines(ctx, [`policy of ${key === DEFAULT ? 'the default' : key} is now version ${stored.version}`]);
     return 0;

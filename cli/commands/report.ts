@@ -17,8 +17,8 @@ export const reportCommand: Command = {
   positionals: ['ID'],
   examples: ['tollgate report r0mh3k2x5a9f3c1d2e > incident.md', 'tollgate report r0mh3k2x5a9f3c1d2e --json | jq .detection'],
   async run(ctx, _values, [id]) {
-    if (ctx.json) printJson(ctx, await ctx.client.report(id!));
-    else ctx.out.write(await ctx.client.reportMarkdown(id!));
+    if (ctx.json) printJson(ctx, await ctx.client.getRolloutReport({ params: { rolloutId: id! } }));
+    else ctx.out.write(await ctx.client.text('getRolloutReport', { params: { rolloutId: id! } }));
     return 0;
   },
 };
@@ -47,7 +47,7 @@ export const diffCommand: Command = {
     if (!Id.safeParse(key).success) throw new UsageError(`KEY: "${key}" is not a valid config key`, 'diff');
     const from = versionFlag(str(values.from), '--from', 0);
     const to = versionFlag(str(values.to), '--to', 1);
-    const d = await ctx.client.configDiff(key!, from, to);
+    const d = await ctx.client.getConfigDiff({ params: { configKey: key! }, query: { from, to } });
     if (ctx.json) printJson(ctx, d);
     else printLines(ctx, configDiffLines(d, ctx.out.style));
     return 0;

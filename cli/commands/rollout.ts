@@ -1,8 +1,10 @@
 /** `tollgate rollout ls|get|review|pause|resume|approve|rollback`: reading, reviewing and steering rollouts. */
-import { ROLLOUT_ACTIONS, ROLLOUT_STATES, type RolloutAction } from '../../domain/lifecycle';
+import { ROLLOUT_ACTION_ROUTES } from '../../api/client';
+import { ROLLOUT_ACTIONS, ROLLOUT_STATES, type RolloutAction, type RolloutState } from '../../domain/lifecycle';
 import { Id } from '../../domain/schemas';
 import { type Command, printJson, printLines, str } from '../command';
 import { UsageError } from '../errors';
+import { shellWord } from './governance';
 import { reviewStatus, rolloutDetail, rolloutsTable, stateColor } from '../render';
 import { createCommand } from './create';
 import { watchCommand } from './watch';
@@ -10,11 +12,13 @@ import { watchCommand } from './watch';
 const ls: Command = {
   name: 'rollout ls',
   summary: 'List rollouts, newest first.',
-  usage: '[--config-key KEY] [--state STATE] [--limit N]',
+  description: 'With more rollouts than --limit, the command that shows the next page is printed on stderr (--cursor).',
+  usage: '[--config-key KEY] [--state STATE] [--limit N] [--cursor C]',
   options: {
     'config-key': { type: 'string', short: 'k', arg: 'KEY', desc: 'Only rollouts of this config key' },
     state: { type: 'string', arg: 'STATE', desc: `Only rollouts in this state: ${ROLLOUT_STATES.join(', ')}` },
     limit: { type: 'string', arg: 'N', desc: 'At most N rollouts (1-500, default 100)' },
+    cursor: { type: 'string', arg: 'C', desc: 'Start after this rollout (the cursor the previous page printed)' },
   },
   positionals: [],
   examples: ['tollgate rollout ls', 'tollgate rollout ls --config-key portal-db --state rolled_back --limit 5'],
@@ -31,9 +35,20 @@ const ls: Command = {
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 500)) {
       throw new UsageError(`--limit: "${rawLimit}" is not a whole number from 1 to 500`, 'rollout ls');
     }
-    const res = await ctx.client.listRollouts({ configKey: key, state, limit });
-    if (ctx.json) printJson(ctx, res);
-    else printLines(ctx, rolloutsTable(res.items, ctx.out.style));
+    const cursor = str(values.cursor);
+    const page = await ctx.client.listRollouts({ query: { configKey: key, state: state as RolloutState | undefined, limit, cursor } });
+    if (ctx.json) {
+      printJson(ctx, page);
+      return 0;
+    }
+    printLines(ctx, rolloutsTable(page.items, ctx.out.style));
+    if (page.nextCursor) {
+      const again = Object.entries({ 'config-key': key, state, limit, cursor: page.nextCursor })
+        .filter(([, v]) => v !== undefined)
+        .map(([flag, v]) => `--${flag} ${shellWord(String(v))}`)
+        .join(' ');
+      ctx.err.write(`more: tollgate rollout ls ${again}\n`);
+    }
     return 0;
   },
 };
@@ -49,7 +64,7 @@ const get: Command = {
     const raw = str(values.events);
     const n = raw === undefined ? 10 : Number(raw);
     if (!Number.isInteger(n) || n < 0) throw new UsageError(`--events: "${raw}" is not a whole number`, 'rollout get');
-    const d = await ctx.client.getRollout(id!);
+    const d = await ctx.client.getRollout({ params: { rolloutId: id! } });
     if (ctx.json) printJson(ctx, d);
     else printLines(ctx, rolloutDetail(d, ctx.out.style, n));
     return 0;
@@ -90,7 +105,8 @@ function actionCommand(action: RolloutAction): Command {
     positionals: ['ID'],
     examples: [`tollgate rollout ${action} r0mh3k2x5a9f3c1d2e --reason "error budget burning in eu-west"`],
     async run(ctx, values, [id]) {
-      const s = await ctx.client.act(id!, action, str(values.reason));
+      const reason = str(values.reason);
+      const s = await ctx.client[ROLLOUT_ACTION_ROUTES[action]]({ params: { rolloutId: id! }, body: reason ? { reason } : {} });
       if (ctx.json) printJson(ctx, s);
       else {
         const next = s.allowedActions.length > 0 ? `; next: ${s.allowedActions.join(', ')}` : '';
@@ -125,7 +141,7 @@ const review: Command = {
     }
     const decision = values.approve === true ? 'approve' : 'reject';
     const comment = str(values.comment);
-    const s = await ctx.client.review(id!, { decision, ...(comment ? { comment } : {}) });
+    const s = await ctx.client.reviewRollout({ params: { rolloutId: id! }, body: { decision, ...(comment ? { comment } : {}) } });
     if (ctx.json) printJson(ctx, s);
     else {
       const state = stateColor(s.state, ctx.out.style)(s.state);

@@ -67,7 +67,7 @@ const add: Command = {
     'HOOK_SECRET=$(openssl rand -hex 32) tollgate subscription add --url https://pager.example.com/tollgate --secret-env HOOK_SECRET',
   ],
   async run(ctx, values) {
-    const sub = await ctx.client.createSubscription(buildSubscriptionRequest(values, ctx.env));
+    const sub = await ctx.client.createSubscription({ body: buildSubscriptionRequest(values, ctx.env) });
     if (ctx.json) printJson(ctx, sub);
     else printLines(ctx, [`subscription ${sub.id} created`, ...subscriptionsTable([sub], ctx.out.style)]);
     return 0;
@@ -97,7 +97,7 @@ const rm: Command = {
   positionals: ['ID'],
   examples: ['tollgate subscription rm sub_3f9c0a1b2c3d4e5f'],
   async run(ctx, _values, [id]) {
-    await ctx.client.deleteSubscription(id!);
+    await ctx.client.deleteSubscription({ params: { subscriptionId: id! } });
     if (ctx.json) printJson(ctx, { id, deleted: true });
     else printLines(ctx, [`subscription ${id} removed`]);
     return 0;
@@ -116,7 +116,7 @@ const deliveries: Command = {
     const limit = raw === undefined ? undefined : Number(raw);
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > DELIVERIES_KEPT))
       throw new UsageError(`--limit: must be a whole number from 1 to ${DELIVERIES_KEPT}`, 'subscription deliveries');
-    const res = await ctx.client.listDeliveries(id!, limit);
+    const res = await ctx.client.listDeliveries({ params: { subscriptionId: id! }, query: { limit } });
     if (ctx.json) printJson(ctx, res);
     else printLines(ctx, deliveriesTable(res.items, ctx.out.style));
     return 0;

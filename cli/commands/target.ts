@@ -17,7 +17,7 @@ const ls: Command = {
     'tollgate target ls --json | jq -r ".items[].id"',
   ],
   async run(ctx, values) {
-    const res = await ctx.client.listTargets(str(values.selector));
+    const res = await ctx.client.listTargets({ query: { selector: str(values.selector) } });
     if (ctx.json) printJson(ctx, res);
     else printLines(ctx, targetsTable(res.items, ctx.out.style));
     return 0;
@@ -68,7 +68,7 @@ const put: Command = {
         { healthUrl: '--health-url', applyUrl: '--apply-url', labels: '--label' }[String(issue.path[0])] ?? fieldName(issue.path);
       throw new UsageError(`${flag}: ${issue.message}`, 'target put');
     }
-    const t = await ctx.client.putTarget(id!, r.data);
+    const t = await ctx.client.putTarget({ params: { targetId: id! }, body: r.data });
     if (ctx.json) printJson(ctx, t);
     else printLines(ctx, targetText(t));
     return 0;
@@ -83,7 +83,7 @@ const rm: Command = {
   positionals: ['ID'],
   examples: ['tollgate target rm web-1'],
   async run(ctx, _values, [id]) {
-    await ctx.client.deleteTarget(id!);
+    await ctx.client.deleteTarget({ params: { targetId: id! } });
     if (ctx.json) printJson(ctx, { id, deleted: true });
     else printLines(ctx, [`target ${id} removed`]);
     return 0;

@@ -156,7 +156,7 @@ interface StreamData {
 
 /** Follows the rollout to its end; the exit code says how it ended. */
 export async function watchRollout(ctx: Context, id: string, o: WatchSettings, maxEvents = 6): Promise<number> {
-  const first = await ctx.client.getRollout(id);
+  const first = await ctx.client.getRollout({ params: { rolloutId: id } });
   const sink = ctx.json ? jsonSink(ctx) : ctx.out.isTTY ? ttySink(ctx, maxEvents) : plainSink(ctx);
   sink.start(first);
   if (isTerminal(first.state)) {
@@ -194,11 +194,11 @@ export async function watchRollout(ctx: Context, id: string, o: WatchSettings, m
     let streamed = false;
     if (!o.forcePoll) {
       const checker = setInterval(() => {
-        ctx.client.getRollout(id).then(catchUp, () => undefined);
+        ctx.client.getRollout({ params: { rolloutId: id } }).then(catchUp, () => undefined);
       }, o.checkMs);
       try {
         await followSse({
-          url: ctx.client.url(`/v1/rollouts/${encodeURIComponent(id)}/events?replay=1`),
+          url: ctx.client.url('streamRolloutEvents', { params: { rolloutId: id }, query: { replay: '1' } }),
           headers: ctx.client.headers(),
           signal: done.signal,
           giveUpAfterMs: o.giveUpMs,
@@ -249,7 +249,7 @@ async function poll(ctx: Context, id: string, o: WatchSettings, signal: AbortSig
     await sleep(o.pollMs, signal);
     if (signal.aborted) return;
     try {
-      catchUp(await ctx.client.getRollout(id));
+      catchUp(await ctx.client.getRollout({ params: { rolloutId: id } }));
       failingSince = null;
     } catch (err) {
       if (isAuthError(err)) throw err;

@@ -399,6 +399,28 @@ describe('review and emergency', () => {
   });
 });
 
+describe('rollout ls pages', () => {
+  it('prints the command for the next page on stderr, and that command shows the next rollouts', async () => {
+    // Earlier tests in this file have started several rollouts.
+    const json = JSON.parse((await tollgate(['rollout', 'ls', '--limit', '1', '--json'])).stdout) as {
+      items: { id: string }[];
+      nextCursor: string | null;
+    };
+    expect(json.items).toHaveLength(1);
+    expect(json.nextCursor).toEqual(expect.any(String));
+
+    const first = await tollgate(['rollout', 'ls', '--limit', '1']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(json.items[0]!.id);
+    const more = /^more: tollgate rollout ls (--limit 1 --cursor \S+)\n$/.exec(first.stderr);
+    expect(more).not.toBeNull();
+    const second = await tollgate(['rollout', 'ls', ...more![1]!.split(' ')]);
+    expect(second.code).toBe(0);
+    expect(second.stdout.split('\n')).toHaveLength(3);
+    expect(second.stdout).not.toContain(json.items[0]!.id);
+  });
+});
+
 describe('audit', () => {
   it('lists who did what, newest first, filtered; deployers may not read it', async () => {
     const key = nextKey();

@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
-import type { RolloutDetail, RolloutSummary } from '../../domain/schemas';
+import type { z } from 'zod';
+import { createClient, startedRollout, type ApiClient } from '../../api/client';
+import type { CreateRolloutRequest, RolloutDetail, RolloutSummary } from '../../domain/schemas';
 import { createRedis } from '../../runtime/redis';
 import { Fleet, type FleetOptions } from '../../sim/fleet';
 import { workflowIdFor } from '../../workflows/definitions';
@@ -211,16 +213,18 @@ export class Drill {
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
-  async create(request: Record<string, unknown>): Promise<RolloutSummary> {
-    const r = await this.call<RolloutSummary>('POST', '/v1/rollouts', request);
-    if (r.status !== 201) throw new Error(`POST /v1/rollouts: HTTP ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body;
+  /** The typed client of the contract, with the admin token, against the drill's API. */
+  get http(): ApiClient {
+    return createClient({ baseUrl: this.apiUrl, token: this.adminToken });
   }
 
-  async rollout(id: string): Promise<RolloutDetail> {
-    const r = await this.call<RolloutDetail>('GET', `/v1/rollouts/${id}`);
-    if (r.status !== 200) throw new Error(`GET /v1/rollouts/${id}: HTTP ${r.status}`);
-    return r.body;
+  async create(request: Record<string, unknown>): Promise<RolloutSummary> {
+    // Factories build requests loosely; the server validates them.
+    return startedRollout(await this.http.createRollout({ body: request as z.input<typeof CreateRolloutRequest> }));
+  }
+
+  rollout(id: string): Promise<RolloutDetail> {
+    return this.http.getRollout({ params: { rolloutId: id } });
   }
 
   untilTerminal(id: string, timeoutMs = 60_000): Promise<RolloutDetail> {

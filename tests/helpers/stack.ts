@@ -8,13 +8,15 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import { createApp, type AppDeps } from '../../api/app';
+import { createClient, startedRollout, type ApiClient } from '../../api/client';
 import { createListener, type ListenerLimits } from '../../api/listener';
 import { createRedis } from '../../runtime/redis';
 import { Store } from '../../store/store';
 import { Fleet, type FleetOptions } from '../../sim/fleet';
 import { createWorker } from '../../worker/create-worker';
 import { testEnv, testToken, uniqueName, waitFor } from './env';
-import type { RolloutDetail, RolloutSummary } from '../../domain/schemas';
+import type { z } from 'zod';
+import type { CreateRolloutRequest, RolloutDetail, RolloutSummary } from '../../domain/schemas';
 import type { Role, TargetScope } from '../../domain/access';
 import { keys, type Keys } from '../../store/keys';
 
@@ -35,6 +37,9 @@ export interface Stack {
   apiUrl: string;
   worker: Worker;
   fleet(o: Omit<FleetOptions, 'apiUrl'>): Promise<Fleet>;
+  /** The typed client of the contract with the admin token, or with `as(token)` another's. */
+  http: ApiClient;
+  as(token: string | null): ApiClient;
   /**
    * Every test request goes through here, so what every request must carry is added in one place.
    * `body` is sent as JSON (a string as it is); `init` sets other headers or a raw body instead.
@@ -85,6 +90,8 @@ export function requestHeaders(token: string | null): Record<string, string> {
  * rate limits stay out of their way unless a test sets its own.
  */
 const TEST_RATE = { mutations: 1_000_000, reads: 1_000_000, streams: 1_000_000, concurrentStreams: 1_000 };
+
+type CreateRolloutInput = z.input<typeof CreateRolloutRequest>;
 
 let runtimeInstalled = false;
 
@@ -169,18 +176,17 @@ export async function startStack(name = 'stack', options: StackOptions = {}): Pr
       }
       return { status: res.status, body: parsed as T, headers: res.headers };
     },
+    http: createClient({ baseUrl: apiUrl, token: adminToken }),
+    as: (token) => createClient({ baseUrl: apiUrl, token: token ?? undefined }),
     async token(name, role, targets) {
-      const r = await stack.api<{ token: string }>('POST', '/v1/tokens', { name, role, ...(targets ? { targets } : {}) });
-      if (r.status !== 201) throw new Error(`POST /v1/tokens: HTTP ${r.status} ${JSON.stringify(r.body)}`);
-      return r.body.token;
+      return (await stack.http.createToken({ body: { name, role, ...(targets ? { targets } : {}) } })).token;
     },
     async createRollout(body) {
-      const res = await stack.api<RolloutSummary>('POST', '/v1/rollouts', body);
-      if (res.status !== 201) throw new Error(`POST /v1/rollouts: HTTP ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body;
+      // Factories build requests loosely (tests also send invalid ones); the server validates.
+      return startedRollout(await stack.http.createRollout({ body: body as CreateRolloutInput }));
     },
-    async rollout(id) {
-      return (await stack.api<RolloutDetail>('GET', `/v1/rollouts/${id}`)).body;
+    rollout(id) {
+      return stack.http.getRollout({ params: { rolloutId: id } });
     },
     untilRollout(id, what, ok, timeoutMs, everyMs = 100) {
       return waitFor(

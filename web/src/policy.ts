@@ -3,8 +3,8 @@
  * or a policy's window), and the policy in force for a rollout's config key on its page.
  */
 import './policy.css';
-import type { EffectivePolicy, FreezeState } from '../../domain/policy';
-import { call } from './api';
+import type { FreezeState } from '../../domain/policy';
+import { getEffectivePolicy, getFreeze } from './api';
 import { dateTime, h, replace } from './dom';
 
 /** How often the banner asks what holds: a freeze matters within seconds, and the call is cheap. */
@@ -30,7 +30,7 @@ export function startFreezeBanner(after: Element): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   async function poll(): Promise<void> {
     try {
-      const state = await call<FreezeState>('GET', '/v1/freeze');
+      const state = await getFreeze();
       banner.hidden = !state.active;
       replace(
         banner,
@@ -59,7 +59,7 @@ function rule(name: string, value: string): HTMLElement {
 export async function showKeyPolicy(card: HTMLElement, configKey: string): Promise<void> {
   const head = h('div', { class: 'card-head' }, h('h2', {}, `Policy of ${configKey}`));
   try {
-    const { policy, versions, holds } = await call<EffectivePolicy>('GET', `/v1/configs/${encodeURIComponent(configKey)}/policy/effective`);
+    const { policy, versions, holds } = await getEffectivePolicy(configKey);
     replace(
       card,
       head,
