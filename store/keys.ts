@@ -7,6 +7,10 @@ export function keys(prefix: string) {
   return {
     targetIds: k('targets'),
     target: (id: string) => k(`target:${id}`),
+    /** The ids of the targets carrying one label (name and value), so a selector reads only what it selects. */
+    targetsLabelled: (name: string, value: string) => k(`label:${encodeURIComponent(name)}=${encodeURIComponent(value)}`),
+    /** Set once every registered target is in the label index (targets registered before it existed are added then). */
+    labelIndexReady: k('label-index-ready'),
     /** configKey → version this target should run now. */
     assign: (targetId: string) => k(`assign:${targetId}`),
     /** configKey → {version, at} the target last reported running. */

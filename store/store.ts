@@ -145,7 +145,12 @@ export class Store {
       createdAt: existing?.createdAt ?? now.toISOString(),
       updatedAt: now.toISOString(),
     };
-    await this.redis.multi().set(this.keys.target(id), JSON.stringify(target)).sadd(this.keys.targetIds, id).exec();
+    const tx = this.redis.multi().set(this.keys.target(id), JSON.stringify(target)).sadd(this.keys.targetIds, id);
+    for (const [name, value] of Object.entries(existing?.labels ?? {})) {
+      if (target.labels[name] !== value) tx.srem(this.keys.targetsLabelled(name, value), id);
+    }
+    for (const [name, value] of Object.entries(target.labels)) tx.sadd(this.keys.targetsLabelled(name, value), id);
+    await tx.exec();
     return target;
   }
 
@@ -164,10 +169,48 @@ export class Store {
     return out;
   }
 
+  /**
+   * The targets a selector selects (all without one), by id. A selector reads the intersection of
+   * its labels' index sets, not every registered target; the labels are checked again on the
+   * documents read, so an index entry a concurrent relabel left behind selects nothing.
+   */
   async listTargets(selector?: Labels): Promise<Target[]> {
-    const ids = (await this.redis.smembers(this.keys.targetIds)).sort();
-    const all = (await this.getTargets(ids)).filter((t): t is Target => t !== null);
-    return selector ? all.filter((t) => matchesSelector(t.labels, selector)) : all;
+    const labels = Object.entries(selector ?? {});
+    let ids: string[];
+    if (labels.length === 0) ids = await this.redis.smembers(this.keys.targetIds);
+    else {
+      await this.ensureLabelIndex();
+      const sets = labels.map(([name, value]) => this.keys.targetsLabelled(name, value));
+      ids = sets.length === 1 ? await this.redis.smembers(sets[0]!) : await this.redis.sinter(...sets);
+    }
+    const found = (await this.getTargets(ids.sort())).filter((t): t is Target => t !== null);
+    return selector ? found.filter((t) => matchesSelector(t.labels, selector)) : found;
+  }
+
+  private labelIndex: Promise<void> | undefined;
+
+  /**
+   * Targets registered before the label index existed are indexed once (idempotent: two processes
+   * doing it at once add the same members); retried on the next call if it failed.
+   */
+  private ensureLabelIndex(): Promise<void> {
+    this.labelIndex ??= (async () => {
+      if ((await this.redis.exists(this.keys.labelIndexReady)) === 1) return;
+      const ids = await this.redis.smembers(this.keys.targetIds);
+      for (const part of chunks(ids)) {
+        const docs = await this.getTargets(part);
+        const pipe = this.redis.pipeline();
+        docs.forEach((t, i) => {
+          for (const [name, value] of Object.entries(t?.labels ?? {})) pipe.sadd(this.keys.targetsLabelled(name, value), part[i]!);
+        });
+        await pipe.exec();
+      }
+      await this.redis.set(this.keys.labelIndexReady, '1');
+    })().catch((err: unknown) => {
+      this.labelIndex = undefined;
+      throw err;
+    });
+    return this.labelIndex;
   }
 
   /** The id of an active rollout that includes the target, if any. */
@@ -182,7 +225,10 @@ export class Store {
   }
 
   async deleteTarget(id: string): Promise<boolean> {
-    const [[, removed] = []] = (await this.redis.multi().del(this.keys.target(id)).srem(this.keys.targetIds, id).exec()) ?? [];
+    const existing = await this.getTarget(id);
+    const tx = this.redis.multi().del(this.keys.target(id)).srem(this.keys.targetIds, id);
+    for (const [name, value] of Object.entries(existing?.labels ?? {})) tx.srem(this.keys.targetsLabelled(name, value), id);
+    const [[, removed] = []] = (await tx.exec()) ?? [];
     return removed === 1;
   }
 

@@ -41,7 +41,9 @@ describe('every key shape', () => {
   it('maps to the slot of the prefix hash tag, whatever the ids (braces in a config key included)', () => {
     const prefix = '{tollgate}:';
     const all = Object.entries(keys(prefix)).flatMap(([name, shape]) =>
-      typeof shape === 'string' ? [[name, shape] as const] : ['id-1', 'odd{brace}key', '{x}'].map((id) => [name, shape(id, 7)] as const),
+      typeof shape === 'string'
+        ? [[name, shape] as const]
+        : ['id-1', 'odd{brace}key', '{x}'].map((id) => [name, (shape as (...args: unknown[]) => string)(id, 7)] as const),
     );
     expect(all.length).toBeGreaterThan(30);
     const stray = all.filter(([, key]) => keySlot(key) !== keySlot('tollgate'));
