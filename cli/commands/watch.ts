@@ -156,7 +156,7 @@ interface StreamData {
 
 /** Follows the rollout to its end; the exit code says how it ended. */
 export async function watchRollout(ctx: Context, id: string, o: WatchSettings, maxEvents = 6): Promise<number> {
-  const first = await ctx.client.getRollout({ params: { rolloutId: id } });
+  const first = await ctx.client.getRollout({ params: { rolloutId: id }, query: { targets: 'none' } });
   const sink = ctx.json ? jsonSink(ctx) : ctx.out.isTTY ? ttySink(ctx, maxEvents) : plainSink(ctx);
   sink.start(first);
   if (isTerminal(first.state)) {
@@ -194,7 +194,7 @@ export async function watchRollout(ctx: Context, id: string, o: WatchSettings, m
     let streamed = false;
     if (!o.forcePoll) {
       const checker = setInterval(() => {
-        ctx.client.getRollout({ params: { rolloutId: id } }).then(catchUp, () => undefined);
+        ctx.client.getRollout({ params: { rolloutId: id }, query: { targets: 'none' } }).then(catchUp, () => undefined);
       }, o.checkMs);
       try {
         await followSse({
@@ -249,7 +249,7 @@ async function poll(ctx: Context, id: string, o: WatchSettings, signal: AbortSig
     await sleep(o.pollMs, signal);
     if (signal.aborted) return;
     try {
-      catchUp(await ctx.client.getRollout({ params: { rolloutId: id } }));
+      catchUp(await ctx.client.getRollout({ params: { rolloutId: id }, query: { targets: 'none' } }));
       failingSince = null;
     } catch (err) {
       if (isAuthError(err)) throw err;
