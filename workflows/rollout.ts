@@ -2,59 +2,26 @@
  * The rollout workflow: canary → partial → full, each stage applied in batches and baked while
  * health is probed; a regression rolls every touched target back or holds for a human.
  *
- * Deterministic wiring only. Decisions come from ../domain (stage batches, health verdicts,
- * allowed actions); every side effect is an activity. The whole run state is a small checkpoint, so the
- * workflow can continue as new at any interval and keep its history bounded.
+ * Deterministic wiring only, read top to bottom as the product card: prepare, review, then per
+ * stage the gates, apply and bake, then done. Every decision (which state, what counts, what
+ * resets, how long to wait, what an event says) is a pure function in ../domain; every side effect
+ * is an activity. Below RolloutRun lie its watches (rollout-watch.ts), probes (rollout-probes.ts)
+ * and record (rollout-record.ts). The whole run state is a small checkpoint, so the workflow can
+ * continue as new at any interval and keep its history bounded.
  */
 import {
   ApplicationFailure,
-  CancellationScope,
-  CancelledFailure,
   ContinueAsNew,
   allHandlersFinished,
   condition,
-  continueAsNew,
   isCancellation,
   patched,
   setHandler,
-  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type {
-  AlertResult,
-  ApplyResult,
-  FinalizeInput,
-  FinalizeResult,
-  PrepareResult,
-  TargetFailure,
-  UnconfirmedResult,
-} from '../activities';
-import { canaryRunFor } from '../domain/analysis';
-import {
-  bakeClockRuns,
-  bakeEndsNow,
-  bakeLeftAfterTurn,
-  bakeOvertime,
-  newVersionLive,
-  probeIntervalMs,
-  probeWaitMs,
-  stageBakeMs,
-  watchStep,
-  watchWait,
-  type WatchKind,
-} from '../domain/bake';
-import {
-  appliedMessage,
-  completedMessage,
-  CONFIRM_WITHIN_MS,
-  confirmationFields,
-  confirmationStep,
-  rolledBackMessage,
-  stageConfirmationWaitMs,
-  stageUnconfirmed,
-  waveUnconfirmed,
-  type RegressionFinding,
-} from '../domain/confirmation';
+import type { ApplyResult, FinalizeResult, PrepareResult } from '../activities';
+import { stageBakeMs } from '../domain/bake';
+import { appliedMessage, completedMessage, confirmationFields, stageConfirmationWaitMs } from '../domain/confirmation';
 import {
   awaitsApproval,
   controlPlan,
@@ -65,70 +32,33 @@ import {
   reviewOutcome,
   rollbackTakenUp,
 } from '../domain/controls';
-import { INITIAL_STAGE_STATE, nextStageVerdict } from '../domain/judge';
-import {
-  fleetInconclusive,
-  healthRegression,
-  nextHealth,
-  nextInconclusive,
-  sampleOutlived,
-  warnsUnmonitored,
-  type IntervalAssessment,
-  type ProbeSummary,
-} from '../domain/health';
-import { actionsFor, isTerminal, phaseAfterPrepare, phaseAfterReview, type RolloutState } from '../domain/lifecycle';
-import { freezeGateStep, freezeRecheckMs, overriddenAfter } from '../domain/freeze-holds';
+import { isTerminal, phaseAfterPrepare, phaseAfterReview } from '../domain/lifecycle';
+import { overriddenAfter } from '../domain/freeze-holds';
 import { initialSummary } from '../domain/summary';
 import { addsNoTarget, applyBatchSize, applyRegression, applyStartsAt, batches, stageSpan, waveOpenedBy } from '../domain/planning';
+import { onRunError } from '../domain/rollback-plan';
 import {
-  confirmedAfterPass,
-  DEFAULT_ROLLBACK,
-  holdStarts,
-  onRunError,
-  regressionResponse,
-  rolledBackStageState,
-  rollbackStep,
-} from '../domain/rollback-plan';
-import {
-  activityErrorMessage,
-  alertEvent,
-  analysisEvent,
-  analysisHeldMessage,
   appliedDetail,
   approvalRequestedEvent,
   controlDetail,
   errorMessage,
   failedBeforeTouchingMessage,
   fastRollbackReason,
-  FLEET_INCONCLUSIVE_HELD_MESSAGE,
   freezeOverriddenEvent,
-  frozenEvent,
   gateWaiting,
-  inconclusiveReason,
-  REGRESSION_HELD_MESSAGE,
-  regressionReason,
   rejectedMessage,
   reviewCountedMessage,
   reviewRecord,
   reviewRequestedEvent,
-  rollbackAttemptEvent,
-  rollbackGaveUp,
-  rollbackStartedMessage,
-  rolledBackDetail,
   rolloutStartedEvent,
   runErrorReason,
   stageCompletedMessage,
   stageSkippedMessage,
   stageStartedEvent,
   startedThroughFreezeEvent,
-  unfrozenMessage,
-  UNMONITORED_MESSAGE,
-  type EventDetail,
 } from '../domain/rollout-events';
-import { continueAsNewDue } from '../domain/run-history';
-import { analysisJudges, intervalResponse, stageConclusion } from '../domain/stage-analysis';
-import type { RolloutEvent, RolloutEventType, RolloutSummary } from '../domain/schemas';
-import { alerting, applying, bookkeeping, probing, restoring } from './activity-proxies';
+import type { RolloutSummary } from '../domain/schemas';
+import { applying, bookkeeping } from './activity-proxies';
 import {
   controlUpdate,
   preparedUpdate,
@@ -138,17 +68,11 @@ import {
   type FastRollbackInput,
   type ReviewRequest,
   type RolloutCheckpoint,
-  type RolloutJudgement,
-  type RolloutPosition,
   type RolloutInput,
 } from './definitions';
 import { Patch } from './patches';
-
-export { Patch };
-
-function now(): string {
-  return new Date().toISOString();
-}
+import { now } from './rollout-record';
+import { WatchingRun } from './rollout-watch';
 
 export function initialCheckpoint(input: RolloutInput): RolloutCheckpoint {
   return {
@@ -168,51 +92,15 @@ export function initialCheckpoint(input: RolloutInput): RolloutCheckpoint {
   };
 }
 
-interface RollbackRequest {
-  reason: string;
-  detail: EventDetail;
-}
-
 /** One stage of the summary, as the run moves it. */
 type StageStatus = RolloutSummary['stages'][number];
 
-/** One rollout run: its checkpoint, its handlers, and the steps that move it. */
-class RolloutRun {
-  private pending: RolloutEvent[] = [];
-  private commits: Promise<void> = Promise.resolve();
-  /** Wakes a waiting monitor loop early when a human acts. */
-  private nudged = false;
-  private rollbackRequest: RollbackRequest | null = null;
-  private readonly progressScope = new CancellationScope();
-  private warnedUnmonitored = false;
-  /** Counts resumes and approvals, so a probe in flight across one can tell (Patch.sampleAcrossResume). */
-  private resumes = 0;
-
-  constructor(
-    readonly checkpoint: RolloutCheckpoint,
-    private readonly input: RolloutInput | null,
-  ) {}
-
-  /** What the rollout tells the world: the read model's summary, the status query's answer. */
-  get summary(): RolloutSummary {
-    return this.checkpoint.summary;
-  }
-
-  /** Where the run is in its plan. */
-  get position(): RolloutPosition {
-    return this.checkpoint;
-  }
-
-  /** What the run has judged and holds on at its position: runs of verdicts, holds, approvals, freezes. */
-  get judgement(): RolloutJudgement {
-    return this.checkpoint;
-  }
-
-  /** The stage the run is at, for events: none before the first and after the last. */
-  private get stageName(): string | undefined {
-    return this.summary.currentStage ?? undefined;
-  }
-
+/**
+ * One rollout run: its handlers and the sequence that moves it, top to bottom. Its probes
+ * (rollout-probes.ts), watches (rollout-watch.ts) and record (rollout-record.ts) are the layers
+ * below; the decisions are domain/'s.
+ */
+class RolloutRun extends WatchingRun {
   installHandlers(): void {
     setHandler(statusQuery, () => this.summary);
     setHandler(controlUpdate, (req) => this.control(req), { validator: (req: ControlRequest) => this.validate(req) });
@@ -221,37 +109,6 @@ class RolloutRun {
       await condition(() => this.summary.version !== null || isTerminal(this.summary.state));
       return this.summary;
     });
-  }
-
-  /* ---------- bookkeeping ---------- */
-
-  private emit(type: RolloutEventType, message: string, detail: EventDetail = {}, stage?: string): void {
-    this.checkpoint.seq += 1;
-    this.pending.push({ seq: this.checkpoint.seq, at: now(), type, ...(stage !== undefined ? { stage } : {}), message, detail });
-  }
-
-  private setState(state: RolloutState, reason: string | null = this.summary.reason): void {
-    this.summary.state = state;
-    this.summary.reason = reason;
-    this.summary.allowedActions = [...actionsFor(state, reason)];
-  }
-
-  /**
-   * Records the summary and pending events in the read model. Commits run one after another (an
-   * update handler and the main loop may both commit) and cannot be cancelled: a rollback must
-   * never lose the events that explain it.
-   */
-  commit(): Promise<void> {
-    const next = this.commits.then(() =>
-      CancellationScope.nonCancellable(async () => {
-        const events = this.pending.splice(0);
-        this.checkpoint.rev += 1;
-        this.summary.updatedAt = now();
-        await bookkeeping.recordProgress({ summary: this.summary, rev: this.checkpoint.rev, events });
-      }),
-    );
-    this.commits = next;
-    return next;
   }
 
   /* ---------- human control ---------- */
@@ -360,16 +217,6 @@ class RolloutRun {
     this.summary.overrideReason = reason;
     const event = freezeOverriddenEvent(actor, reason, holds);
     this.emit('freeze_overridden', event.message, event.detail, stage);
-  }
-
-  private requestRollback(reason: string, detail: EventDetail): void {
-    if (this.rollbackRequest) return;
-    this.rollbackRequest = { reason, detail };
-    this.progressScope.cancel();
-  }
-
-  private throwIfRollbackRequested(): void {
-    if (this.rollbackRequest) throw new CancelledFailure('rollback requested');
   }
 
   /* ---------- the run ---------- */
@@ -583,396 +430,6 @@ class RolloutRun {
     this.emit('rollout_started', started.message, started.detail);
     const throughFreeze = startedThroughFreezeEvent(this.input?.override);
     if (throughFreeze) this.emit('freeze_overridden', throughFreeze.message, throughFreeze.detail);
-  }
-
-  /**
-   * Probes the targets on the new version every interval while the rollout bakes, waits for an
-   * approval, or is held: health is watched wherever the new version is live. Returns when the
-   * bake time has run (counting only time spent running), the gate is approved, or the hold ends.
-   */
-  private async monitor(kind: WatchKind): Promise<void> {
-    const { position, judgement } = this;
-    const intervalMs = probeIntervalMs(this.summary.health);
-    let probed = false;
-    for (;;) {
-      const step = watchStep({
-        kind,
-        running: this.summary.state === 'running',
-        awaitingApproval: judgement.awaitingApproval,
-        bakeRemainingMs: position.bakeRemainingMs,
-        probed,
-      });
-      if (step === 'over') return;
-      if (step === 'judge') {
-        // Runs without `analysis` (every run from before it) take the branch they always took.
-        if (this.analyzed()) {
-          if (await this.concludeAnalysis()) return;
-        } else if (bakeEndsNow(judgement, () => patched(Patch.bakeEndsSettled))) return;
-      }
-
-      const started = Date.now();
-      const live = newVersionLive(position.appliedUpTo);
-      this.nudged = false;
-      if (live) await this.probeOnce();
-      // A regression found by this probe cancelled the run; without a wait left to observe that
-      // cancellation, the bake would end and the next stage (or completion) would be recorded.
-      if (this.rollbackRequest && patched(Patch.stopAtRegression)) throw new CancelledFailure('rollback requested');
-      const probeMs = Date.now() - started;
-      probed = true;
-      const baking = bakeClockRuns(kind, this.summary.state === 'running');
-      const overtime = bakeOvertime({ baking, bakeRemainingMs: position.bakeRemainingMs, analyzed: this.analyzed(), runs: judgement }, () =>
-        patched(Patch.bakeEndsSettled),
-      );
-      const wait = watchWait({
-        live,
-        baking,
-        overtime,
-        intervalMs,
-        elapsedMs: Date.now() - started,
-        bakeRemainingMs: position.bakeRemainingMs,
-      });
-      if (wait.kind === 'until_nudged') await condition(() => this.nudged);
-      else if (wait.kind === 'timer') await condition(() => this.nudged, wait.ms);
-      position.bakeRemainingMs = bakeLeftAfterTurn(
-        {
-          bakeRemainingMs: position.bakeRemainingMs,
-          baking,
-          runningNow: this.summary.state === 'running',
-          elapsedMs: Date.now() - started,
-          probeMs,
-          intervalMs,
-          probeTimeoutMs: this.summary.health.timeoutMs,
-        },
-        () => patched(Patch.bakeCountsObservedTime),
-      );
-      await this.continueAsNewIfLong();
-    }
-  }
-
-  /**
-   * Holds before the next stage while a freeze holds the key: a freeze window of the policy the
-   * rollout started under, or stop-the-line. Health is still probed every interval and a
-   * regression still rolls back: a freeze stops forward motion, never safety. Checked again every
-   * interval and when a window ends; goes on by itself when it lifts, unless a human paused it.
-   */
-  private async freezeGate(): Promise<void> {
-    const { position, judgement } = this;
-    const stage = this.stageName;
-    const intervalMs = probeIntervalMs(this.summary.health);
-    for (;;) {
-      const started = Date.now();
-      const check = await bookkeeping.checkFreeze({ configKey: this.summary.configKey, windows: this.input?.policy?.freeze ?? [] });
-      const step = freezeGateStep(check.holds, {
-        overridden: judgement.overriddenFreezes ?? [],
-        announced: judgement.freezeHolds ?? [],
-        state: this.summary.state,
-        reason: this.summary.reason,
-      });
-      if (step.kind === 'clear') return;
-      if (step.kind === 'lifted') {
-        judgement.freezeHolds = [];
-        if (step.announce) this.emit('unfrozen', unfrozenMessage(stage), {}, stage);
-        if (step.resumes) this.setState('running', null);
-        await this.commit();
-        return;
-      }
-      if (step.announce) {
-        judgement.freezeHolds = step.holds;
-        const event = frozenEvent(stage, step.holds);
-        this.emit('frozen', event.message, event.detail, stage);
-        if (step.pauses) this.setState('paused', event.reason);
-        await this.commit();
-      }
-      this.nudged = false;
-      if (newVersionLive(position.appliedUpTo)) await this.probeOnce();
-      this.throwIfRollbackRequested();
-      const wait = freezeRecheckMs({ nowMs: Date.now(), turnStartedMs: started, intervalMs, nextChangeAt: check.nextChangeAt });
-      await condition(() => this.nudged, wait);
-      await this.continueAsNewIfLong();
-    }
-  }
-
-  /**
-   * Before the first stage of a wave: every target of the earlier waves runs the new version (it
-   * confirmed it) and has baked. Health is probed meanwhile. A target that has not confirmed within
-   * CONFIRM_WITHIN_MS is a regression, as in a bake: rolled back, or held for a human who decides.
-   */
-  private async waveGate(upto: number, wave: string): Promise<void> {
-    await this.awaitConfirmation(upto, CONFIRM_WITHIN_MS, (left) => waveUnconfirmed(left, wave, this.summary.version));
-  }
-
-  /**
-   * Under a policy that requires confirmation (`confirmWithinSeconds`): the stage counts as applied
-   * once every target it assigned confirms the new version; one still unconfirmed when the wait
-   * runs out is a regression (rolled back, or held for a human, by the rollout's onRegression).
-   */
-  private async stageConfirmation(upto: number, stage: string, withinMs: number): Promise<void> {
-    await this.awaitConfirmation(upto, withinMs, (left) => stageUnconfirmed(left, upto, stage, this.summary.version, withinMs));
-  }
-
-  /**
-   * Waits, probing health every interval, until every target of plan entries [0, upto) confirms the
-   * new version, or `withinMs` has passed: then what is left is a regression.
-   */
-  private async awaitConfirmation(upto: number, withinMs: number, overdue: (left: UnconfirmedResult) => RegressionFinding): Promise<void> {
-    const began = Date.now();
-    const intervalMs = probeIntervalMs(this.summary.health);
-    for (;;) {
-      const started = Date.now();
-      const left = await bookkeeping.unconfirmedTargets({
-        rolloutId: this.summary.id,
-        configKey: this.summary.configKey,
-        version: this.summary.version!,
-        upto,
-      });
-      Object.assign(this.summary, confirmationFields({ assigned: upto, confirmed: upto - left.count }));
-      const step = confirmationStep(left.count, Date.now(), began, withinMs);
-      if (step === 'confirmed') return;
-      if (step === 'overdue') {
-        const { message, evidence } = overdue(left);
-        await this.regression(message, evidence);
-        this.throwIfRollbackRequested();
-        return;
-      }
-      this.nudged = false;
-      await this.probeOnce();
-      this.throwIfRollbackRequested();
-      const wait = probeWaitMs({ intervalMs, elapsedMs: Date.now() - started, bakeRemainingMs: null });
-      if (wait > 0) await condition(() => this.nudged, wait);
-    }
-  }
-
-  /* ---------- health ---------- */
-
-  private async probeOnce(): Promise<void> {
-    if (this.analyzed()) return this.analyzeOnce();
-    const stage = this.summary.currentStage ?? 'unknown';
-    const resumesBefore = this.resumes;
-    const sample: ProbeSummary = await probing.probeTargets({
-      rolloutId: this.summary.id,
-      configKey: this.summary.configKey,
-      version: this.summary.version!,
-      stage,
-      upto: this.position.appliedUpTo,
-      timeoutMs: this.summary.health.timeoutMs,
-      ...(this.summary.health.compareToBaseline ? { baseline: true } : {}),
-      confirmWithinMs: CONFIRM_WITHIN_MS,
-    });
-    if (sampleOutlived(resumesBefore, this.resumes, () => patched(Patch.sampleAcrossResume))) return;
-    this.judgement.pending = sample.pending ?? 0;
-    const verdict = nextHealth(this.judgement.streak, sample, this.summary.health);
-    this.judgement.streak = verdict.streak;
-    if (this.summary.health.compareToBaseline) await this.inconclusive(verdict.assessment, sample);
-    if (warnsUnmonitored(verdict.assessment, this.warnedUnmonitored)) {
-      this.warnedUnmonitored = true;
-      this.emit('health_unmonitored', UNMONITORED_MESSAGE, { unobserved: sample.unobserved }, stage);
-      await this.commit();
-    }
-    if (verdict.regressed) {
-      const { message, evidence } = healthRegression(verdict, sample);
-      await this.regression(message, evidence);
-    }
-  }
-
-  /**
-   * The new version fails, but so does the fleet without it: rolling back would not help, and
-   * going on would not be safe. Held for a human, whatever the regression policy.
-   */
-  private async inconclusive(assessment: IntervalAssessment, sample: ProbeSummary): Promise<void> {
-    const next = nextInconclusive(this.judgement.inconclusive ?? 0, assessment, this.summary.health);
-    this.judgement.inconclusive = next.count;
-    if (!next.hold || !holdStarts(this.judgement.heldInconclusive, this.rollbackRequest !== null)) return;
-    const stage = this.stageName;
-    const { why, detail } = fleetInconclusive(assessment, next.count, sample, this.summary.state);
-    this.judgement.heldInconclusive = true;
-    this.emit('health_inconclusive', why, detail, stage);
-    this.setState('paused', inconclusiveReason(why));
-    this.emit('paused', FLEET_INCONCLUSIVE_HELD_MESSAGE, {}, stage);
-    await this.commit();
-  }
-
-  /* ---------- canary analysis ---------- */
-
-  /** Canary analysis judges this stage: it was asked for, and a baseline is left to compare with. */
-  private analyzed(): boolean {
-    return analysisJudges(this.summary.analysis, this.position.appliedUpTo, this.summary.totalTargets);
-  }
-
-  /**
-   * One interval of canary analysis: the activity samples canary and baseline and judges the stage
-   * so far; the stage's limits (judge.ts) turn the verdict into continue, roll back or hold.
-   */
-  private async analyzeOnce(): Promise<void> {
-    const analysis = this.summary.analysis!;
-    const { position, judgement } = this;
-    const stage = this.summary.currentStage ?? 'unknown';
-    const run = canaryRunFor(judgement.analysis, position.appliedUpTo, INITIAL_STAGE_STATE);
-    const outcome = await probing.analyzeInterval({
-      rolloutId: this.summary.id,
-      configKey: this.summary.configKey,
-      version: this.summary.version!,
-      stage,
-      upto: position.appliedUpTo,
-      interval: run.state.intervals,
-      timeoutMs: this.summary.health.timeoutMs,
-      analysis,
-    });
-    const step = nextStageVerdict(run.state, outcome.result, analysis.limits);
-    judgement.analysis = { upto: run.upto, state: step.state };
-    this.summary.analysisStage = { stage, ...step.state };
-    const event = analysisEvent(step, outcome, analysis.limits);
-    this.emit('analysis', event.message, event.detail, stage);
-    await this.commit();
-    const response = intervalResponse(step, outcome.result, analysis.limits);
-    if (response.kind === 'rollback') await this.regression(response.message, response.evidence);
-    else if (response.kind === 'hold') await this.holdForAnalysis(response.why);
-  }
-
-  /**
-   * At the end of a bake under analysis: true when the stage may promote. A stage with no verdict
-   * yet keeps probing; one that ended inconclusive or marginal holds for a human, never promotes.
-   */
-  private async concludeAnalysis(): Promise<boolean> {
-    const run = canaryRunFor(this.judgement.analysis, this.position.appliedUpTo, INITIAL_STAGE_STATE);
-    const conclusion = stageConclusion(run, this.summary.analysis!.limits);
-    switch (conclusion.kind) {
-      case 'keep_probing':
-        return false;
-      case 'promote':
-        return true;
-      case 'rollback':
-        await this.regression(conclusion.message, conclusion.evidence);
-        this.throwIfRollbackRequested();
-        return false;
-      case 'hold':
-        await this.holdForAnalysis(conclusion.why);
-        return false;
-    }
-  }
-
-  /** The analysis cannot tell: held for a human (once per hold), whatever the regression policy. */
-  private async holdForAnalysis(why: string): Promise<void> {
-    if (!holdStarts(this.judgement.heldInconclusive, this.rollbackRequest !== null)) return;
-    this.judgement.heldInconclusive = true;
-    this.setState('paused', inconclusiveReason(why));
-    this.emit('paused', analysisHeldMessage(why), { source: 'analysis' }, this.stageName);
-    await this.commit();
-  }
-
-  /* ---------- regression, rollback, the end ---------- */
-
-  /** Applies the regression policy: roll back at once, or hold for a human (once per hold). */
-  private async regression(message: string, evidence: EventDetail): Promise<void> {
-    const response = regressionResponse(this.summary.onRegression, this.judgement.heldForRegression, this.summary.state);
-    if (response === 'already_held') return;
-    const stage = this.stageName;
-    this.emit('regression_detected', message, { ...evidence, policy: this.summary.onRegression, state: this.summary.state }, stage);
-    if (response === 'roll_back') {
-      this.requestRollback(regressionReason(message), evidence);
-      await this.commit();
-      return;
-    }
-    this.judgement.heldForRegression = true;
-    this.setState('paused', regressionReason(message));
-    this.emit('paused', REGRESSION_HELD_MESSAGE, {}, stage);
-    await this.commit();
-  }
-
-  /**
-   * Returns every touched target to its previous version. Passes over what is left until nothing
-   * is, or the attempts run out (rollbackStep): then the rollout is `failed`, naming the targets it
-   * could not restore. It never ends quietly with a target on the bad version.
-   */
-  async rollBack(req: RollbackRequest): Promise<void> {
-    const started = Date.now();
-    const policy = this.summary.rollback ?? DEFAULT_ROLLBACK;
-    this.setState('rolling_back', req.reason);
-    for (const stageStatus of this.summary.stages) stageStatus.state = rolledBackStageState(stageStatus.state);
-    this.emit('rollback_started', rollbackStartedMessage(req.reason), req.detail, this.stageName);
-    await this.commit();
-
-    let confirmedOnDelivery: number | undefined;
-    for (let attempt = 1; ; attempt++) {
-      const pass = await restoring.rollbackTargets({ rolloutId: this.summary.id, configKey: this.summary.configKey });
-      const step = rollbackStep(attempt, pass.remaining, policy);
-      confirmedOnDelivery = confirmedAfterPass(confirmedOnDelivery, pass.confirmed);
-      this.summary.restoredTargets = pass.restored;
-      if (confirmedOnDelivery !== undefined) this.summary.restoredConfirmedTargets = confirmedOnDelivery;
-      if (step.kind === 'restored') {
-        this.summary.updatedTargets = 0;
-        this.setState('rolled_back', req.reason);
-        this.emit(
-          'rolled_back',
-          rolledBackMessage(pass.touched, confirmedOnDelivery, Date.now() - started),
-          rolledBackDetail(pass.touched, confirmedOnDelivery, attempt, Date.now() - started),
-        );
-        await this.finalize('rolled_back');
-        return;
-      }
-      if (step.kind === 'give_up') {
-        const gaveUp = rollbackGaveUp(attempt, pass.remaining, pass.failures);
-        this.setState('failed', gaveUp.reason);
-        this.emit('failed', gaveUp.message, gaveUp.detail);
-        await this.finalize('failed', pass.failures);
-        return;
-      }
-      const attempted = rollbackAttemptEvent(attempt, pass);
-      this.emit('rollback_attempt', attempted.message, attempted.detail);
-      await this.commit();
-      await sleep(step.backoffMs);
-    }
-  }
-
-  /** `announce` says what the outcome is, knowing what finalizing counted (null in runs from before the count). */
-  private async finalize(
-    outcome: FinalizeInput['outcome'],
-    unrestored: TargetFailure[] = [],
-    announce?: (settled: FinalizeResult | null) => void,
-  ): Promise<void> {
-    const settled = await bookkeeping.finalizeRollout({
-      rolloutId: this.summary.id,
-      configKey: this.summary.configKey,
-      version: this.summary.version,
-      outcome,
-      previousStableVersion: this.summary.previousStableVersion,
-    });
-    announce?.(settled ?? null);
-    await this.commit();
-    if (outcome === 'failed' && patched(Patch.alertOnFailure)) await this.alert(unrestored);
-  }
-
-  /** The failure is already recorded; the alert only tells a human, and its own failure is recorded too. */
-  private async alert(unrestored: TargetFailure[]): Promise<void> {
-    const input = {
-      rolloutId: this.summary.id,
-      configKey: this.summary.configKey,
-      version: this.summary.version,
-      state: this.summary.state,
-      reason: this.summary.reason,
-      unrestored,
-    };
-    let sent: AlertResult | null = null;
-    let error = '';
-    try {
-      sent = await alerting.sendAlert(input);
-    } catch (err) {
-      error = activityErrorMessage(err);
-    }
-    const event = alertEvent(
-      sent,
-      error,
-      this.summary.state,
-      unrestored.map((failure) => failure.targetId),
-    );
-    this.emit('alert', event.message, event.detail);
-    await this.commit();
-  }
-
-  private async continueAsNewIfLong(): Promise<void> {
-    if (!continueAsNewDue(workflowInfo())) return;
-    await condition(allHandlersFinished);
-    await this.commit();
-    if (this.input) await continueAsNew<typeof rolloutWorkflow>({ ...this.input, resume: this.checkpoint });
   }
 }
 
