@@ -32,6 +32,13 @@ module.exports = tseslint.config(
       'domain/policy-check.ts',
       'domain/freeze-holds.ts',
       'domain/notify-delivery.ts',
+      'domain/bake.ts',
+      'domain/confirmation.ts',
+      'domain/controls.ts',
+      'domain/rollback-plan.ts',
+      'domain/rollout-events.ts',
+      'domain/stage-analysis.ts',
+      'domain/run-history.ts',
     ],
     rules: {
       'no-restricted-imports': [

@@ -1,8 +1,9 @@
 /**
  * Confirmation: whether a target runs what it was assigned, as far as Tollgate knows. A target
  * confirms a version by reporting it (pull targets) or by answering its delivery (push targets).
- * Pure and import-free; the clock is an argument.
+ * Pure, importing only rollback-plan.ts (itself import-free); the clock is an argument.
  */
+import { namedTargets } from './rollback-plan';
 
 /**
  * How long a target that reports its version has to confirm a new one before it counts as failed.
@@ -72,4 +73,49 @@ export function rolledBackMessage(restored: number, confirmedOnDelivery: number 
  */
 export function stageConfirmationWaitMs(policy: { confirmWithinSeconds?: number | undefined } | undefined): number | null {
   return policy?.confirmWithinSeconds === undefined ? null : policy.confirmWithinSeconds * 1000;
+}
+
+/**
+ * One look at the targets a wait for confirmations covers: `confirmed` (none left: go on),
+ * `overdue` (the wait ran out with some left: a regression), or `wait` (probe, look again).
+ */
+export type ConfirmationStep = 'confirmed' | 'overdue' | 'wait';
+
+export function confirmationStep(unconfirmed: number, nowMs: number, sinceMs: number, withinMs: number): ConfirmationStep {
+  if (unconfirmed === 0) return 'confirmed';
+  return confirmationOverdue(nowMs, sinceMs, withinMs) ? 'overdue' : 'wait';
+}
+
+/** Targets still unconfirmed: how many, and the first few as evidence. */
+export interface Unconfirmed {
+  count: number;
+  targetIds: string[];
+}
+
+/** A regression's words and evidence. */
+export interface RegressionFinding {
+  message: string;
+  evidence: Record<string, unknown>;
+}
+
+/** Targets of the waves before `wave` that have not confirmed the version in time: the wave gate's regression. */
+export function waveUnconfirmed(left: Unconfirmed, wave: string, version: number | null): RegressionFinding {
+  return {
+    message: `${left.count} targets of the waves before "${wave}" have not confirmed version ${version} within ${CONFIRM_WITHIN_MS / 1000} s: ${namedTargets(left.targetIds, left.count)}`,
+    evidence: { source: 'wave', wave, unconfirmed: left },
+  };
+}
+
+/** Targets a stage assigned that have not confirmed the version within the policy's wait: the stage's regression. */
+export function stageUnconfirmed(
+  left: Unconfirmed,
+  upto: number,
+  stage: string,
+  version: number | null,
+  withinMs: number,
+): RegressionFinding {
+  return {
+    message: `${left.count} of the ${upto} targets on version ${version} have not confirmed it within ${withinMs / 1000} s of stage ${stage}: ${namedTargets(left.targetIds, left.count)}`,
+    evidence: { source: 'confirmation', stage, withinSeconds: withinMs / 1000, unconfirmed: left },
+  };
 }

@@ -168,3 +168,57 @@ export function resumed<H extends HoldState>(hold: H): H {
     ...(hold.analysis ? { analysis: { ...hold.analysis, state: resumedStageState(hold.analysis.state) } } : {}),
   };
 }
+
+/** What the rollout stands on when a control request arrives (the validator has taken it). */
+export interface ControlStanding {
+  state: RolloutState;
+  awaitingApproval: boolean;
+  requiredApprovals?: number | undefined;
+}
+
+/**
+ * What a control request does. `pause` and `rollback` carry the reason the rollout takes and the
+ * event's message. `go_on` (resume or approve): `countsGateApproval` when it is one approval of a
+ * gate under four eyes (the gate may still want more); `opensGate`, the message of an approval
+ * gate it opens (a resume at a gate counts as approval); `resumes`, the message when it ends a pause.
+ */
+export type ControlPlan =
+  | { kind: 'pause'; reason: string; message: string }
+  | { kind: 'rollback'; reason: string; message: string }
+  | { kind: 'go_on'; countsGateApproval: boolean; opensGate: string | null; resumes: string | null };
+
+export function controlPlan(
+  req: { action: RolloutAction; actor?: string | undefined; reason?: string | undefined },
+  standing: ControlStanding,
+): ControlPlan {
+  const actor = req.actor ?? 'unknown';
+  switch (req.action) {
+    case 'pause':
+      return { kind: 'pause', reason: req.reason ?? 'paused by a human', message: `paused by ${actor}` };
+    case 'rollback':
+      return { kind: 'rollback', reason: req.reason ?? `rollback requested by ${actor}`, message: `rollback requested by ${actor}` };
+    case 'resume':
+    case 'approve': {
+      const approve = req.action === 'approve';
+      return {
+        kind: 'go_on',
+        countsGateApproval: standing.awaitingApproval && approve && fourEyes(standing.requiredApprovals),
+        opensGate: standing.awaitingApproval ? `${approve ? 'approved' : 'resumed (counts as approval)'} by ${actor}` : null,
+        resumes: standing.state === 'paused' ? `${approve ? 'approved' : 'resumed'} by ${actor}` : null,
+      };
+    }
+  }
+}
+
+/**
+ * A requested rollback has been taken up: the rollout left the states it takes one in (running,
+ * paused, at a gate), so the request's caller sees it rolling back (or already ended).
+ */
+export function rollbackTakenUp(state: RolloutState): boolean {
+  return state !== 'running' && state !== 'paused' && state !== 'awaiting_approval';
+}
+
+/** A stage with an approval gate waits for it, unless a human approved it already (a resume at the gate counts). */
+export function awaitsApproval(stage: { approval?: boolean | undefined }, approved: boolean): boolean {
+  return Boolean(stage.approval) && !approved;
+}

@@ -4,6 +4,7 @@
  * stop-the-line records are arguments, so the API and the freeze-check activity decide alike.
  */
 import { activeFreeze, nextFreezeChange } from './freeze';
+import { isFrozenHold, type RolloutState } from './lifecycle';
 import type { FreezeHold, FreezeWindow, StopTheLine } from './policy';
 
 /** The scope of a stop-the-line for every key; `*` cannot be a config key. */
@@ -87,4 +88,46 @@ export interface FreezeRecheckInput {
 export function freezeRecheckMs(f: FreezeRecheckInput): number {
   const untilChange = f.nextChangeAt === null ? Infinity : Date.parse(f.nextChangeAt) - f.nowMs;
   return Math.max(FREEZE_RECHECK_MIN_MS, Math.min(f.intervalMs - (f.nowMs - f.turnStartedMs), untilChange));
+}
+
+/** What holds the rollout before its stage as it stands: the freezes last announced, who paused it and why. */
+export interface FreezeStanding {
+  /** Ids of the freezes an admin's override let the rollout through. */
+  overridden: readonly string[];
+  /** The holds last announced (the judgement's freezeHolds). */
+  announced: readonly FreezeHold[];
+  state: RolloutState;
+  reason: string | null;
+}
+
+/**
+ * One check of the freeze gate. `clear`: nothing holds and nothing did, go on. `lifted`: the holds
+ * announced are gone; `announce` when the freezes themselves lifted (gone through by an override,
+ * a freeze still holds: that is no "unfrozen"), `resumes` when the rollout was paused by the freeze
+ * alone. `held`: the rollout waits; `announce` when the holds changed, and then `pauses` unless a
+ * human (or a regression held for one) paused it already.
+ */
+export type FreezeGateStep =
+  | { kind: 'clear' }
+  | { kind: 'lifted'; announce: boolean; resumes: boolean }
+  | { kind: 'held'; holds: FreezeHold[]; announce: boolean; pauses: boolean };
+
+export function freezeGateStep(checked: readonly FreezeHold[], standing: FreezeStanding): FreezeGateStep {
+  const holds = uncoveredHolds(checked, standing.overridden);
+  if (holds.length === 0) {
+    if (standing.announced.length === 0) return { kind: 'clear' };
+    return { kind: 'lifted', announce: checked.length === 0, resumes: isFrozenHold(standing.state, standing.reason) };
+  }
+  const announce = !sameHolds(holds, standing.announced);
+  return {
+    kind: 'held',
+    holds,
+    announce,
+    pauses: announce && (standing.state === 'running' || isFrozenHold(standing.state, standing.reason)),
+  };
+}
+
+/** An admin's override covers the freezes that hold now, added to those it covered before (later ones still hold). */
+export function overriddenAfter(overridden: readonly string[], holds: readonly FreezeHold[]): string[] {
+  return [...overridden, ...holds.map((hold) => hold.id)];
 }

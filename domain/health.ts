@@ -104,3 +104,35 @@ export function percentile(values: readonly number[], p: number): number | null 
 function formatRatio(r: number): string {
   return `${Math.round(r * 1000) / 10}%`;
 }
+
+/**
+ * A probe that was in flight while a human resumed (or approved) judges the state they just
+ * overrode: counting it would undo their resume. `dropsAcrossResume` asks the patch that brought
+ * this in (`sample-across-resume`), and is asked only when a resume did happen in between.
+ */
+export function sampleOutlived(resumesBefore: number, resumesNow: number, dropsAcrossResume: () => boolean): boolean {
+  return resumesNow !== resumesBefore && dropsAcrossResume();
+}
+
+/** Said once per run: an interval without data means nothing on the new version can be watched. */
+export function warnsUnmonitored(assessment: IntervalAssessment, warnedBefore: boolean): boolean {
+  return assessment.verdict === 'no_data' && !warnedBefore;
+}
+
+/** A run of unhealthy intervals as a regression: the reasons of the last, and the run as evidence. */
+export function healthRegression(verdict: HealthStreak, sample: ProbeSummary): { message: string; evidence: Record<string, unknown> } {
+  return {
+    message: verdict.assessment.reasons.join('; '),
+    evidence: { source: 'health', consecutiveFailedIntervals: verdict.streak, sample },
+  };
+}
+
+/** Held because the fleet fails with or without the change: the event's words and evidence. */
+export function fleetInconclusive(
+  assessment: IntervalAssessment,
+  consecutiveIntervals: number,
+  sample: ProbeSummary,
+  state: string,
+): { why: string; detail: Record<string, unknown> } {
+  return { why: assessment.reasons.join('; '), detail: { source: 'health', consecutiveIntervals, sample, state } };
+}

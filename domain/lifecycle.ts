@@ -79,3 +79,16 @@ export function actionsFor(state: RolloutState, reason: string | null): readonly
 export function canFastRollback(state: RolloutState, version: number | null, latestVersion: number | null): boolean {
   return state === 'completed' && version !== null && version === latestVersion;
 }
+
+/**
+ * Where a prepared rollout goes: to review when its policy asks for reviewers (it is still
+ * `pending_review`), else to the gate of its first stage.
+ */
+export function phaseAfterPrepare(state: RolloutState): 'review' | 'gate' {
+  return state === 'pending_review' ? 'review' : 'gate';
+}
+
+/** Reviews decided it: rejected ends the rollout (no target touched), approved opens the first stage's gate. */
+export function phaseAfterReview(state: RolloutState): 'done' | 'gate' {
+  return state === 'rejected' ? 'done' : 'gate';
+}

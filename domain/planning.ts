@@ -52,3 +52,32 @@ export function waveOpenedBy(stages: readonly { wave?: string | undefined }[], i
   const previousWave = index > 0 ? stages[index - 1]?.wave : undefined;
   return wave !== undefined && from > 0 && previousWave !== wave ? wave : null;
 }
+
+/**
+ * Targets per apply activity: small enough that a pause takes effect between batches within about
+ * a second at loopback delivery rates (a rollback cancels the batch in flight), large enough that
+ * Temporal round trips (an activity and a progress record per batch) do not dominate a stage.
+ */
+export const APPLY_BATCH_SIZE = 2_000;
+/** The batch size of runs started before the `larger-apply-batches` patch. */
+export const APPLY_BATCH_SIZE_BEFORE_PATCH = 250;
+
+/** Apply batch size: APPLY_BATCH_SIZE for runs with `larger-apply-batches`, the old 250 for runs from before it. */
+export function applyBatchSize(largerBatches: boolean): number {
+  return largerBatches ? APPLY_BATCH_SIZE : APPLY_BATCH_SIZE_BEFORE_PATCH;
+}
+
+/** Where a stage's applying starts: its first target, or further on when a run before it got there. */
+export function applyStartsAt(appliedUpTo: number, from: number): number {
+  return Math.max(appliedUpTo, from);
+}
+
+/** A batch with targets that failed to apply is a regression: its words and evidence. Null when none failed. */
+export function applyRegression(result: { applied: number; failed: number; failures: readonly unknown[] }): {
+  message: string;
+  evidence: Record<string, unknown>;
+} | null {
+  return result.failed > 0
+    ? { message: `${result.failed} of ${result.applied} targets failed to apply`, evidence: { source: 'apply', failures: result.failures } }
+    : null;
+}

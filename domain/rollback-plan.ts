@@ -74,3 +74,19 @@ export function regressionResponse(
   if (heldForRegression && state === 'paused') return 'already_held';
   return onRegression === 'rollback' ? 'roll_back' : 'hold';
 }
+
+/**
+ * A hold for a human (inconclusive evidence) starts once: not while one holds already, and not
+ * when a rollback is on its way, which outranks it.
+ */
+export function holdStarts(alreadyHeld: boolean | undefined, rollbackRequested: boolean): boolean {
+  return !alreadyHeld && !rollbackRequested;
+}
+
+/**
+ * Targets confirmed on redelivery across rollback passes. Undefined while no pass counted (runs
+ * from before the count): then no message claims a confirmation.
+ */
+export function confirmedAfterPass(sofar: number | undefined, pass: number | undefined): number | undefined {
+  return pass === undefined ? sofar : (sofar ?? 0) + pass;
+}

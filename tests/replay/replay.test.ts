@@ -1,7 +1,7 @@
 /**
  * The determinism guard: every recorded history in tests/fixtures/histories replays against the
  * workflow code as built. A change that would break a rollout already in flight fails here; such
- * a change goes behind `patched()` (see `Patch` in workflows/rollout.ts).
+ * a change goes behind `patched()` (see `Patch` in workflows/patches.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

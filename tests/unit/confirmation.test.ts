@@ -4,9 +4,14 @@ import {
   CONFIRM_WITHIN_MS,
   confirmationFields,
   confirmationOverdue,
+  confirmationStep,
   rolledBackMessage,
   stageConfirmationWaitMs,
+  stageUnconfirmed,
+  waveUnconfirmed,
+  type ConfirmationStep,
   type KnownTargets,
+  type RegressionFinding,
 } from '../../domain/confirmation';
 
 describe('confirmationOverdue', () => {
@@ -79,4 +84,49 @@ describe('stageConfirmationWaitMs', () => {
     ['required within 90 s', { confirmWithinSeconds: 90 }, 90_000],
   ];
   it.each(cases)('%s', (_name, policy, expected) => expect(stageConfirmationWaitMs(policy)).toBe(expected));
+});
+
+describe('confirmationStep', () => {
+  const cases: [string, number, number, ConfirmationStep][] = [
+    ['Given every target confirmed, then the wait is over', 0, 1_000, 'confirmed'],
+    ['Given every target confirmed past the deadline, then still confirmed', 0, 60_000, 'confirmed'],
+    ['Given targets left within the wait, then probe and look again', 3, 29_999, 'wait'],
+    ['Given targets left as the wait runs out, then overdue', 3, 30_000, 'overdue'],
+    ['Given targets left past the wait, then overdue', 1, 45_000, 'overdue'],
+  ];
+  it.each(cases)('%s', (_name, unconfirmed, elapsedMs, expected) =>
+    expect(confirmationStep(unconfirmed, 100_000 + elapsedMs, 100_000, 30_000)).toBe(expected),
+  );
+});
+
+describe('waveUnconfirmed and stageUnconfirmed', () => {
+  const few = { count: 2, targetIds: ['t1', 't2'] };
+  const many = { count: 7, targetIds: ['t1', 't2', 't3'] };
+  const cases: [string, () => RegressionFinding, RegressionFinding][] = [
+    [
+      'Given two targets of earlier waves unconfirmed, then the wave gate names them',
+      () => waveUnconfirmed(few, 'eu', 4),
+      {
+        message: `2 targets of the waves before "eu" have not confirmed version 4 within ${CONFIRM_WITHIN_MS / 1000} s: t1, t2`,
+        evidence: { source: 'wave', wave: 'eu', unconfirmed: few },
+      },
+    ],
+    [
+      'Given more unconfirmed than named, then the message ends with an ellipsis',
+      () => waveUnconfirmed(many, 'us', 4),
+      {
+        message: `7 targets of the waves before "us" have not confirmed version 4 within ${CONFIRM_WITHIN_MS / 1000} s: t1, t2, t3, …`,
+        evidence: { source: 'wave', wave: 'us', unconfirmed: many },
+      },
+    ],
+    [
+      "Given a stage's targets unconfirmed after the policy's wait, then the stage's regression says so",
+      () => stageUnconfirmed(few, 10, 'canary', 4, 90_000),
+      {
+        message: '2 of the 10 targets on version 4 have not confirmed it within 90 s of stage canary: t1, t2',
+        evidence: { source: 'confirmation', stage: 'canary', withinSeconds: 90, unconfirmed: few },
+      },
+    ],
+  ];
+  it.each(cases)('%s', (_name, actual, expected) => expect(actual()).toEqual(expected));
 });

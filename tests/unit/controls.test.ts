@@ -1,16 +1,22 @@
 import {
   approvalCount,
+  awaitsApproval,
+  controlPlan,
   gateApproval,
   refuseControl,
   refuseReview,
   resumed,
   reviewOutcome,
+  rollbackTakenUp,
   type ControlAsk,
+  type ControlPlan,
+  type ControlStanding,
   type ControlContext,
   type HoldState,
   type ReviewOutcome,
 } from '../../domain/controls';
 import { INITIAL_STAGE_STATE } from '../../domain/judge';
+import type { RolloutState } from '../../domain/lifecycle';
 import type { FreezeHold } from '../../domain/policy';
 import { Reason } from '../../domain/reasons';
 
@@ -174,4 +180,81 @@ describe('resumed', () => {
     expect(out.stageIndex).toBe(3);
     expect(out).not.toHaveProperty('analysis');
   });
+});
+
+describe('controlPlan', () => {
+  const standing: ControlStanding = { state: 'paused', awaitingApproval: false, requiredApprovals: 0 };
+  const cases: [string, Parameters<typeof controlPlan>[0], Partial<ControlStanding>, ControlPlan][] = [
+    [
+      'Given a running rollout, when ann pauses it with no reason, then it is paused by a human',
+      { action: 'pause', actor: 'ann' },
+      { state: 'running' },
+      { kind: 'pause', reason: 'paused by a human', message: 'paused by ann' },
+    ],
+    [
+      'Given a running rollout, when ann pauses it saying why, then her reason is the state reason',
+      { action: 'pause', actor: 'ann', reason: 'checking dashboards' },
+      { state: 'running' },
+      { kind: 'pause', reason: 'checking dashboards', message: 'paused by ann' },
+    ],
+    [
+      'Given any rollout, when nobody named asks for a rollback, then the actor is unknown',
+      { action: 'rollback' },
+      {},
+      { kind: 'rollback', reason: 'rollback requested by unknown', message: 'rollback requested by unknown' },
+    ],
+    [
+      'Given a paused rollout, when ann resumes it, then it is resumed and no gate opens',
+      { action: 'resume', actor: 'ann' },
+      {},
+      { kind: 'go_on', countsGateApproval: false, opensGate: null, resumes: 'resumed by ann' },
+    ],
+    [
+      'Given a paused rollout, when ann approves it, then approve resumes it',
+      { action: 'approve', actor: 'ann' },
+      {},
+      { kind: 'go_on', countsGateApproval: false, opensGate: null, resumes: 'approved by ann' },
+    ],
+    [
+      'Given a gate without four eyes, when ann approves, then the gate opens',
+      { action: 'approve', actor: 'ann' },
+      { state: 'awaiting_approval', awaitingApproval: true },
+      { kind: 'go_on', countsGateApproval: false, opensGate: 'approved by ann', resumes: null },
+    ],
+    [
+      'Given a gate under four eyes, when ann approves, then her approval is counted first',
+      { action: 'approve', actor: 'ann' },
+      { state: 'awaiting_approval', awaitingApproval: true, requiredApprovals: 2 },
+      { kind: 'go_on', countsGateApproval: true, opensGate: 'approved by ann', resumes: null },
+    ],
+    [
+      'Given a paused rollout at a gate, when ann resumes it, then the resume counts as approval',
+      { action: 'resume', actor: 'ann' },
+      { awaitingApproval: true, requiredApprovals: 2 },
+      { kind: 'go_on', countsGateApproval: false, opensGate: 'resumed (counts as approval) by ann', resumes: 'resumed by ann' },
+    ],
+  ];
+  it.each(cases)('%s', (_name, req, overrides, expected) => expect(controlPlan(req, { ...standing, ...overrides })).toEqual(expected));
+});
+
+describe('rollbackTakenUp', () => {
+  const cases: [string, RolloutState, boolean][] = [
+    ['Given it still runs, then the rollback is not taken up yet', 'running', false],
+    ['Given it is still paused, then not yet', 'paused', false],
+    ['Given it still waits at a gate, then not yet', 'awaiting_approval', false],
+    ['Given it is rolling back, then taken up', 'rolling_back', true],
+    ['Given it already rolled back, then taken up', 'rolled_back', true],
+    ['Given it ended failed, then taken up', 'failed', true],
+  ];
+  it.each(cases)('%s', (_name, state, expected) => expect(rollbackTakenUp(state)).toBe(expected));
+});
+
+describe('awaitsApproval', () => {
+  const cases: [string, { approval?: boolean }, boolean, boolean][] = [
+    ['Given a stage with a gate not yet approved, then it waits', { approval: true }, false, true],
+    ['Given a stage with a gate approved already (a resume at it), then it goes on', { approval: true }, true, false],
+    ['Given a stage without a gate, then it goes on', { approval: false }, false, false],
+    ['Given a stage from before gates, then it goes on', {}, false, false],
+  ];
+  it.each(cases)('%s', (_name, stage, approved, expected) => expect(awaitsApproval(stage, approved)).toBe(expected));
 });

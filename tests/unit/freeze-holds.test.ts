@@ -1,4 +1,13 @@
-import { ALL_KEYS, describeHold, freezeHolds, uncoveredHolds } from '../../domain/freeze-holds';
+import {
+  ALL_KEYS,
+  describeHold,
+  freezeGateStep,
+  freezeHolds,
+  overriddenAfter,
+  uncoveredHolds,
+  type FreezeGateStep,
+  type FreezeStanding,
+} from '../../domain/freeze-holds';
 import type { FreezeHold, FreezeWindow, StopTheLine } from '../../domain/policy';
 import { actionsFor, isFrozenHold } from '../../domain/lifecycle';
 
@@ -81,4 +90,74 @@ describe('actions while a freeze holds', () => {
     expect(isFrozenHold(state, reason)).toBe(frozen);
     expect([...actionsFor(state, reason)]).toEqual(actions);
   });
+});
+
+describe('freezeGateStep', () => {
+  const stopHold: FreezeHold = { source: 'stop_the_line', id: 'stop:*:t1', reason: 'incident', endsAt: null, by: 'ann', scope: '*' };
+  const windowHold: FreezeHold = { source: 'window', id: 'window:t2', reason: 'year-end', endsAt: '2026-12-02T11:00:00.000Z' };
+  const standing: FreezeStanding = { overridden: [], announced: [], state: 'running', reason: null };
+  const cases: [string, FreezeHold[], Partial<FreezeStanding>, FreezeGateStep][] = [
+    ['Given nothing held and nothing holds, then the gate is clear', [], {}, { kind: 'clear' }],
+    [
+      'Given a running rollout, when a stop-the-line holds, then it is announced and the rollout pauses',
+      [stopHold],
+      {},
+      { kind: 'held', holds: [stopHold], announce: true, pauses: true },
+    ],
+    [
+      'Given the same holds announced, when they still hold, then nothing new is said',
+      [stopHold],
+      { announced: [stopHold], state: 'paused', reason: 'frozen: x' },
+      { kind: 'held', holds: [stopHold], announce: false, pauses: false },
+    ],
+    [
+      'Given a frozen hold, when a window joins it, then the change is announced and the reason follows',
+      [stopHold, windowHold],
+      { announced: [stopHold], state: 'paused', reason: 'frozen: x' },
+      { kind: 'held', holds: [stopHold, windowHold], announce: true, pauses: true },
+    ],
+    [
+      'Given a human paused it, when a freeze holds, then it is announced but the human pause stays',
+      [stopHold],
+      { state: 'paused', reason: 'paused by a human' },
+      { kind: 'held', holds: [stopHold], announce: true, pauses: false },
+    ],
+    [
+      'Given a frozen hold, when the freeze lifts, then "unfrozen" is said and the rollout runs again',
+      [],
+      { announced: [stopHold], state: 'paused', reason: 'frozen: x' },
+      { kind: 'lifted', announce: true, resumes: true },
+    ],
+    [
+      'Given a frozen hold, when an override covers it, then it goes on without claiming the freeze lifted',
+      [stopHold],
+      { overridden: [stopHold.id], announced: [stopHold], state: 'running' },
+      { kind: 'lifted', announce: false, resumes: false },
+    ],
+    [
+      'Given a human paused it under a freeze, when the freeze lifts, then it stays paused',
+      [],
+      { announced: [stopHold], state: 'paused', reason: 'paused by a human' },
+      { kind: 'lifted', announce: true, resumes: false },
+    ],
+    [
+      'Given an override of the holds at its start, when only those hold, then the gate is clear',
+      [stopHold],
+      { overridden: [stopHold.id] },
+      { kind: 'clear' },
+    ],
+  ];
+  it.each(cases)('%s', (_name, checked, overrides, expected) =>
+    expect(freezeGateStep(checked, { ...standing, ...overrides })).toEqual(expected),
+  );
+});
+
+describe('overriddenAfter', () => {
+  const hold = (id: string): FreezeHold => ({ source: 'window', id, reason: 'r', endsAt: '2026-12-02T11:00:00.000Z' });
+  const cases: [string, string[], FreezeHold[], string[]][] = [
+    ['Given no override before, when one freeze holds, then it is covered', [], [hold('w1')], ['w1']],
+    ['Given an earlier override, when another freeze holds, then both are covered', ['s1'], [hold('w1')], ['s1', 'w1']],
+    ['Given no freeze holds now, then the override covers nothing new', ['s1'], [], ['s1']],
+  ];
+  it.each(cases)('%s', (_name, before, holds, expected) => expect(overriddenAfter(before, holds)).toEqual(expected));
 });

@@ -1,4 +1,15 @@
-import { assessInterval, nextHealth, nextInconclusive, percentile, type HealthThresholds, type ProbeSummary } from '../../domain/health';
+import {
+  assessInterval,
+  fleetInconclusive,
+  healthRegression,
+  nextHealth,
+  nextInconclusive,
+  percentile,
+  sampleOutlived,
+  warnsUnmonitored,
+  type HealthThresholds,
+  type ProbeSummary,
+} from '../../domain/health';
 
 function sample(total: number, failed: number, p95LatencyMs: number | null = 10): ProbeSummary {
   return { at: '2026-01-01T00:00:00.000Z', total, failed, unobserved: 0, p95LatencyMs, failuresByReason: {}, failures: [] };
@@ -92,4 +103,48 @@ describe('nextInconclusive', () => {
   it('an inconclusive interval neither extends nor breaks the regression streak', () => {
     expect(nextHealth(1, inconclusive, t)).toMatchObject({ streak: 1, regressed: false });
   });
+});
+
+describe('sampleOutlived', () => {
+  const cases: [string, number, number, boolean, boolean, boolean][] = [
+    ['Given no resume during the probe, then the sample counts (patch not asked)', 2, 2, true, false, false],
+    ['Given a resume during the probe under the patch, then the sample is dropped', 2, 3, true, true, true],
+    ['Given a resume during the probe before the patch, then the sample counts', 2, 3, false, false, true],
+  ];
+  it.each(cases)('%s', (_name, before, nowCount, patchedIn, expected, asked) => {
+    const dropsAcrossResume = jest.fn(() => patchedIn);
+    expect(sampleOutlived(before, nowCount, dropsAcrossResume)).toBe(expected);
+    expect(dropsAcrossResume).toHaveBeenCalledTimes(asked ? 1 : 0);
+  });
+});
+
+describe('warnsUnmonitored', () => {
+  const cases: [string, ProbeSummary, boolean, boolean][] = [
+    ['Given an interval with no data, when not warned yet, then warn', sample(0, 0, null), false, true],
+    ['Given an interval with no data, when warned before, then stay quiet', sample(0, 0, null), true, false],
+    ['Given an interval with data, then nothing to warn of', sample(10, 0), false, false],
+  ];
+  it.each(cases)('%s', (_name, s, warned, expected) => expect(warnsUnmonitored(assessInterval(s, strict), warned)).toBe(expected));
+});
+
+describe('healthRegression and fleetInconclusive', () => {
+  const failing = sample(10, 3);
+  it.each([
+    [
+      'Given two unhealthy intervals, then the regression gives the reasons and the run',
+      () => healthRegression(nextHealth(1, failing, tolerant), failing),
+      {
+        message: 'error rate 30% exceeds 20% (3/10 failed)',
+        evidence: { source: 'health', consecutiveFailedIntervals: 2, sample: failing },
+      },
+    ],
+    [
+      'Given a fleet failing with and without the change, then the hold says why and what it held in',
+      () => fleetInconclusive(assessInterval(failing, tolerant), 2, failing, 'running'),
+      {
+        why: 'error rate 30% exceeds 20% (3/10 failed)',
+        detail: { source: 'health', consecutiveIntervals: 2, sample: failing, state: 'running' },
+      },
+    ],
+  ] as [string, () => unknown, unknown][])('%s', (_name, actual, expected) => expect(actual()).toEqual(expected));
 });

@@ -3,6 +3,8 @@ import {
   canAct,
   canFastRollback,
   isTerminal,
+  phaseAfterPrepare,
+  phaseAfterReview,
   ROLLOUT_ACTIONS,
   ROLLOUT_STATES,
   type RolloutAction,
@@ -45,4 +47,18 @@ describe('canFastRollback', () => {
     ['never got a version', 'completed', null, null, false],
   ];
   it.each(cases)('%s', (_n, state, v, latest, expected) => expect(canFastRollback(state, v, latest)).toBe(expected));
+});
+
+describe('phaseAfterPrepare and phaseAfterReview', () => {
+  const cases: [string, () => string, string][] = [
+    [
+      'Given a rollout whose policy asks for review, when prepared, then it waits in review',
+      () => phaseAfterPrepare('pending_review'),
+      'review',
+    ],
+    ['Given a rollout without review, when prepared, then its first gate', () => phaseAfterPrepare('running'), 'gate'],
+    ['Given a rollout rejected in review, then done (no target touched)', () => phaseAfterReview('rejected'), 'done'],
+    ['Given a rollout approved in review, then its first gate', () => phaseAfterReview('running'), 'gate'],
+  ];
+  it.each(cases)('%s', (_name, actual, expected) => expect(actual()).toBe(expected));
 });

@@ -1,4 +1,12 @@
-import { batches, stageTargetCounts } from '../../domain/planning';
+import {
+  APPLY_BATCH_SIZE,
+  APPLY_BATCH_SIZE_BEFORE_PATCH,
+  applyBatchSize,
+  applyRegression,
+  applyStartsAt,
+  batches,
+  stageTargetCounts,
+} from '../../domain/planning';
 import { stableOrder } from '../../domain/ordering';
 
 describe('stageTargetCounts', () => {
@@ -60,4 +68,34 @@ describe('stableOrder', () => {
   it('keeps every id exactly once', () => {
     expect([...stableOrder('db', ids)].sort()).toEqual([...ids].sort());
   });
+});
+
+describe('applyBatchSize', () => {
+  const cases: [string, boolean, number][] = [
+    ['Given a run under larger-apply-batches, then 2,000 targets a batch', true, APPLY_BATCH_SIZE],
+    ['Given a run from before it, then 250', false, APPLY_BATCH_SIZE_BEFORE_PATCH],
+  ];
+  it.each(cases)('%s', (_name, larger, expected) => expect(applyBatchSize(larger)).toBe(expected));
+});
+
+describe('applyStartsAt', () => {
+  const cases: [string, number, number, number][] = [
+    ["Given nothing applied past the stage's start, then its first target", 5, 5, 5],
+    ['Given a fresh rollout, then target 0', 0, 0, 0],
+    ['Given a run that got further before continuing as new, then where it got to', 12, 5, 12],
+  ];
+  it.each(cases)('%s', (_name, appliedUpTo, from, expected) => expect(applyStartsAt(appliedUpTo, from)).toBe(expected));
+});
+
+describe('applyRegression', () => {
+  const failures = [{ targetId: 't3', reason: 'unreachable' }];
+  const cases: [string, { applied: number; failed: number; failures: unknown[] }, ReturnType<typeof applyRegression>][] = [
+    ['Given every target applied, then no regression', { applied: 10, failed: 0, failures: [] }, null],
+    [
+      'Given a target that failed to apply, then a regression naming the count',
+      { applied: 10, failed: 1, failures },
+      { message: '1 of 10 targets failed to apply', evidence: { source: 'apply', failures } },
+    ],
+  ];
+  it.each(cases)('%s', (_name, result, expected) => expect(applyRegression(result)).toEqual(expected));
 });

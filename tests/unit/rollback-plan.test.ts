@@ -1,5 +1,7 @@
 import {
+  confirmedAfterPass,
   DEFAULT_ROLLBACK,
+  holdStarts,
   namedTargets,
   onRunError,
   rollbackBackoffMs,
@@ -116,4 +118,25 @@ describe('regressionResponse', () => {
     ['held on a regression, then rollback asked: still already held', 'rollback', true, 'paused', 'already_held'],
   ];
   it.each(cases)('%s', (_name, policy, held, state, expected) => expect(regressionResponse(policy, held, state)).toBe(expected));
+});
+
+describe('holdStarts', () => {
+  const cases: [string, boolean | undefined, boolean, boolean][] = [
+    ['Given no hold and no rollback, then a hold starts', false, false, true],
+    ['Given a run from before the field, then a hold starts', undefined, false, true],
+    ['Given a hold already, then no second one (said once per hold)', true, false, false],
+    ['Given a rollback on its way, then it outranks the hold', false, true, false],
+  ];
+  it.each(cases)('%s', (_name, held, rollbackRequested, expected) => expect(holdStarts(held, rollbackRequested)).toBe(expected));
+});
+
+describe('confirmedAfterPass', () => {
+  const cases: [string, number | undefined, number | undefined, number | undefined][] = [
+    ['Given no count yet, when the pass counts 3, then 3', undefined, 3, 3],
+    ['Given 3 counted, when the next pass counts 2, then 5', 3, 2, 5],
+    ['Given 3 counted, when a pass counts none, then still 3', 3, 0, 3],
+    ['Given a run from before the count, then none is claimed', undefined, undefined, undefined],
+    ['Given 3 counted, when a pass does not count, then still 3', 3, undefined, 3],
+  ];
+  it.each(cases)('%s', (_name, sofar, pass, expected) => expect(confirmedAfterPass(sofar, pass)).toBe(expected));
 });
