@@ -12,12 +12,14 @@ interface RunArgs {
   taskQueue: string;
   workflows: number;
   activities: number;
+  /** The rollout's configured waits (bakes), as timers in each trivial workflow. */
+  waitsMs?: number[];
 }
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
 serveIpc({
-  async run({ temporalAddress, taskQueue, workflows, activities }: RunArgs): Promise<{ ms: number }> {
+  async run({ temporalAddress, taskQueue, workflows, activities, waitsMs = [] }: RunArgs): Promise<{ ms: number }> {
     const native = await NativeConnection.connect({ address: temporalAddress });
     const worker = await Worker.create({
       connection: native,
@@ -31,7 +33,7 @@ serveIpc({
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: workflows }, (_, i) =>
-          client.workflow.execute('trivialWorkflow', { taskQueue, workflowId: `${taskQueue}-${i}`, args: [activities] }),
+          client.workflow.execute('trivialWorkflow', { taskQueue, workflowId: `${taskQueue}-${i}`, args: [activities, waitsMs] }),
         ),
       );
       return performance.now() - t0;
