@@ -104,8 +104,8 @@ describe('Dockerfile', () => {
 
   it('ships the workflow bundle built in the build stage, and points the worker at it', () => {
     expect(finalStage).toContain('COPY --from=build /app/dist ./dist');
-    // scripts/build.mjs writes the bundle to dist/workflow-bundle.js (scripts/setup/setup.mjs WORKFLOW_BUNDLE).
-    expect(readFileSync(join(ROOT, 'scripts', 'setup', 'setup.mjs'), 'utf8')).toContain("path.join(DIST_DIR, 'workflow-bundle.js')");
+    // scripts/build.mjs writes the bundle to dist/workflow-bundle.js (scripts/setup/util.mjs WORKFLOW_BUNDLE).
+    expect(readFileSync(join(ROOT, 'scripts', 'setup', 'util.mjs'), 'utf8')).toContain("path.join(DIST_DIR, 'workflow-bundle.js')");
     expect(finalStage).toContain('ENV TOLLGATE_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js');
   });
 });
