@@ -173,7 +173,11 @@ async function main(): Promise<void> {
             createdAt: now,
             updatedAt: now,
           };
-          pipe.set(redisKeys.target(id), JSON.stringify(doc)).sadd(redisKeys.targetIds, id);
+          // The layout Store.putTarget writes: the document, the id set and the label index.
+          pipe
+            .set(redisKeys.target(id), JSON.stringify(doc))
+            .sadd(redisKeys.targetIds, id)
+            .sadd(redisKeys.targetsLabelled('group', name), id);
         }
         await pipe.exec();
       }
